@@ -1,0 +1,65 @@
+"""chainrule: define-by-run automatic differentiation on NumPy, with PyTorch's API.
+
+>>> import chainrule as torch
+>>> w = torch.tensor([1.0], requires_grad=True)
+>>> loss = ((w * 2.0 - 4.0) ** 2).sum()
+>>> loss.backward()
+>>> w.grad
+tensor([-8.])
+"""
+from . import autograd, dtypes, ops
+from ._printing import get_printoptions, set_printoptions
+from .creation import (Generator, arange, as_tensor, asarray, default_generator, empty,
+                       empty_like, eye, from_numpy, full, full_like, initial_seed, linspace,
+                       logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
+                       randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
+from .dtypes import (bool_ as bool, double, dtype, float, float16, float32, float64,
+                     get_default_dtype, half, int, int8, int16, int32, int64, long,
+                     set_default_dtype, short, uint8)
+from .functional import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin,
+                         bitwise_not, bmm, broadcast_to, cat, ceil, chunk, clamp, clip, clone,
+                         concat, concatenate, cos, div, divide, dot, e, eq, equal, exp, expand,
+                         expm1, flatten, flip, floor, floor_divide, fmod, ge, ger, greater,
+                         greater_equal, gt, inf, inner, isclose, isfinite, isinf, isnan, le,
+                         less, less_equal, log, log1p, log_softmax, logical_and, logical_not,
+                         logical_or, logical_xor, logsumexp, lt, matmul, max, maximum, mean, min,
+                         minimum, mm, mul, multiply, nan, narrow, ne, neg, negative, norm,
+                         not_equal, outer, permute, pi, pow, prod, reciprocal, relu, remainder,
+                         repeat, reshape, round, rsqrt, sigmoid, sign, sin, softmax, split,
+                         sqrt, square, squeeze, stack, std, sub, subtract, sum, swapaxes,
+                         swapdims, t, tan, tanh, transpose, true_divide, trunc, unbind,
+                         unflatten, unsqueeze, var, where)
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                        set_grad_enabled)
+from .tensor import Size, Tensor, device
+
+
+def is_tensor(obj):
+    """True if ``obj`` is a chainrule Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def detach(input):
+    return input.detach()
+
+
+def result_type(tensor1, tensor2):
+    """The dtype PyTorch's promotion gives ``tensor1 op tensor2``."""
+    a = tensor1._data if isinstance(tensor1, Tensor) else tensor1
+    b = tensor2._data if isinstance(tensor2, Tensor) else tensor2
+    return dtypes._BY_NP[dtypes.result_type(a, b)]
+
+
+def promote_types(type1, type2):
+    return dtypes._BY_NP[dtypes.promote_types(type1.np, type2.np)]
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,90 @@
+"""The functions that VJP rules may call, over plain arrays.
+
+A rule in ``ops.py`` is written once, against a namespace ``F``.  During an ordinary backward pass
+``F`` is ``ArrayF`` below and the rule works on NumPy arrays: no graph, no Tensor objects, NumPy's
+own speed.  With ``create_graph=True`` ``F`` is ``functional.TensorF``, which has the same
+functions over tensors, so the backward pass is itself recorded and can be differentiated again.
+Python's operators (``+ - * / **`` and comparisons) work on both and need no entry here.
+"""
+from . import _backend as B
+from ._backend import xp
+
+
+def _norm_axes(dims, ndim):
+    return tuple(d % ndim for d in dims) if ndim else ()
+
+
+class ArrayF:
+    """``F`` for the fast path: every function takes and returns NumPy arrays."""
+
+    exp = staticmethod(xp.exp)
+    log = staticmethod(xp.log)
+    sin = staticmethod(xp.sin)
+    cos = staticmethod(xp.cos)
+    sign = staticmethod(xp.sign)
+    sqrt = staticmethod(xp.sqrt)
+    abs = staticmethod(xp.abs)
+    isnan = staticmethod(xp.isnan)
+    where = staticmethod(xp.where)
+    matmul = staticmethod(xp.matmul)
+
+    @staticmethod
+    def raw(a):
+        """The plain array behind a value (for masks and shapes, which carry no gradient)."""
+        return a
+
+    @staticmethod
+    def zeros_like(a):
+        return xp.zeros_like(a)
+
+    @staticmethod
+    def reshape(a, shape):
+        return xp.reshape(a, shape)
+
+    @staticmethod
+    def expand(a, shape):
+        return xp.broadcast_to(a, shape)
+
+    @staticmethod
+    def sum(a, dims, keepdim):
+        return xp.sum(a, axis=dims, keepdims=keepdim)
+
+    sum_to = staticmethod(B.sum_to)
+
+    @staticmethod
+    def swapaxes(a, d0, d1):
+        return xp.swapaxes(a, d0, d1)
+
+    @staticmethod
+    def permute(a, axes):
+        return xp.transpose(a, axes)
+
+    @staticmethod
+    def flip(a, dims):
+        return xp.flip(a, dims)
+
+    @staticmethod
+    def unsqueeze(a, d):
+        return xp.expand_dims(a, d)
+
+    @staticmethod
+    def squeeze(a, d):
+        return xp.squeeze(a, d)
+
+    @staticmethod
+    def getitem(a, index):
+        return a[index]
+
+    @staticmethod
+    def index_scatter(g, shape, index, accumulate):
+        """Adjoint of ``a[index]``: zeros of ``shape`` with ``g`` added at ``index``."""
+        out = xp.zeros(shape, dtype=g.dtype)
+        if accumulate:
+            B.add_at(out, index, g)
+        else:
+            out[index] = g
+        return out
+
+    @staticmethod
+    def cast(a, like):
+        return a.astype(like.dtype, copy=False)

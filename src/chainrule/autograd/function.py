@@ -1,0 +1,177 @@
+"""User-defined differentiable operations: subclass ``Function``, as in PyTorch.
+
+>>> class Cube(chainrule.autograd.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, g):
+...         x, = ctx.saved_tensors
+...         return g * 3 * x ** 2
+>>> y = Cube.apply(x)
+
+A ``Function`` becomes one node in the graph whose single VJP rule calls ``backward``.
+"""
+from ..grad_mode import no_grad, state as _grad_state
+from ..graph import Node
+from ..tensor import Tensor, _new
+
+
+class FunctionCtx:
+    """The ``ctx`` passed to ``forward`` and ``backward``."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        self._saved_versions = ()
+        self._node = None
+        self.materialize_grads = True
+        self._non_differentiable = ()
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors for ``backward``; in-place changes to them are caught, as in torch."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}")
+        self._saved = tensors
+        self._saved_versions = tuple(None if t is None else t._vc[0] for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._saved is None:
+            from ..engine import _SECOND_BACKWARD
+            raise RuntimeError(_SECOND_BACKWARD)
+        for t, v in zip(self._saved, self._saved_versions):
+            if t is not None and t._vc[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: a tensor of shape {list(t.shape)} saved by "
+                    f"{self._node.name if self._node else 'a Function'} is at version {t._vc[0]}; "
+                    f"expected version {v} instead.")
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+
+class _FunctionOp:
+    """Plays the part of a registry primitive for one ``Function`` subclass."""
+
+    nary = False
+    joint = True
+    saves = ()
+    saves_out = False
+    formulas = ()
+    vjp_texts = ()
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.name = cls.__name__
+        self.backward_name = cls.__name__ + "Backward"
+
+    def vjps(self, F, g, out, *inputs, ctx):
+        """Run the user's backward once; returns one gradient (or None) per input."""
+        create_graph = F.__name__ == "TensorF"
+        gt = g if isinstance(g, Tensor) else _new(g)
+        with no_grad() if not create_graph else _Nothing():
+            grads = self.cls.backward(ctx, gt)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(inputs):
+            # torch allows extra trailing Nones
+            if len(grads) > len(inputs) and all(x is None for x in grads[len(inputs):]):
+                grads = grads[:len(inputs)]
+            else:
+                raise RuntimeError(f"function {self.backward_name} returned an incorrect number of "
+                                   f"gradients (expected {len(inputs)}, got {len(grads)})")
+        out = []
+        for i, (gi, x) in enumerate(zip(grads, inputs)):
+            if gi is None:
+                out.append(None)
+                continue
+            if not isinstance(gi, Tensor):
+                raise TypeError(f"function {self.backward_name} returned a gradient of type "
+                                f"{type(gi).__name__} for input {i}; expected a Tensor or None")
+            xs = x.shape
+            if tuple(gi.shape) != tuple(xs):
+                raise RuntimeError(f"Function {self.backward_name} returned an invalid gradient at "
+                                   f"index {i} - got {list(gi.shape)} but expected shape "
+                                   f"compatible with {list(xs)}")
+            out.append(gi if create_graph else gi._data)
+        return out
+
+    def release(self, node):
+        node.params["ctx"]._saved = None
+
+
+class _Nothing:
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Function:
+    """Base class for operations with a hand-written ``forward`` and ``backward``."""
+
+    _op = None
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("Function subclasses are used through their apply() classmethod: "
+                           f"{type(self).__name__}.apply(...)")
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your "
+                                  "custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` without recording and link its output to one graph node."""
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx = FunctionCtx(needs)
+        with no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        if isinstance(out, tuple):
+            raise NotImplementedError(
+                f"{cls.__name__}.forward returned {len(out)} outputs: chainrule Functions return "
+                "one tensor (return the outputs from separate Functions, or stack them)")
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor, got "
+                            f"{type(out).__name__}")
+        if not (_grad_state.enabled and any(needs)) or out in ctx._non_differentiable:
+            return out
+        if cls.__dict__.get("_op") is None:
+            cls._op = _FunctionOp(cls)
+        next_ = tuple((a if a._grad_fn is None else a._grad_fn) if n else None
+                      for a, n in zip(args, needs))
+        node = Node(cls._op, tuple(args), next_, {"ctx": ctx})
+        ctx._node = node
+        if any(a is out for a in args):
+            out = _new(out._data)       # forward returned an input: give the output its own node
+        out._requires_grad = True
+        out._grad_fn = node
+        return out
+
+
+class once_differentiable:
+    """Decorator kept for compatibility: chainrule runs ``backward`` without recording anyway."""
+
+    def __new__(cls, fn):
+        return fn

@@ -1,0 +1,154 @@
+"""dtypes with PyTorch's names and PyTorch's type promotion (not NumPy's)."""
+import builtins
+
+from . import _backend as B
+from ._backend import xp
+
+
+class dtype:
+    """A tensor element type: ``chainrule.float32``, ``chainrule.int64``, ..."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_rank")
+
+    def __init__(self, name, np_dtype, rank):
+        self.name = name
+        self.np = xp.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.is_signed = self.np.kind in "if"
+        self.itemsize = self.np.itemsize
+        self._rank = rank
+
+    def __repr__(self):
+        return "chainrule." + self.name
+
+    def __reduce__(self):
+        return (_from_name, (self.name,))
+
+
+def _from_name(name):
+    return _BY_NAME[name]
+
+
+bool_ = dtype("bool", xp.bool_, 0)
+uint8 = dtype("uint8", xp.uint8, 1)
+int8 = dtype("int8", xp.int8, 2)
+int16 = dtype("int16", xp.int16, 3)
+int32 = dtype("int32", xp.int32, 4)
+int64 = dtype("int64", xp.int64, 5)
+float16 = dtype("float16", xp.float16, 6)
+float32 = dtype("float32", xp.float32, 7)
+float64 = dtype("float64", xp.float64, 8)
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+
+_ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+_BY_NAME = {d.name: d for d in _ALL}
+_BY_NP = {d.np: d for d in _ALL}
+
+_default = [float32]
+
+
+def get_default_dtype():
+    """The dtype of floating tensors made from Python floats (``float32`` unless changed)."""
+    return _default[0]
+
+
+def set_default_dtype(d):
+    """Set the default floating dtype; only ``float32`` and ``float64`` are allowed, as in torch."""
+    d = to_dtype(d)
+    if d not in (float32, float64):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d
+    from . import _printing
+    _printing.default_float_dtype = d.np
+
+
+def default_float_np():
+    return _default[0].np
+
+
+def to_dtype(d):
+    """Accept a chainrule dtype, a NumPy dtype or Python's float/int/bool."""
+    if isinstance(d, dtype):
+        return d
+    if d is None:
+        return None
+    if d is builtins.float:
+        return _default[0]
+    if d is builtins.int:
+        return int64
+    if d is builtins.bool:
+        return bool_
+    try:
+        return _BY_NP[xp.dtype(d)]
+    except (TypeError, KeyError):
+        raise TypeError(f"{d!r} is not a dtype chainrule supports; use one of "
+                        + ", ".join("chainrule." + x.name for x in _ALL)) from None
+
+
+def of(array):
+    """The chainrule dtype of a NumPy array."""
+    try:
+        return _BY_NP[array.dtype]
+    except KeyError:
+        raise TypeError(f"NumPy dtype {array.dtype} has no chainrule equivalent; use one of "
+                        + ", ".join(x.name for x in _ALL)) from None
+
+
+# --- type promotion -------------------------------------------------------------------------
+# PyTorch ranks operands in three priority classes: tensors with dimensions, 0-d tensors, and
+# Python numbers.  A lower class only changes the result when it is of a higher *category*
+# (bool < integer < floating); a Python float then contributes the default dtype.
+
+def _category(npd):
+    k = npd.kind
+    return 2 if k == "f" else (0 if k == "b" else 1)
+
+
+def promote_types(a, b):
+    """``torch.promote_types`` for NumPy dtypes."""
+    if a == b:
+        return a
+    if _category(a) == 2 and _category(b) == 2:
+        return a if a.itemsize >= b.itemsize else b
+    if _category(a) == 2:
+        return a
+    if _category(b) == 2:
+        return b
+    return xp.promote_types(a, b)
+
+
+def _combine(higher, lower):
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    ch, cl = _category(higher), _category(lower)
+    if ch == 2:
+        return higher
+    if ch == 0 or cl == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands):
+    """The dtype PyTorch gives an op on ``operands`` (ndarrays and Python numbers)."""
+    dim = zero = wrapped = None
+    for v in operands:
+        if isinstance(v, B.ndarray):
+            d = v.dtype
+            if v.ndim:
+                dim = d if dim is None else promote_types(dim, d)
+            else:
+                zero = d if zero is None else promote_types(zero, d)
+        else:
+            if isinstance(v, (builtins.bool, xp.bool_)):
+                d = xp.dtype(xp.bool_)
+            elif isinstance(v, (builtins.int, xp.integer)):
+                d = xp.dtype(xp.int64)
+            elif isinstance(v, (builtins.float, xp.floating)):
+                d = _default[0].np
+            else:
+                raise TypeError(f"unsupported operand type {type(v).__name__}")
+            wrapped = d if wrapped is None else promote_types(wrapped, d)
+    return _combine(dim, _combine(zero, wrapped))

@@ -1,0 +1,357 @@
+"""The one reverse pass: the chain rule applied node by node, in topological order.
+
+``backward()``, ``autograd.grad()`` and the explainer all run ``run_backward``; nothing else walks
+the graph to compute gradients.  The pass is Kahn's algorithm: a node runs once every node that
+consumes its output has sent it a gradient, so each node runs exactly once, with the sum of its
+incoming gradients.  It is iterative: depth is bounded only by memory.
+"""
+import warnings
+
+from . import _backend as B
+from ._fns import ArrayF
+from .grad_mode import state as _grad_state
+from .graph import Node, dependencies, freed_placeholder
+from .tensor import Tensor, _new, _RetainHook
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+
+def _shape_text(shape):
+    return f"chainrule.Size({list(shape)})"
+
+
+def _root_grads(outputs, grad_outputs, create_graph):
+    """Check the outputs and build the gradient each starts from (ones for a scalar)."""
+    grads = []
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: output {i} is a {type(t).__name__}, not a Tensor")
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
+                               "grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs (this output has shape "
+                    f"{tuple(t._data.shape)}): pass out.backward(gradient) with a gradient of that "
+                    "shape, or reduce the output first, e.g. out.sum().backward()")
+            g = B.xp.ones(t._data.shape, t._data.dtype)
+            grads.append(_new(g) if create_graph else g)
+            continue
+        if not isinstance(g, Tensor):
+            g = _new(B.asarray(g, dtype=t._data.dtype))
+        if g._data.shape != t._data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                               f"{_shape_text(g._data.shape)} and output[{i}] has a shape of "
+                               f"{_shape_text(t._data.shape)}.")
+        if g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)
+        grads.append(g if create_graph else g._data)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves (or of ``inputs``)."""
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    tensors = tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"got {len(grad_tensors)} gradients for {len(tensors)} tensors")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this "
+            "function, make sure to reset the .grad fields of your parameters to None after use "
+            "to break the cycle and avoid the leak.", UserWarning, stacklevel=3)
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("backward() received an empty list of inputs")
+        for t in inputs:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(tensors, grad_tensors, create_graph)
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    >>> x = chainrule.tensor(2.0, requires_grad=True)
+    >>> chainrule.autograd.grad(x ** 3, x)
+    (tensor(12.),)
+    """
+    single = isinstance(inputs, Tensor)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(outputs, grad_outputs, create_graph)
+    found = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                         accumulate=False)
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t))
+        if g is None:
+            if materialize_grads:
+                g = B.xp.zeros_like(t._data)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+        if g is not None and not isinstance(g, Tensor):
+            g = _new(g)
+        result.append(g)
+    return tuple(result)
+
+
+def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True,
+                 trace=None):
+    """The reverse pass.
+
+    outputs/grads: where the pass starts and with which gradients (arrays, or tensors when
+    ``create_graph``).  inputs: tensors whose gradients are wanted (None: every leaf).
+    accumulate: add into ``.grad`` (backward) rather than return (``autograd.grad``).
+    trace: called as ``trace(node, i, g, gi)`` for every local VJP computed (the explainer).
+    Returns ``{id(tensor): gradient}`` for ``inputs``.
+    """
+    F = ArrayF
+    if create_graph:
+        from .functional import TensorF as F
+    wanted = None if inputs is None else {id(t): t for t in inputs}
+    wanted_nodes = {} if inputs is None else {t._grad_fn: t for t in inputs if t._grad_fn is not None}
+    found = {}
+    buffers = {}
+    leaf_grads = {}            # id(leaf) -> [leaf, grad, fresh]
+    roots = []
+    for t, g in zip(outputs, grads):
+        if t._grad_fn is None:
+            _to_leaf(leaf_grads, t, g, False)
+        else:
+            node = t._grad_fn
+            prev = buffers.get(node)
+            buffers[node] = g if prev is None else prev + g
+            roots.append(node)
+    deps = dependencies(roots)
+    ready = [n for n in dict.fromkeys(roots) if n not in deps]
+
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            g = buffers.pop(node, None)
+            if g is None:           # nothing flowed here (every path to it was pruned)
+                for e in node.next:
+                    if type(e) is Node:
+                        deps[e] -= 1
+                        if deps[e] == 0:
+                            ready.append(e)
+                continue
+            if node.pre_hooks:
+                g = _run_prehooks(node, g, create_graph)
+            if node in wanted_nodes:
+                found[id(wanted_nodes[node])] = g
+            op = node.op
+            values = _values(node, create_graph)
+            params = node.params
+            if op.joint:            # one call gives every input's gradient (autograd.Function)
+                joint = op.vjps(F, g, *values, **params)
+            for i, e in enumerate(node.next):
+                if e is None:
+                    continue
+                if op.joint:
+                    gi = joint[i]
+                elif op.nary:
+                    gi = op.vjps(F, g, *values, i=i, **params)
+                else:
+                    rule = op.vjps[i]
+                    gi = rule(F, g, *values, **params) if params else rule(F, g, *values)
+                if gi is None:
+                    if type(e) is Node:
+                        deps[e] -= 1
+                        if deps[e] == 0:
+                            ready.append(e)
+                    continue
+                _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace)
+            if not retain_graph:
+                _release(node)
+    finally:
+        _grad_state.enabled = prev_mode
+
+    for leaf, g, fresh in leaf_grads.values():
+        if leaf._hooks:
+            g = _run_leaf_hooks(leaf, g, create_graph)
+            fresh = False
+        if wanted is not None:
+            if id(leaf) in wanted:
+                found[id(leaf)] = g
+            if not accumulate or id(leaf) not in wanted:
+                continue
+        _accumulate(leaf, g, fresh, create_graph)
+    return found
+
+
+def _values(node, create_graph):
+    """What the node's rules read: ``out`` then the inputs (arrays, or tensors with a graph)."""
+    if node.freed:
+        raise RuntimeError(_SECOND_BACKWARD)
+    inputs = node.inputs
+    if node.versions is not None:
+        for i, v in zip(node.op.saves, node.versions):
+            t = inputs[i]
+            if isinstance(t, Tensor) and t._vc[0] != v:
+                _raise_modified(node, t, v)
+    out = node.out_data
+    if node.out_version is not None:
+        box, v = node.out_version
+        if box[0] != v:
+            _raise_modified(node, None, v, box[0], out)
+    if create_graph:
+        if out is not None:
+            t = _new(out, True)
+            t._grad_fn = node
+            out = t
+        return (out,) + inputs
+    return (out,) + tuple(v._data if isinstance(v, Tensor) else v for v in inputs)
+
+
+def _raise_modified(node, t, expected, now=None, data=None):
+    data = t._data if t is not None else data
+    now = t._vc[0] if t is not None else now
+    from .tensor import _LEGACY_NAMES
+    made_by = ""
+    if t is not None and t._grad_fn is not None:
+        made_by = f", which is output 0 of {t._grad_fn.name},"
+    elif t is None:
+        made_by = f", which is output 0 of {node.name},"
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [chainrule.{_LEGACY_NAMES.get(data.dtype.name, data.dtype.name)} "
+        f"{list(data.shape)}]{made_by} is at version {now}; expected version {expected} instead. "
+        f"{node.name} saved it for the backward pass: do the in-place operation after "
+        "backward(), or apply it to a .clone().")
+
+
+def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace):
+    """Deliver input ``i``'s gradient: un-broadcast, cast, then add into its consumer's buffer."""
+    v = node.inputs[i]
+    a = v._data if isinstance(v, Tensor) else v
+    shape = a.shape
+    if gi.shape != shape:
+        gi = F.sum_to(gi, shape)
+    if gi.dtype != a.dtype:
+        gi = F.cast(gi, a)
+    if trace is not None:
+        trace(node, i, g, gi)
+    if type(e) is Node:
+        prev = buffers.get(e)
+        buffers[e] = gi if prev is None else prev + gi
+        deps[e] -= 1
+        if deps[e] == 0:
+            ready.append(e)
+    else:
+        _to_leaf(leaf_grads, e, gi, gi is not g and getattr(gi, "base", 1) is None)
+
+
+def _to_leaf(leaf_grads, leaf, g, fresh):
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, g, fresh]
+    else:
+        entry[1] = entry[1] + g
+        entry[2] = True
+
+
+def _accumulate(leaf, g, fresh, create_graph):
+    """Add ``g`` into ``leaf.grad`` (a new tensor the first time; torch's AccumulateGrad)."""
+    if create_graph:
+        if not isinstance(g, Tensor):
+            g = _new(g)
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
+        return
+    if isinstance(g, Tensor):
+        g = g._data
+        fresh = False
+    if type(g) is not B.ndarray:
+        g, fresh = B.asarray(g), True
+    if leaf._grad is None:
+        leaf._grad = _new(g if fresh else g.copy())
+    else:
+        old = leaf._grad
+        old._data = old._data + g
+        old._vc[0] += 1
+
+
+def _run_prehooks(node, g, create_graph):
+    hooks = list(node.pre_hooks.values())
+    for hook in hooks:
+        if type(hook) is _RetainHook:
+            continue
+        fn = hook.fn if hasattr(hook, "fn") else hook
+        gt = g if create_graph else _new(g)
+        r = fn(gt)
+        if r is not None:
+            _check_hook_result(fn, r, gt)
+            g = r if create_graph else r._data
+    for hook in hooks:
+        if type(hook) is _RetainHook:
+            hook.fn(g if create_graph else _new(g.copy()))
+    return g
+
+
+def _run_leaf_hooks(leaf, g, create_graph):
+    for fn in list(leaf._hooks.values()):
+        gt = g if isinstance(g, Tensor) else _new(B.asarray(g))
+        r = fn(gt)
+        if r is not None:
+            _check_hook_result(fn, r, gt)
+            g = r if create_graph else r._data
+    return g
+
+
+def _check_hook_result(fn, r, g):
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if not isinstance(r, Tensor):
+        raise TypeError(f"hook '{name}' returned a {type(r).__name__}; a hook must return a "
+                        "Tensor or None")
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
+def _release(node):
+    """Free what the node saved for backward; keep shapes so untouched rules still run."""
+    op = node.op
+    if op.joint:
+        op.release(node)
+    inputs = node.inputs
+    saved = node.op.saves_out or any(isinstance(inputs[i], Tensor) for i in node.op.saves)
+    node.inputs = tuple(freed_placeholder(v._data) if isinstance(v, Tensor) else v
+                        for v in inputs)
+    node.out_data = None
+    if saved:
+        node.freed = True

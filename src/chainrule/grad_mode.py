@@ -1,0 +1,90 @@
+"""Whether operations are recorded: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` (thread-local)."""
+import functools
+import threading
+
+
+class _State(threading.local):
+    enabled = True
+
+
+state = _State()
+
+
+def is_grad_enabled():
+    """True when operations on tensors that require grad are recorded."""
+    return state.enabled
+
+
+class _GradMode:
+    """Base of the grad-mode switches: a context manager and a decorator."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = self._mode
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Don't record operations inside this block or decorated function.
+
+    >>> with chainrule.no_grad():
+    ...     w -= 0.1 * w.grad
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Record operations again, even inside ``no_grad``."""
+
+    _mode = True
+
+
+class inference_mode(no_grad):
+    """Like ``no_grad`` (chainrule has no separate inference tensors)."""
+
+    def __init__(self, mode=True):
+        self._mode = not mode
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off: as a function call, a context manager or a decorator."""
+
+    def __init__(self, mode):
+        self._prev = state.enabled
+        self._mode = bool(mode)
+        state.enabled = self._mode
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        state.enabled = self._prev  # used as a decorator: undo the switch made in __init__
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper

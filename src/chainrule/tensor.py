@@ -1,0 +1,925 @@
+"""The Tensor: a NumPy array that records the operations applied to it.
+
+Recording happens in one function, ``apply``: it runs a primitive's forward on the arrays and, when
+any input requires grad (and grad mode is on), links the result to a new graph ``Node``.  Methods
+here are one line each; the functions they call live in ``functional.py``.
+"""
+import warnings
+
+from . import _backend as B
+from . import dtypes as D
+from ._backend import xp
+from .grad_mode import state as _grad_state
+from .graph import Node, RemovableHandle
+
+_ndarray = B.ndarray
+_Number = (int, float, bool, xp.number, xp.bool_)
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``chainrule.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"chainrule.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """An n-dimensional array that can record its history for back-propagation.
+
+    >>> w = chainrule.tensor([1.0], requires_grad=True)
+    >>> loss = ((w * 3.0 - 6.0) ** 2).sum()
+    >>> loss.backward(); w.grad
+    tensor([-18.])
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_vc", "_hooks",
+                 "_retains_grad", "_base", "__weakref__")
+
+    # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__)
+    __array_ufunc__ = None
+
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        # The legacy constructor: Tensor([1., 2.]) copies data as float; Tensor(2, 3) is empty.
+        if len(args) == 1 and not isinstance(args[0], int):
+            from .creation import _array_from
+            data = _array_from(args[0], dtype or D.get_default_dtype())
+        else:
+            data = xp.empty(tuple(args), dtype=(D.to_dtype(dtype) or D.get_default_dtype()).np)
+        _init(self, data, requires_grad=False)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # --- the basics -------------------------------------------------------------------------
+    @property
+    def data(self):
+        """This tensor's values as a tensor that shares storage but records nothing."""
+        t = _new(self._data)
+        t._vc = self._vc
+        return t
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (leaves and ``retain_grad()`` tensors)."""
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+                "access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype "
+                                   f"'{D.of(value._data)}' to a tensor with dtype "
+                                   f"'{D.of(self._data)}'. Please ensure that the gradient and "
+                                   "the tensor have the same dtype")
+        self._grad = value
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording operations on this leaf tensor.  Returns self."""
+        if self._grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients "
+                               f"(this one is {D.of(self._data)}; convert it first with "
+                               ".float() or .double())")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self):
+        """The graph node that computed this tensor (None for leaves)."""
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim, "size")]
+
+    def dim(self):
+        return self._data.ndim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def ndimension(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    def nelement(self):
+        return self._data.size
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def dtype(self):
+        return D.of(self._data)
+
+    @property
+    def device(self):
+        return device(B.DEVICE)
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    def contiguous(self):
+        return self if self._data.flags.c_contiguous else clone(self)
+
+    @property
+    def _version(self):
+        """How many times this tensor's storage was modified in place (shared with views)."""
+        return self._vc[0]
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        """The values as a NumPy array sharing storage (refused while requiring grad, as torch)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._data
+        return a if dtype is None else a.astype(dtype)
+
+    def detach(self):
+        """A tensor sharing this one's storage and version counter, cut from the graph."""
+        t = _new(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+        ref = weakref.ref(self)
+        node = self._grad_fn
+
+        def retain(grad):
+            t = ref()
+            if t is not None and t._grad_fn is node:
+                t._grad = grad if t._grad is None else t._grad + grad
+        node.register_prehook(_RetainHook(retain))
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            return self._grad_fn.register_prehook(_TensorHook(hook))
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` by the chain rule."""
+        from .engine import backward
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                 inputs=inputs)
+
+    # --- printing ---------------------------------------------------------------------------
+    def __repr__(self):
+        from ._printing import format_tensor
+        d = self._data.dtype
+        return format_tensor(self._data, dtype_name=repr(D.of(self._data)),
+                             requires_grad=self._requires_grad and self._grad_fn is None,
+                             grad_fn=None if self._grad_fn is None else self._grad_fn.name) \
+            if d.kind in "biuf" else repr(self._data)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self._data.item().__format__(spec)
+        return repr(self).__format__(spec)
+
+    # --- Python protocol --------------------------------------------------------------------
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_F.unbind(self, 0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self._data.shape)}); use .any() or .all()")
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __getitem__(self, index):
+        return _F.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _F.setitem(self, index, value)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.")
+        t = _new(self._data.copy())
+        t._requires_grad = self._requires_grad
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    # --- operators --------------------------------------------------------------------------
+    def __add__(self, other):
+        return _F.add(self, other)
+
+    def __radd__(self, other):
+        return _F.add(other, self)
+
+    def __sub__(self, other):
+        return _F.sub(self, other)
+
+    def __rsub__(self, other):
+        return _F.sub(other, self)
+
+    def __mul__(self, other):
+        return _F.mul(self, other)
+
+    def __rmul__(self, other):
+        return _F.mul(other, self)
+
+    def __truediv__(self, other):
+        return _F.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _F.div(other, self)
+
+    def __floordiv__(self, other):
+        return _F.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _F.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _F.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _F.remainder(other, self)
+
+    def __pow__(self, other):
+        return _F.pow(self, other)
+
+    def __rpow__(self, other):
+        return _F.pow(other, self)
+
+    def __matmul__(self, other):
+        return _F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _F.matmul(other, self)
+
+    def __neg__(self):
+        return _F.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _F.abs(self)
+
+    def __invert__(self):
+        return _F.logical_not(self) if self._data.dtype == bool else _F.bitwise_not(self)
+
+    def __and__(self, other):
+        return _F.logical_and(self, other)
+
+    def __or__(self, other):
+        return _F.logical_or(self, other)
+
+    def __xor__(self, other):
+        return _F.logical_xor(self, other)
+
+    def __eq__(self, other):
+        return _F.eq(self, other)
+
+    def __ne__(self, other):
+        return _F.ne(self, other)
+
+    def __lt__(self, other):
+        return _F.lt(self, other)
+
+    def __le__(self, other):
+        return _F.le(self, other)
+
+    def __gt__(self, other):
+        return _F.gt(self, other)
+
+    def __ge__(self, other):
+        return _F.ge(self, other)
+
+    def __iadd__(self, other):
+        return _F.inplace(self, _F.add, other)
+
+    def __isub__(self, other):
+        return _F.inplace(self, _F.sub, other)
+
+    def __imul__(self, other):
+        return _F.inplace(self, _F.mul, other)
+
+    def __itruediv__(self, other):
+        return _F.inplace(self, _F.div, other)
+
+    # --- in-place methods -------------------------------------------------------------------
+    def add_(self, other, alpha=1):
+        return _F.inplace(self, _F.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return _F.inplace(self, _F.sub, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return _F.inplace(self, _F.mul, other)
+
+    def div_(self, other):
+        return _F.inplace(self, _F.div, other)
+
+    def pow_(self, other):
+        return _F.inplace(self, _F.pow, other)
+
+    def clamp_(self, min=None, max=None):
+        return _F.inplace(self, _F.clamp, min, max)
+
+    clip_ = clamp_
+
+    def neg_(self):
+        return _F.inplace(self, _F.neg)
+
+    def exp_(self):
+        return _F.inplace(self, _F.exp)
+
+    def zero_(self):
+        """Fill with zeros, in place."""
+        return _F.fill_(self, 0)
+
+    def fill_(self, value):
+        """Fill with ``value``, in place."""
+        return _F.fill_(self, value)
+
+    def copy_(self, src):
+        """Copy ``src``'s values (broadcast) into this tensor, in place."""
+        return _F.copy_(self, src)
+
+    def uniform_(self, a=0.0, b=1.0):
+        return _F.random_fill_(self, "uniform", a, b)
+
+    def normal_(self, mean=0.0, std=1.0):
+        return _F.random_fill_(self, "normal", mean, std)
+
+    # --- elementwise ------------------------------------------------------------------------
+    def add(self, other, alpha=1):
+        return _F.add(self, other, alpha=alpha)
+
+    def sub(self, other, alpha=1):
+        return _F.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _F.mul(self, other)
+
+    def div(self, other, rounding_mode=None):
+        return _F.div(self, other, rounding_mode=rounding_mode)
+
+    def pow(self, exponent):
+        return _F.pow(self, exponent)
+
+    def neg(self):
+        return _F.neg(self)
+
+    def abs(self):
+        return _F.abs(self)
+
+    def exp(self):
+        return _F.exp(self)
+
+    def log(self):
+        return _F.log(self)
+
+    def log1p(self):
+        return _F.log1p(self)
+
+    def expm1(self):
+        return _F.expm1(self)
+
+    def sqrt(self):
+        return _F.sqrt(self)
+
+    def rsqrt(self):
+        return _F.rsqrt(self)
+
+    def sin(self):
+        return _F.sin(self)
+
+    def cos(self):
+        return _F.cos(self)
+
+    def tan(self):
+        return _F.tan(self)
+
+    def tanh(self):
+        return _F.tanh(self)
+
+    def sigmoid(self):
+        return _F.sigmoid(self)
+
+    def relu(self):
+        return _F.relu(self)
+
+    def sign(self):
+        return _F.sign(self)
+
+    def floor(self):
+        return _F.floor(self)
+
+    def ceil(self):
+        return _F.ceil(self)
+
+    def round(self, decimals=0):
+        return _F.round(self, decimals=decimals)
+
+    def square(self):
+        return _F.square(self)
+
+    def reciprocal(self):
+        return _F.reciprocal(self)
+
+    def clamp(self, min=None, max=None):
+        return _F.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _F.maximum(self, other)
+
+    def minimum(self, other):
+        return _F.minimum(self, other)
+
+    def where(self, condition, other):
+        return _F.where(condition, self, other)
+
+    def isnan(self):
+        return _F.isnan(self)
+
+    def isinf(self):
+        return _F.isinf(self)
+
+    def isfinite(self):
+        return _F.isfinite(self)
+
+    def eq(self, other):
+        return _F.eq(self, other)
+
+    def ne(self, other):
+        return _F.ne(self, other)
+
+    def lt(self, other):
+        return _F.lt(self, other)
+
+    def le(self, other):
+        return _F.le(self, other)
+
+    def gt(self, other):
+        return _F.gt(self, other)
+
+    def ge(self, other):
+        return _F.ge(self, other)
+
+    def logical_not(self):
+        return _F.logical_not(self)
+
+    def equal(self, other):
+        return _F.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _F.allclose(self, other, rtol, atol, equal_nan)
+
+    # --- reductions -------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        return _F.sum(self, dim, keepdim, dtype=dtype, axis=axis)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        return _F.mean(self, dim, keepdim, dtype=dtype, axis=axis)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _F.prod(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim=None, keepdim=False):
+        return _F.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _F.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _F.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _F.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _F.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _F.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _F.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _F.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _F.logsumexp(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _F.norm(self, p, dim, keepdim, dtype=dtype)
+
+    def softmax(self, dim=None, dtype=None):
+        return _F.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim=None, dtype=None):
+        return _F.log_softmax(self, dim, dtype=dtype)
+
+    def any(self, dim=None, keepdim=False):
+        return _F.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return _F.all(self, dim, keepdim)
+
+    # --- shape ------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _F.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _F.view(self, *shape)
+
+    def view_as(self, other):
+        return _F.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return _F.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _F.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return _F.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _F.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _F.transpose(self, dim0, dim1)
+
+    def swapaxes(self, axis0, axis1):
+        return _F.transpose(self, axis0, axis1)
+
+    def t(self):
+        return _F.t(self)
+
+    def permute(self, *dims):
+        return _F.permute(self, *dims)
+
+    @property
+    def T(self):
+        return _F.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _F.transpose(self, -2, -1)
+
+    def expand(self, *sizes):
+        return _F.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _F.expand(self, other.shape)
+
+    def repeat(self, *sizes):
+        return _F.repeat(self, *sizes)
+
+    def flip(self, *dims):
+        return _F.flip(self, *dims)
+
+    def split(self, split_size_or_sections, dim=0):
+        return _F.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _F.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _F.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return _F.narrow(self, dim, start, length)
+
+    # --- linear algebra ---------------------------------------------------------------------
+    def matmul(self, other):
+        return _F.matmul(self, other)
+
+    def mm(self, other):
+        return _F.mm(self, other)
+
+    def bmm(self, other):
+        return _F.bmm(self, other)
+
+    def dot(self, other):
+        return _F.dot(self, other)
+
+    def outer(self, other):
+        return _F.outer(self, other)
+
+    # --- copies and conversions -------------------------------------------------------------
+    def clone(self, *, memory_format=None):
+        return clone(self)
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        return _F.to(self, *args, dtype=dtype, device=device, copy=copy)
+
+    def cpu(self):
+        return self
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return "chainrule." + _LEGACY_NAMES[self._data.dtype.name]
+        return _F.to(self, dtype)
+
+    def float(self):
+        return _F.to(self, D.float32)
+
+    def double(self):
+        return _F.to(self, D.float64)
+
+    def half(self):
+        return _F.to(self, D.float16)
+
+    def long(self):
+        return _F.to(self, D.int64)
+
+    def int(self):
+        return _F.to(self, D.int32)
+
+    def bool(self):
+        return _F.to(self, D.bool_)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        from .creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        from .creation import empty
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+_LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+class device:
+    """Where a tensor lives: always ``device(type='cpu')`` with the NumPy backend."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type = type.type
+        if type != "cpu":
+            raise RuntimeError(f"chainrule has no '{type}' device: its backend is NumPy on "
+                               "the CPU (device 'cpu')")
+        self.type = type
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __str__(self):
+        return self.type
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+class _TensorHook:
+    """A user's ``register_hook`` function on a non-leaf, adapted to a node pre-hook."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+class _RetainHook(_TensorHook):
+    """The pre-hook that ``retain_grad()`` installs."""
+
+    __slots__ = ()
+
+
+# --- construction -------------------------------------------------------------------------
+
+def _init(t, data, requires_grad=False):
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad = None
+    t._grad_fn = None
+    t._vc = [0]
+    t._hooks = None
+    t._retains_grad = False
+    t._base = None
+
+
+def _new(data, requires_grad=False, cls=None):
+    """Wrap an ndarray in a new leaf tensor (no copy)."""
+    t = object.__new__(Tensor if cls is None else cls)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad = None
+    t._grad_fn = None
+    t._vc = [0]
+    t._hooks = None
+    t._retains_grad = False
+    t._base = None
+    return t
+
+
+def _rebuild(data, requires_grad):
+    return _new(data, requires_grad)
+
+
+def _dim(d, ndim, op="dim"):
+    """Normalise one dimension index, with torch's IndexError when out of range."""
+    n = ndim if ndim else 1
+    try:
+        d = d.__index__()
+    except AttributeError:
+        raise TypeError(f"{op}(): dim must be an int, got {type(d).__name__}") from None
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {d})")
+    return d % n
+
+
+# --- recording ----------------------------------------------------------------------------
+
+def apply(op, inputs, params=None, arrays=None, name=None):
+    """Run primitive ``op`` on ``inputs`` (tensors and numbers) and record it if needed.
+
+    ``arrays`` optionally gives the operands' arrays already converted to the result dtype;
+    the node keeps the original tensors, so gradients come back in each input's own dtype.
+    """
+    if arrays is None:
+        arrays = [v._data if isinstance(v, Tensor) else v for v in inputs]
+    out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+    if type(out) is not _ndarray:
+        out = xp.asarray(out)
+    t = _new(out)
+    if not _grad_state.enabled:
+        return t
+    next_ = None
+    for i, v in enumerate(inputs):
+        if isinstance(v, Tensor) and v._requires_grad:
+            if next_ is None:
+                next_ = [None] * len(inputs)
+            next_[i] = v if v._grad_fn is None else v._grad_fn
+    if next_ is None:
+        return t
+    node = Node(op, tuple(inputs), tuple(next_), params)
+    if name is not None:
+        node.name = name
+    if op.saves:
+        node.versions = tuple(inputs[i]._vc[0] if isinstance(inputs[i], Tensor) else None
+                              for i in op.saves)
+    if op.saves_out:
+        node.out_data = out
+        node.out_version = (t._vc, 0)
+    t._requires_grad = True
+    t._grad_fn = node
+    return t
+
+
+def clone(x):
+    """A copy of ``x`` that stays in the graph (gradient flows back to ``x``)."""
+    from . import ops
+    return apply(ops.clone, (x,))
+
+
+from . import functional as _F  # noqa: E402  (functional needs Tensor defined first)
