@@ -1337,7 +1337,7 @@ def to(x, *args, dtype=None, device=None, copy=False):
     d = D.to_dtype(dtype).np
     if d == x._data.dtype and not copy:
         return x
-    if x._requires_grad and d.kind == "f":
+    if x._requires_grad and d.kind == "f" and _grad_state.enabled:
         return apply(ops.to_copy, (x,), {"dtype": d})
     return _new(x._data.astype(d))
 

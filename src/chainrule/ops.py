@@ -64,6 +64,8 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
         backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
     if not vjp_texts and formulas:
         vjp_texts = tuple(None if f is None else f"g ↦ g·({f})" for f in formulas)
+    if nary:
+        vjps = vjps[0]      # one rule for every input, told which one by ``i``
     p = Primitive(name, forward, vjps, backward_name=backward_name, formulas=tuple(formulas),
                   vjp_texts=tuple(vjp_texts), saves=tuple(saves), saves_out=saves_out,
                   domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__)
@@ -110,7 +112,7 @@ mul = defprim("mul", _mul,
               lambda F, g, out, x, y: g * x,
               formulas=("y", "x"), saves=(0, 1),
               examples=[("x * y", (3, 4), (3, 4)), ("x * y", (4, 1), (3,)), ("x * 3.0", (2,)),
-                        ("x * y", (), ())])
+                        ("x * y", (), ()), ("m.outer(x, y)", (3,), (2,))])
 
 
 def _div(x, y):
@@ -760,7 +762,7 @@ def _to_copy(x, dtype):
 to_copy = defprim("to_copy", _to_copy, lambda F, g, out, x, dtype: g,
                   backward_name="ToCopyBackward0", formulas=("1",),
                   vjp_texts=("g ↦ g converted back to x's dtype",),
-                  examples=[("x.double()", (3,)), ("x.to(m.float32)", (2,))])
+                  examples=[("x.to(m.float64, copy=True)", (3,)), ("x.to(dtype=m.float64, copy=True)", (2, 2))])
 
 
 # =========================================================================================
@@ -805,5 +807,4 @@ matmul = defprim("matmul", _matmul, _matmul_vjp_x, _matmul_vjp_y, backward_name=
                  examples=[("x @ y", (3, 4), (4, 2)), ("x @ y", (4,), (4, 2)), ("x @ y", (3, 4), (4,)),
                            ("x @ y", (4,), (4,)), ("x @ y", (2, 3, 4), (4, 5)),
                            ("x @ y", (2, 1, 3, 4), (5, 4, 2)), ("m.mm(x, y)", (2, 3), (3, 2)),
-                           ("m.bmm(x, y)", (2, 2, 3), (2, 3, 4)), ("m.dot(x, y)", (3,), (3,)),
-                           ("m.outer(x, y)", (3,), (2,))])
+                           ("m.bmm(x, y)", (2, 2, 3), (2, 3, 4)), ("m.dot(x, y)", (3,), (3,))])

@@ -1,0 +1,263 @@
+"""Registry-driven checks: every primitive, on every example its entry declares.
+
+- forward: the value equals an independent NumPy reference (below; a new op must add one);
+- first derivatives: autograd's vector-Jacobian product equals central differences, float64;
+- second derivatives: the gradient recorded with ``create_graph=True`` differentiates again to
+  the central differences of the first derivative.
+Adding an op with examples adds all of these tests.
+"""
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import ops
+from chainrule.tensor import Tensor
+
+
+def _reduce(fn):
+    return lambda x, dims=None, keepdim=False, **kw: fn(x, axis=dims, keepdims=keepdim, **kw)
+
+
+def _softmax_ref(x, dim):
+    e = np.exp(x)
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _norm_ref(x, p=2.0, dims=None, keepdim=False):
+    a = np.abs(x)
+    if p == float("inf"):
+        return a.max(axis=dims, keepdims=keepdim)
+    return (a ** p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+
+
+def _pick_ref(pick):
+    def ref(x, dim, keepdim=False):
+        idx = pick(x, axis=dim, keepdims=True)
+        out = np.take_along_axis(x, idx, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+    return ref
+
+
+def _swapped(n, a, b):
+    axes = list(range(n))
+    axes[a], axes[b] = axes[b], axes[a]
+    return axes
+
+
+def _matmul_ref(x, y):
+    if x.ndim == 1 and y.ndim == 1:
+        return np.einsum("i,i->", x, y)
+    if x.ndim == 1:
+        return np.einsum("k,...kn->...n", x, y)
+    if y.ndim == 1:
+        return np.einsum("...nk,k->...n", x, y)
+    return np.einsum("...nk,...km->...nm", x, y)
+
+
+# Independent forward references, computed in float64 by NumPy (naive formulas are fine on the
+# entries' sampling domains).
+REFERENCES = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "pow": lambda x, y: np.exp(y * np.log(x)) if np.all(np.asarray(x) > 0) else np.power(x, y),
+    "maximum": lambda x, y: np.where(x >= y, x, y),
+    "minimum": lambda x, y: np.where(x <= y, x, y),
+    "where": lambda c, x, y: c * x + (~c) * y,
+    "neg": lambda x: 0 - x,
+    "abs": lambda x: np.sqrt(x * x),
+    "exp": lambda x: np.e ** x,
+    "log": lambda x: np.log(x),
+    "log1p": lambda x: np.log(1 + x),
+    "expm1": lambda x: np.exp(x) - 1,
+    "sqrt": lambda x: x ** 0.5,
+    "rsqrt": lambda x: x ** -0.5,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": lambda x: np.sin(x) / np.cos(x),
+    "tanh": lambda x: (np.exp(2 * x) - 1) / (np.exp(2 * x) + 1),
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "relu": lambda x: x * (x > 0),
+    "reciprocal": lambda x: 1 / x,
+    "sign": lambda x: (x > 0) * 1.0 - (x < 0) * 1.0,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": lambda x, decimals=0: np.round(x, decimals),
+    "clamp": lambda x, min=None, max=None: np.minimum(np.maximum(x, -np.inf if min is None else min),
+                                                      np.inf if max is None else max),
+    "sum": _reduce(np.sum),
+    "prod": _reduce(np.prod),
+    "amax": _reduce(np.max),
+    "amin": _reduce(np.min),
+    "max_dim": _pick_ref(np.argmax),
+    "min_dim": _pick_ref(np.argmin),
+    "logsumexp": lambda x, dims=None, keepdim=False: np.log(np.exp(x).sum(axis=dims, keepdims=keepdim)),
+    "softmax": _softmax_ref,
+    "log_softmax": lambda x, dim: np.log(_softmax_ref(x, dim)),
+    "norm": _norm_ref,
+    "reshape": lambda x, shape: x.reshape(shape),
+    "squeeze": lambda x, shape: x.reshape(shape),
+    "unsqueeze": lambda x, shape: x.reshape(shape),
+    "expand": lambda x, shape: x + np.zeros(shape),
+    "transpose": lambda x, dim0, dim1: np.einsum(x, list(range(x.ndim)), _swapped(x.ndim, dim0, dim1)),
+    "permute": lambda x, dims: np.einsum(x, list(range(x.ndim)), list(dims)),
+    "flip": lambda x, dims: x[tuple(slice(None, None, -1) if i in dims else slice(None)
+                                    for i in range(x.ndim))],
+    "repeat": lambda x, sizes: np.tile(x, sizes),
+    "index": lambda x, index, accumulate=False: x[index],
+    "cat": lambda *xs, dim: np.concatenate(xs, axis=dim),
+    "stack": lambda *xs, dim: np.stack(xs, axis=dim),
+    "clone": lambda x: x,
+    "to_copy": lambda x, dtype: x.astype(dtype),
+    "matmul": _matmul_ref,
+}
+
+# Primitives that exist only as the adjoint of another, exercised through it.
+ADJOINT_ONLY = {
+    "index_scatter": "the VJP of `index`, checked by every indexing example's second derivative",
+    "index_put": "index assignment (x[i] = v, fill_, copy_): checked in the in-place tests",
+}
+
+CASES = [(name, k, ex) for name, op in sorted(ops.REGISTRY.items())
+         for k, ex in enumerate(op.examples)]
+
+
+def _domains(op, n):
+    d = op.domain
+    if isinstance(d, list):
+        return d + [d[-1]] * (n - len(d))
+    return [d] * n
+
+
+def _sample(shape, domain, rng):
+    lo, hi = domain[0], domain[1]
+    avoid = domain[2] if len(domain) > 2 else ()
+    x = rng.uniform(lo, hi, shape)
+    for p in avoid:
+        near = np.abs(x - p) < 0.1
+        x = np.where(near, p + np.where(x >= p, 0.1, -0.1) + 0.05 * np.sign(x - p + 1e-12), x)
+    return x
+
+
+def _inputs(op, ex, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = ex[1:]
+    doms = _domains(op, len(shapes))
+    # the where primitive's first input is the condition: sample the tensor operands only
+    return [_sample(s, d, rng) for s, d in zip(shapes, doms)]
+
+
+def _run(expr, arrays, requires_grad=True):
+    xs = [cr.tensor(a, dtype=cr.float64, requires_grad=requires_grad) for a in arrays]
+    env = dict(zip("xyz", xs), m=cr)
+    return eval(expr, {"float": float}, env), xs
+
+
+def _find_node(out, op):
+    """The node in out's history that applied ``op`` (the example's op under test)."""
+    stack, seen = [out.grad_fn], set()
+    while stack:
+        n = stack.pop()
+        if n is None or id(n) in seen or not hasattr(n, "op"):
+            continue
+        seen.add(id(n))
+        if n.op is op:
+            return n
+        stack.extend(e for e in n.next if not isinstance(e, Tensor))
+    return None
+
+
+def test_every_primitive_has_examples_and_a_reference():
+    for name, op in ops.REGISTRY.items():
+        if name in ADJOINT_ONLY:
+            continue
+        assert op.examples, f"{name}: add examples to its registry entry"
+        assert name in REFERENCES, f"{name}: add a NumPy reference to REFERENCES"
+        assert len(op.formulas) == (1 if op.nary else len(op.vjps)), name
+
+
+@pytest.mark.parametrize("name,k,ex", CASES, ids=[f"{n}-{k}:{e[0]}" for n, k, e in CASES])
+def test_forward_matches_numpy(name, k, ex):
+    op = ops.REGISTRY[name]
+    out, xs = _run(ex[0], _inputs(op, ex))
+    node = _find_node(out, op)
+    assert node is not None, f"{ex[0]} did not record {name}"
+    args = [v._data if isinstance(v, Tensor) else v for v in node.inputs]
+    expected = REFERENCES[name](*args, **(node.params or {}))
+    got = out.detach().numpy() if out.grad_fn.op is op else None
+    if got is not None:
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        assert out.dtype == cr.float64
+
+
+def _vjp_numeric(expr, arrays, w, eps=1e-6):
+    """Central differences of sum(w * f(x)) with respect to every input, float64."""
+    grads = []
+    for i, a in enumerate(arrays):
+        g = np.zeros_like(a)
+        flat = g.reshape(-1)
+        for j in range(a.size):
+            def f(delta):
+                b = [c.copy() for c in arrays]
+                b[i].reshape(-1)[j] += delta
+                with cr.no_grad():
+                    out, _ = _run(expr, b, requires_grad=False)
+                return float(np.sum(w * out.numpy()))
+            flat[j] = (f(eps) - f(-eps)) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def _vjp(expr, arrays, w, create_graph=False):
+    out, xs = _run(expr, arrays)
+    s = (out * cr.tensor(w)).sum()
+    gs = cr.autograd.grad(s, xs, create_graph=create_graph, allow_unused=True)
+    return [np.zeros_like(a) if g is None else g for g, a in zip(gs, arrays)], xs
+
+
+@pytest.mark.parametrize("name,k,ex", CASES, ids=[f"{n}-{k}:{e[0]}" for n, k, e in CASES])
+def test_gradient_matches_central_differences(name, k, ex):
+    op = ops.REGISTRY[name]
+    arrays = _inputs(op, ex)
+    out, _ = _run(ex[0], arrays)
+    w = np.random.default_rng(1).uniform(0.5, 1.5, out.shape)
+    analytic, _ = _vjp(ex[0], arrays, w)
+    numeric = _vjp_numeric(ex[0], arrays, w)
+    for i, (a, n) in enumerate(zip(analytic, numeric)):
+        a = a.numpy() if isinstance(a, Tensor) else a
+        np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-6,
+                                   err_msg=f"{ex[0]}: gradient of input {i}")
+        assert a.dtype == np.float64
+
+
+@pytest.mark.parametrize("name,k,ex", CASES, ids=[f"{n}-{k}:{e[0]}" for n, k, e in CASES])
+def test_second_derivative_matches_central_differences(name, k, ex):
+    op = ops.REGISTRY[name]
+    arrays = _inputs(op, ex)
+    out, _ = _run(ex[0], arrays)
+    rng = np.random.default_rng(2)
+    w = rng.uniform(0.5, 1.5, out.shape)
+    vs = [rng.uniform(0.5, 1.5, a.shape) for a in arrays]
+    first, xs = _vjp(ex[0], arrays, w, create_graph=True)
+    s = sum((g * cr.tensor(v)).sum() for g, v in zip(first, vs) if isinstance(g, Tensor))
+    if not isinstance(s, Tensor) or not s.requires_grad:
+        second = [np.zeros_like(a) for a in arrays]          # the VJP is constant: linear op
+    else:
+        second = [np.zeros_like(a) if g is None else g.numpy()
+                  for g, a in zip(cr.autograd.grad(s, xs, allow_unused=True), arrays)]
+
+    eps = 1e-5
+    for i, a in enumerate(arrays):
+        numeric = np.zeros_like(a)
+        for j in range(a.size):
+            vals = []
+            for delta in (eps, -eps):
+                b = [c.copy() for c in arrays]
+                b[i].reshape(-1)[j] += delta
+                g, _ = _vjp(ex[0], b, w)
+                vals.append(sum(float(np.sum((gg.numpy() if isinstance(gg, Tensor) else gg) * v))
+                                for gg, v in zip(g, vs)))
+            numeric.reshape(-1)[j] = (vals[0] - vals[1]) / (2 * eps)
+        np.testing.assert_allclose(second[i], numeric, rtol=1e-4, atol=1e-5,
+                                   err_msg=f"{ex[0]}: second derivative, input {i}")
