@@ -261,3 +261,13 @@ def test_second_derivative_matches_central_differences(name, k, ex):
             numeric.reshape(-1)[j] = (vals[0] - vals[1]) / (2 * eps)
         np.testing.assert_allclose(second[i], numeric, rtol=1e-4, atol=1e-5,
                                    err_msg=f"{ex[0]}: second derivative, input {i}")
+
+
+def test_rule_namespaces_offer_the_same_functions():
+    """VJP rules run on ArrayF (plain backward) and TensorF (create_graph): same names."""
+    from chainrule._fns import ArrayF
+    from chainrule.functional import TensorF
+
+    def names(cls):
+        return {n for n in dir(cls) if not n.startswith("_")}
+    assert names(ArrayF) == names(TensorF)

@@ -10,7 +10,7 @@ import warnings
 from . import _backend as B
 from ._fns import ArrayF
 from .grad_mode import state as _grad_state
-from .graph import Node, dependencies, freed_placeholder
+from .graph import Freed, Node, dependencies
 from .tensor import Tensor, _new, _RetainHook
 
 _SECOND_BACKWARD = (
@@ -161,6 +161,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
 
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
+    token = B.quiet_fp()
     try:
         while ready:
             node = ready.pop()
@@ -202,6 +203,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
                 _release(node)
     finally:
         _grad_state.enabled = prev_mode
+        B.restore_fp(token)
 
     for leaf, g, fresh in leaf_grads.values():
         if leaf._hooks:
@@ -236,8 +238,8 @@ def _values(node, create_graph):
             t = _new(out, True)
             t._grad_fn = node
             out = t
-        return (out,) + inputs
-    return (out,) + tuple(v._data if isinstance(v, Tensor) else v for v in inputs)
+        return (out,) + tuple(inputs)
+    return [out] + [v._data if isinstance(v, Tensor) else v for v in inputs]
 
 
 def _raise_modified(node, t, expected, now=None, data=None):
@@ -349,9 +351,13 @@ def _release(node):
     if op.joint:
         op.release(node)
     inputs = node.inputs
-    saved = node.op.saves_out or any(isinstance(inputs[i], Tensor) for i in node.op.saves)
-    node.inputs = tuple(freed_placeholder(v._data) if isinstance(v, Tensor) else v
-                        for v in inputs)
+    saved = op.saves_out
+    if not saved:
+        for i in op.saves:
+            if isinstance(inputs[i], Tensor):
+                saved = True
+                break
+    node.inputs = tuple([Freed(v._data) if isinstance(v, Tensor) else v for v in inputs])
     node.out_data = None
     if saved:
         node.freed = True

@@ -48,6 +48,14 @@ def _binary(op, a, b, name=None, floating=False):
     floating: the result must be floating (true division): integer operands become the
     default float dtype.
     """
+    tb = type(b)
+    if type(a) is Tensor:
+        if tb is float or tb is int:
+            if a._data.dtype.kind == "f":
+                return apply(op, (a, b), name=name)
+        elif tb is Tensor and a._data.dtype == b._data.dtype and \
+                (not floating or a._data.dtype.kind == "f"):
+            return apply(op, (a, b), name=name)
     if isinstance(a, _ndarray):
         a = _new(a)
     if isinstance(b, _ndarray):

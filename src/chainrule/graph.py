@@ -5,7 +5,6 @@ the nodes of its inputs (``next``) -- never back at its output, so a graph holds
 cycles and is freed as soon as its output is.  Edges to leaf tensors point at the leaf itself:
 the engine accumulates into its ``.grad``.
 """
-from . import _backend as B
 
 
 class Node:
@@ -125,6 +124,15 @@ def dependencies(roots):
     return deps
 
 
-def freed_placeholder(value):
-    """What a node keeps of a saved tensor after ``backward()`` freed it: shape and dtype only."""
-    return B.xp.broadcast_to(B.xp.empty((), value.dtype), value.shape)
+class Freed:
+    """What a node keeps of an input after ``backward()`` freed it: its shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, array):
+        self.shape = array.shape
+        self.dtype = array.dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)

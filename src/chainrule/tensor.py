@@ -888,32 +888,56 @@ def apply(op, inputs, params=None, arrays=None, name=None):
     """
     if arrays is None:
         arrays = [v._data if isinstance(v, Tensor) else v for v in inputs]
-    out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+    token = B.quiet_fp()
+    try:
+        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+    except ValueError as e:
+        raise _shape_error(op, arrays, e) from None
+    finally:
+        B.restore_fp(token)
     if type(out) is not _ndarray:
         out = xp.asarray(out)
     t = _new(out)
     if not _grad_state.enabled:
         return t
     next_ = None
-    for i, v in enumerate(inputs):
+    i = 0
+    for v in inputs:
         if isinstance(v, Tensor) and v._requires_grad:
             if next_ is None:
                 next_ = [None] * len(inputs)
-            next_[i] = v if v._grad_fn is None else v._grad_fn
+            next_[i] = v._grad_fn or v
+        i += 1
     if next_ is None:
         return t
     node = Node(op, tuple(inputs), tuple(next_), params)
     if name is not None:
         node.name = name
     if op.saves:
-        node.versions = tuple(inputs[i]._vc[0] if isinstance(inputs[i], Tensor) else None
-                              for i in op.saves)
+        node.versions = tuple([inputs[i]._vc[0] if isinstance(inputs[i], Tensor) else None
+                               for i in op.saves])
     if op.saves_out:
         node.out_data = out
         node.out_version = (t._vc, 0)
     t._requires_grad = True
     t._grad_fn = node
     return t
+
+
+def _shape_error(op, arrays, e):
+    """NumPy's broadcasting ValueError, said the way torch says it (naming both shapes)."""
+    shapes = [a.shape for a in arrays if isinstance(a, _ndarray)]
+    if "broadcast" in str(e) and len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        for d in range(n - 1, -1, -1):
+            if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+                return RuntimeError(
+                    f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                    f"non-singleton dimension {d} ({op.name} of shapes {list(a)} and {list(b)}: "
+                    "broadcasting needs equal sizes or 1 in each dimension)")
+    return RuntimeError(f"{op.name}: {e}")
 
 
 def clone(x):
