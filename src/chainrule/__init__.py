@@ -7,14 +7,15 @@
 >>> w.grad
 tensor([-8.])
 """
-from . import autograd, dtypes, ops
+from . import autograd, dtypes, ops, viz
 from ._printing import get_printoptions, set_printoptions
+from .explainer import explain
 from .creation import (Generator, arange, as_tensor, asarray, default_generator, empty,
                        empty_like, eye, from_numpy, full, full_like, initial_seed, linspace,
                        logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
                        randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
-from .dtypes import (bool_ as bool, double, dtype, float, float16, float32, float64,
-                     get_default_dtype, half, int, int8, int16, int32, int64, long,
+from .dtypes import (bool_ as bool, double, dtype, finfo, float, float16, float32, float64,
+                     get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,
                      set_default_dtype, short, uint8)
 from .functional import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin,
                          bitwise_not, bmm, broadcast_to, cat, ceil, chunk, clamp, clip, clone,

@@ -95,6 +95,33 @@ def of(array):
                         + ", ".join(x.name for x in _ALL)) from None
 
 
+class finfo:
+    """The limits of a floating dtype, as ``torch.finfo``: ``finfo(chainrule.float32).eps``."""
+
+    def __init__(self, type=None):
+        d = _default[0] if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"finfo(): {d!r} is not a floating point dtype; use iinfo")
+        f = xp.finfo(d.np)
+        self.bits, self.dtype = f.bits, d.name
+        self.eps, self.max, self.min = builtins.float(f.eps), builtins.float(f.max), \
+            builtins.float(f.min)
+        self.tiny = self.smallest_normal = builtins.float(f.tiny)
+        self.resolution = builtins.float(f.resolution)
+
+
+class iinfo:
+    """The limits of an integer dtype, as ``torch.iinfo``: ``iinfo(chainrule.int64).max``."""
+
+    def __init__(self, type):
+        d = to_dtype(type)
+        if d.np.kind not in "iu":
+            raise TypeError(f"iinfo(): {d!r} is not an integer dtype; use finfo")
+        i = xp.iinfo(d.np)
+        self.bits, self.dtype = i.bits, d.name
+        self.max, self.min = builtins.int(i.max), builtins.int(i.min)
+
+
 # --- type promotion -------------------------------------------------------------------------
 # PyTorch ranks operands in three priority classes: tensors with dimensions, 0-d tensors, and
 # Python numbers.  A lower class only changes the result when it is of a higher *category*

@@ -5,6 +5,7 @@ the graph to compute gradients.  The pass is Kahn's algorithm: a node runs once 
 consumes its output has sent it a gradient, so each node runs exactly once, with the sum of its
 incoming gradients.  It is iterative: depth is bounded only by memory.
 """
+import re
 import warnings
 
 from . import _backend as B
@@ -137,7 +138,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     ``create_graph``).  inputs: tensors whose gradients are wanted (None: every leaf).
     accumulate: add into ``.grad`` (backward) rather than return (``autograd.grad``).
     trace: called as ``trace(node, i, g, gi)`` for every local VJP computed (the explainer).
-    Returns ``{id(tensor): gradient}`` for ``inputs``.
+    Returns ``{id(tensor): gradient}`` for ``inputs`` (for every leaf when ``inputs`` is None and
+    ``accumulate`` is False).
     """
     F = ArrayF
     if create_graph:
@@ -209,12 +211,17 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
         if leaf._hooks:
             g = _run_leaf_hooks(leaf, g, create_graph)
             fresh = False
-        if wanted is not None:
-            if id(leaf) in wanted:
+        if wanted is None or id(leaf) in wanted:
+            if not accumulate:
                 found[id(leaf)] = g
-            if not accumulate or id(leaf) not in wanted:
                 continue
+        else:
+            continue
         _accumulate(leaf, g, fresh, create_graph)
+    if accumulate:              # backward(inputs=[non_leaf]) fills non_leaf.grad, as torch
+        for t in wanted_nodes.values():
+            if id(t) in found:
+                _accumulate(t, found[id(t)], False, create_graph)
     return found
 
 
@@ -247,10 +254,9 @@ def _raise_modified(node, t, expected, now=None, data=None):
     now = t._vc[0] if t is not None else now
     from .tensor import _LEGACY_NAMES
     made_by = ""
-    if t is not None and t._grad_fn is not None:
-        made_by = f", which is output 0 of {t._grad_fn.name},"
-    elif t is None:
-        made_by = f", which is output 0 of {node.name},"
+    maker = t._grad_fn if t is not None else node
+    if maker is not None:      # torch names the op without its suffix: "output 0 of Mul"
+        made_by = f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', maker.name)},"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [chainrule.{_LEGACY_NAMES.get(data.dtype.name, data.dtype.name)} "

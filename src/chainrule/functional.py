@@ -643,10 +643,15 @@ def argmin(input, dim=None, keepdim=False):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """out = Σ (x - mean)² / (n - correction); correction defaults to 1, as torch"""
+    return _variance(input, dim, unbiased, keepdim, correction, "var")
+
+
+def _variance(input, dim, unbiased, keepdim, correction, op):
+    """var's body; ``op`` names the public function (var or std) in errors and warnings."""
     x = _as_tensor(input)
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f"var(): input dtype should be floating point, but got "
-                           f"{D.of(x._data)}; convert first, e.g. x.float().var()")
+        raise RuntimeError(f"{op}(): input dtype should be floating point, but got "
+                           f"{D.of(x._data)}; convert first, e.g. x.float().{op}()")
     if isinstance(dim, bool):            # var(unbiased) positional form
         unbiased, dim = dim, None
     if correction is None:
@@ -655,16 +660,23 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     n = _reduce_count(x, dims)
     dof = builtins.max(0, n - correction)
     if dof <= 0:
-        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=4)
     centred = x - mean(x, dims, keepdim=True)
     return div(sum(centred * centred, dims, keepdim), dof)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """out = √var"""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    v = _variance(input, dim, unbiased, keepdim, correction, "std")
+    zero = v._data == 0
+    if zero.any():
+        # torch takes std's gradient as 0 where std = 0 (√'s slope is infinite there); the
+        # inner where keeps the unused branch finite, so no 0 · inf = NaN leaks through
+        zero = _new(zero)
+        return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    return sqrt(v)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -855,10 +867,10 @@ def t(input):
     return transpose(x, 0, 1) if x._data.ndim == 2 else x
 
 
-def permute(input, *dims):
-    """input with its dims reordered (a view)"""
+def permute(input, *args, dims=None):
+    """input with its dims reordered (a view): ``permute(x, 1, 0)`` or ``permute(x, dims=(1, 0))``"""
     x = _as_tensor(input)
-    dims = _shape_arg(dims, "permute")
+    dims = _shape_arg(args if dims is None else (dims,), "permute")
     nd = x._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -915,10 +927,10 @@ def repeat(input, *sizes):
     return apply(ops.repeat, (x,), {"sizes": sizes})
 
 
-def flip(input, *dims):
-    """input reversed along ``dims``"""
+def flip(input, *args, dims=None):
+    """input reversed along ``dims``: ``flip(x, 0, 1)`` or ``flip(x, dims=(0, 1))``"""
     x = _as_tensor(input)
-    dims = _shape_arg(dims, "flip")
+    dims = _shape_arg(args if dims is None else (dims,), "flip")
     dims = tuple(_dim(d, x._data.ndim) for d in dims)
     return apply(ops.flip, (x,), {"dims": dims})
 
@@ -948,11 +960,12 @@ def cat(tensors, dim=0, *, axis=None):
     if axis is not None:
         dim = axis
     tensors = _tensors_arg(tensors, "cat")
-    # torch skips 1-d empty tensors in cat (a legacy rule kept for compatibility)
-    tensors = [t for t in tensors if t._data.shape != (0,)] or tensors[:1]
-    ref = tensors[0]._data.shape
+    # torch skips 1-d empty tensors in cat's checks (a legacy rule kept for compatibility), but
+    # they still take part in type promotion and get a gradient (ops.cat skips them too)
+    kept = [t for t in tensors if t._data.shape != (0,)] or tensors[:1]
+    ref = kept[0]._data.shape
     d = _dim(dim, len(ref))
-    for k, t in enumerate(tensors):
+    for k, t in enumerate(kept):
         s = t._data.shape
         if len(s) != len(ref):
             raise RuntimeError(f"Tensors must have same number of dimensions: got {len(ref)} and "
@@ -1190,13 +1203,24 @@ def _write(x, r, op):
     xp.copyto(x._data, rd, casting="unsafe")
 
 
-def fill_(x, value):
-    """Fill x with ``value`` in place (not recorded for the value when it is a number)."""
+def fill_(x, value, name="FillBackward2"):
+    """Fill x with ``value`` (a number or a 0-d tensor) in place; a tensor value gets gradients"""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions (use copy_ to copy a tensor)")
+        name = "FillBackward3"
     v = value.item() if isinstance(value, Tensor) else value
-    if _grad_state.enabled and x._requires_grad:
+    grad_value = isinstance(value, Tensor) and value._requires_grad
+    if _grad_state.enabled and (x._requires_grad or grad_value):
         _check_inplace(x, "fill_")
         old = _alias(x)
-        r = apply(ops.index_put, (old, v), {"index": (Ellipsis,)}, arrays=[x._data, v])
+        if grad_value:
+            v = value._data.astype(x._data.dtype)
+        else:
+            value = v
+        r = apply(ops.index_put, (old, value), {"index": (Ellipsis,)}, arrays=[x._data, v],
+                  name=name)
         x._data[...] = v
         _took_history(x, r)
     else:
@@ -1212,7 +1236,8 @@ def copy_(x, src):
         _check_inplace(x, "copy_")
         old = _alias(x)
         s = src if src._data.dtype == x._data.dtype else src.to(D.of(x._data))
-        r = apply(ops.index_put, (old, s), {"index": (Ellipsis,)}, arrays=[x._data, s._data])
+        r = apply(ops.index_put, (old, s), {"index": (Ellipsis,)}, arrays=[x._data, s._data],
+                  name="CopyBackwards")
         x._data[...] = s._data
         _took_history(x, r)
     else:

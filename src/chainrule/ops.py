@@ -23,10 +23,10 @@ class Primitive:
     """One differentiable operation.  See the module docstring."""
 
     __slots__ = ("name", "backward_name", "forward", "vjps", "formulas", "vjp_texts", "saves",
-                 "saves_out", "domain", "examples", "nary", "doc")
+                 "saves_out", "domain", "examples", "nary", "doc", "show")
 
     def __init__(self, name, forward, vjps, *, backward_name, formulas, vjp_texts, saves,
-                 saves_out, domain, examples, nary, doc):
+                 saves_out, domain, examples, nary, doc, show):
         self.name = name
         self.backward_name = backward_name
         self.forward = forward
@@ -39,6 +39,7 @@ class Primitive:
         self.examples = examples
         self.nary = nary
         self.doc = doc
+        self.show = show
 
     joint = False   # autograd.Function nodes compute all input gradients in one call
 
@@ -47,7 +48,7 @@ class Primitive:
 
 
 def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(), saves=(),
-            saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False):
+            saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False, show=None):
     """Register a primitive.
 
     formulas: per input, ∂out/∂input as text in terms of x, y, out (for scalar explanations).
@@ -59,6 +60,7 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
         ``avoid`` lists points (kinks) that samples keep 0.1 away from.
     examples: ``(expr, shape, shape, ...)``: ``expr`` in ``x, y, z`` (and ``m``, the library
         module) runs on chainrule and on torch; one shape per tensor input.
+    show: how the explainer writes the op, e.g. ``"{x}·{y}"`` (default ``name(x, ...)``).
     """
     if backward_name is None:
         backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
@@ -68,7 +70,8 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
         vjps = vjps[0]      # one rule for every input, told which one by ``i``
     p = Primitive(name, forward, vjps, backward_name=backward_name, formulas=tuple(formulas),
                   vjp_texts=tuple(vjp_texts), saves=tuple(saves), saves_out=saves_out,
-                  domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__)
+                  domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__,
+                  show=show)
     REGISTRY[name] = p
     return p
 
@@ -85,7 +88,7 @@ def _add(x, y):
 add = defprim("add", _add,
               lambda F, g, out, x, y: g,
               lambda F, g, out, x, y: g,
-              formulas=("1", "1"), vjp_texts=("g ↦ g", "g ↦ g"),
+              show="{x} + {y}", formulas=("1", "1"), vjp_texts=("g ↦ g", "g ↦ g"),
               examples=[("x + y", (3, 4), (3, 4)), ("x + y", (2, 3), (3,)), ("x + 2.5", (3,)),
                         ("x + y", (), (2, 2))])
 
@@ -98,7 +101,7 @@ def _sub(x, y):
 sub = defprim("sub", _sub,
               lambda F, g, out, x, y: g,
               lambda F, g, out, x, y: -g,
-              formulas=("1", "-1"), vjp_texts=("g ↦ g", "g ↦ -g"),
+              show="{x} - {y}", formulas=("1", "-1"), vjp_texts=("g ↦ g", "g ↦ -g"),
               examples=[("x - y", (3, 4), (4,)), ("1.5 - x", (2, 3))])
 
 
@@ -110,7 +113,7 @@ def _mul(x, y):
 mul = defprim("mul", _mul,
               lambda F, g, out, x, y: g * y,
               lambda F, g, out, x, y: g * x,
-              formulas=("y", "x"), saves=(0, 1),
+              show="{x}·{y}", formulas=("y", "x"), saves=(0, 1),
               examples=[("x * y", (3, 4), (3, 4)), ("x * y", (4, 1), (3,)), ("x * 3.0", (2,)),
                         ("x * y", (), ()), ("m.outer(x, y)", (3,), (2,))])
 
@@ -123,7 +126,7 @@ def _div(x, y):
 div = defprim("div", _div,
               lambda F, g, out, x, y: g / y,
               lambda F, g, out, x, y: -g * x / (y * y),
-              formulas=("1/y", "-x/y²"), saves=(0, 1),
+              show="{x}/{y}", formulas=("1/y", "-x/y²"), saves=(0, 1),
               domain=[(-2.0, 2.0), (0.5, 2.0)],
               examples=[("x / y", (3, 4), (4,)), ("2.0 / y", (1,), (3,)), ("x / 4", (2, 2))])
 
@@ -147,7 +150,7 @@ def _pow_vjp_y(F, g, out, x, y):
 
 
 pow = defprim("pow", _pow, _pow_vjp_x, _pow_vjp_y,
-              formulas=("y·x^(y-1)", "x^y·ln x"), saves=(0, 1), saves_out=True,
+              show="{x}^{y}", formulas=("y·x^(y - 1)", "x^y·ln(x)"), saves=(0, 1), saves_out=True,
               domain=[(0.5, 2.0), (-2.0, 2.0)],
               examples=[("x ** y", (3,), (3,)), ("x ** 3", (2, 3)), ("x ** 0.5", (4,)),
                         ("2.0 ** y", (1,), (3,)), ("x.pow(2)", (3,))])
@@ -198,8 +201,9 @@ where = defprim("where", _where,
 # =========================================================================================
 
 def _unary(name, fn, rule, formula, *, saves=(0,), saves_out=False, domain=(-2.0, 2.0),
-           examples=None, backward_name=None, vjp_text=None):
+           examples=None, backward_name=None, vjp_text=None, show=None):
     return defprim(name, fn, rule, formulas=(formula,), saves=saves, saves_out=saves_out,
+                   show=show,
                    domain=domain, backward_name=backward_name,
                    vjp_texts=(vjp_text,) if vjp_text else (),
                    examples=examples or [(f"x.{name}()", (3, 4)), (f"m.{name}(x)", ())])
@@ -307,25 +311,25 @@ def _round(x, decimals=0):
     return xp.round(x, decimals)
 
 
-neg = _unary("neg", _neg, lambda F, g, out, x: -g, "-1", saves=(),
+neg = _unary("neg", _neg, lambda F, g, out, x: -g, "-1", saves=(), show="-{x}",
              examples=[("-x", (3, 4)), ("x.neg()", ())], vjp_text="g ↦ -g")
-abs = _unary("abs", _abs, lambda F, g, out, x: g * F.sign(x), "sign x",
+abs = _unary("abs", _abs, lambda F, g, out, x: g * F.sign(x), "sign(x)",
              domain=(-2.0, 2.0, [0.0]))
-exp = _unary("exp", _exp, lambda F, g, out, x: g * out, "eˣ", saves=(), saves_out=True)
+exp = _unary("exp", _exp, lambda F, g, out, x: g * out, "exp(x)", saves=(), saves_out=True)
 log = _unary("log", _log, lambda F, g, out, x: g / x, "1/x", domain=(0.1, 3.0))
 log1p = _unary("log1p", _log1p, lambda F, g, out, x: g / (x + 1), "1/(1 + x)", domain=(-0.9, 3.0))
-expm1 = _unary("expm1", _expm1, lambda F, g, out, x: g * (out + 1), "eˣ", saves=(), saves_out=True)
-sqrt = _unary("sqrt", _sqrt, lambda F, g, out, x: g / (2 * out), "1/(2√x)", saves=(), saves_out=True,
+expm1 = _unary("expm1", _expm1, lambda F, g, out, x: g * (out + 1), "exp(x)", saves=(), saves_out=True)
+sqrt = _unary("sqrt", _sqrt, lambda F, g, out, x: g / (2 * out), "1/(2·sqrt(x))", saves=(), saves_out=True,
               domain=(0.1, 3.0))
-rsqrt = _unary("rsqrt", _rsqrt, lambda F, g, out, x: -0.5 * g * out * out * out, "-1/(2x√x)",
+rsqrt = _unary("rsqrt", _rsqrt, lambda F, g, out, x: -0.5 * g * out * out * out, "-1/(2·x·sqrt(x))",
                saves=(), saves_out=True, domain=(0.1, 3.0))
-sin = _unary("sin", _sin, lambda F, g, out, x: g * F.cos(x), "cos x")
-cos = _unary("cos", _cos, lambda F, g, out, x: -g * F.sin(x), "-sin x")
-tan = _unary("tan", _tan, lambda F, g, out, x: g * (1 + out * out), "1 + tan²x", saves=(),
+sin = _unary("sin", _sin, lambda F, g, out, x: g * F.cos(x), "cos(x)")
+cos = _unary("cos", _cos, lambda F, g, out, x: -g * F.sin(x), "-sin(x)")
+tan = _unary("tan", _tan, lambda F, g, out, x: g * (1 + out * out), "1 + out²", saves=(),
              saves_out=True, domain=(-1.2, 1.2))
-tanh = _unary("tanh", _tanh, lambda F, g, out, x: g * (1 - out * out), "1 - tanh²x", saves=(),
+tanh = _unary("tanh", _tanh, lambda F, g, out, x: g * (1 - out * out), "1 - out²", saves=(),
               saves_out=True)
-sigmoid = _unary("sigmoid", _sigmoid, lambda F, g, out, x: g * out * (1 - out), "σ(x)(1 - σ(x))",
+sigmoid = _unary("sigmoid", _sigmoid, lambda F, g, out, x: g * out * (1 - out), "out·(1 - out)",
                  saves=(), saves_out=True, domain=(-6.0, 6.0))
 relu = _unary("relu", _relu, lambda F, g, out, x: F.where(F.raw(out) > 0, g, 0.0), "[x > 0]",
               saves=(), saves_out=True, domain=(-2.0, 2.0, [0.0]),
@@ -512,7 +516,7 @@ logsumexp = defprim(
 def _softmax(x, dim):
     """out = eˣ / Σ eˣ along dim"""
     # A primitive for speed (one pass, one output saved); the max shift keeps it stable.
-    e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
+    e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True, initial=-xp.inf))   # initial: empty dim
     return e / xp.sum(e, axis=dim, keepdims=True)
 
 
@@ -526,7 +530,7 @@ softmax = defprim("softmax", _softmax,
 def _log_softmax(x, dim):
     """out = x - ln Σ eˣ along dim"""
     # A primitive for stability: log(softmax) underflows to -inf for very negative logits.
-    m = xp.amax(x, axis=dim, keepdims=True)
+    m = xp.amax(x, axis=dim, keepdims=True, initial=-xp.inf)     # initial: an empty dim
     s = x - m
     return s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
 
@@ -548,6 +552,8 @@ def _norm(x, p=2.0, dims=None, keepdim=False):
         return xp.sum(a, axis=dims, keepdims=keepdim)
     if p == float("inf"):
         return xp.amax(a, axis=dims, keepdims=keepdim)
+    if p == float("-inf"):
+        return xp.amin(a, axis=dims, keepdims=keepdim)
     if p == 0:
         return xp.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
     return xp.power(xp.sum(xp.power(a, p), axis=dims, keepdims=keepdim), 1.0 / p)
@@ -561,8 +567,8 @@ def _norm_vjp(F, g, out, x, p=2.0, dims=None, keepdim=False):
     if p == 1:
         return gk * F.sign(x)
     if p == 0:
-        return F.zeros_like(x * gk)
-    if p == float("inf"):
+        return None             # a count: torch gives no gradient (None), not zeros
+    if p == float("inf") or p == float("-inf"):
         a = F.abs(x)
         hit = (F.raw(a) == F.raw(ok))
         count = xp.sum(hit, axis=dims, keepdims=True)
@@ -718,13 +724,17 @@ index_put = defprim("index_put", _index_put, _index_put_vjp_x,
 
 def _cat(*xs, dim):
     """out = the inputs joined along dim"""
-    return xp.concatenate(xs, axis=dim)
+    # torch skips 1-d empty inputs (a legacy rule kept for compatibility); they still get an
+    # (empty) gradient, so they stay inputs of the node
+    return xp.concatenate([x for x in xs if x.shape != (0,)] or xs[:1], axis=dim)
 
 
 def _cat_vjp(F, g, out, *xs, dim, i):
     start = 0
     for x in xs[:i]:
-        start += x.shape[dim]
+        start += x.shape[dim] if x.shape != (0,) else 0
+    if xs[i].shape == (0,):                 # a skipped empty input: an empty gradient
+        return F.reshape(F.getitem(g, (slice(None),) * dim + (slice(0, 0),)), (0,))
     index = (slice(None),) * dim + (slice(start, start + xs[i].shape[dim]),)
     return F.getitem(g, index)
 
@@ -803,7 +813,7 @@ def _matmul_name(x, y):
 
 
 matmul = defprim("matmul", _matmul, _matmul_vjp_x, _matmul_vjp_y, backward_name="MmBackward0",
-                 formulas=("yᵀ", "xᵀ"), vjp_texts=("g ↦ g·yᵀ", "g ↦ xᵀ·g"), saves=(0, 1),
+                 show="{x} @ {y}", formulas=("yᵀ", "xᵀ"), vjp_texts=("g ↦ g·yᵀ", "g ↦ xᵀ·g"), saves=(0, 1),
                  examples=[("x @ y", (3, 4), (4, 2)), ("x @ y", (4,), (4, 2)), ("x @ y", (3, 4), (4,)),
                            ("x @ y", (4,), (4,)), ("x @ y", (2, 3, 4), (4, 5)),
                            ("x @ y", (2, 1, 3, 4), (5, 4, 2)), ("m.mm(x, y)", (2, 3), (3, 2)),

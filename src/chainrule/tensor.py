@@ -58,10 +58,12 @@ class Tensor:
     # --- the basics -------------------------------------------------------------------------
     @property
     def data(self):
-        """This tensor's values as a tensor that shares storage but records nothing."""
-        t = _new(self._data)
-        t._vc = self._vc
-        return t
+        """This tensor's values as a tensor that shares storage but records nothing.
+
+        Unlike ``detach()``, its version counter is its own (as torch): in-place changes through
+        ``.data`` are invisible to autograd's saved-tensor checks.
+        """
+        return _new(self._data)
 
     @data.setter
     def data(self, value):
@@ -72,7 +74,7 @@ class Tensor:
     @property
     def grad(self):
         """The gradient accumulated by ``backward()`` (leaves and ``retain_grad()`` tensors)."""
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
                 ".grad attribute won't be populated during autograd.backward(). If you indeed want "
@@ -206,6 +208,10 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         a = self._data
         return a if dtype is None else a.astype(dtype)
+
+    def data_ptr(self):
+        """The address of the first element (equal for tensors that share storage there)."""
+        return self._data.__array_interface__["data"][0]
 
     def detach(self):
         """A tensor sharing this one's storage and version counter, cut from the graph."""
@@ -458,7 +464,7 @@ class Tensor:
 
     def zero_(self):
         """Fill with zeros, in place."""
-        return _F.fill_(self, 0)
+        return _F.fill_(self, 0, name="ZeroBackward0")
 
     def fill_(self, value):
         """Fill with ``value``, in place."""
@@ -683,8 +689,8 @@ class Tensor:
     def t(self):
         return _F.t(self)
 
-    def permute(self, *dims):
-        return _F.permute(self, *dims)
+    def permute(self, *args, dims=None):
+        return _F.permute(self, *args, dims=dims)
 
     @property
     def T(self):
@@ -703,8 +709,8 @@ class Tensor:
     def repeat(self, *sizes):
         return _F.repeat(self, *sizes)
 
-    def flip(self, *dims):
-        return _F.flip(self, *dims)
+    def flip(self, *args, dims=None):
+        return _F.flip(self, *args, dims=dims)
 
     def split(self, split_size_or_sections, dim=0):
         return _F.split(self, split_size_or_sections, dim)

@@ -1,0 +1,572 @@
+"""``chainrule.explain``: the chain-rule work that ``backward()`` does, written out.
+
+>>> a, b, c = (chainrule.tensor(v, requires_grad=True) for v in (5.0, 3.0, 2.0))
+>>> u = b * c; v = a + u; J = 3 * v
+>>> print(chainrule.explain(J))        # forward pass, local derivatives, paths, nudges
+
+Everything comes from one run of the engine's reverse pass (``engine.run_backward`` with a
+``trace``): the nodes in the order the pass ran them, the gradient each received, and the local
+VJP on every edge.  Forward values and the finite-difference nudges come from re-running the
+recorded nodes' forwards in float64 (not the user's code).  Formula text comes from the op
+registry.
+"""
+import inspect
+import math
+import re
+
+from . import _backend as B
+from . import ops
+from ._backend import xp
+from ._fns import ArrayF
+from .engine import run_backward
+from .graph import Node
+from .tensor import Tensor, _new
+
+NUDGE = 1e-3
+
+
+# =========================================================================================
+# Recording: one reverse pass, plus a float64 replay of the forward
+# =========================================================================================
+
+class Recording:
+    """The graph behind ``output`` as one reverse pass saw it.
+
+    forward: nodes in forward order; grads: the gradient each node (or leaf, by id) received;
+    names: display name of every node and leaf; leaves: leaf tensors in first-use order.
+    """
+
+    def __init__(self, output, names=None, frame=None):
+        if not isinstance(output, Tensor):
+            raise TypeError(f"explain() needs a Tensor, got {type(output).__name__}")
+        if not output.requires_grad:
+            raise RuntimeError("explain(): the output does not require grad, so there is no graph "
+                               "to explain; create the inputs with requires_grad=True")
+        self.output = output
+        self.scalar_output = output._data.size == 1
+        order, grads, local = [], {}, {}
+
+        def trace(node, i, g, gi):
+            if node not in grads:
+                order.append(node)
+                grads[node] = g
+            local[(node, i)] = gi
+
+        seed = xp.ones(output._data.shape, output._data.dtype)
+        leaf_grads = run_backward((output,), [seed], retain_graph=True, create_graph=False,
+                                  accumulate=False, trace=trace)
+        self.root = output._grad_fn
+        self.backward_order = order
+        self.forward = list(reversed(order))
+        self.grads = dict(grads)
+        for k, g in leaf_grads.items():
+            self.grads[k] = g
+        self.vjp_results = local
+        self.leaves = []
+        seen = set()
+        for node in self.forward:
+            for e in node.next:
+                if isinstance(e, Tensor) and id(e) not in seen:
+                    seen.add(id(e))
+                    self.leaves.append(e)
+        if self.root is None:
+            self.leaves = [output]
+        self.values = self.replay()
+        self.names = self._name_everything(names or {}, frame)
+
+    # --- forward replay in float64 ----------------------------------------------------------
+    def replay(self, overrides=None):
+        """Values of every node (and leaf, by id) from the recorded forwards, in float64."""
+        overrides = overrides or {}
+        vals = {}
+        for leaf in self.leaves:
+            vals[id(leaf)] = overrides.get(id(leaf), _f64(leaf._data))
+        token = B.quiet_fp()
+        try:
+            for node in self.forward:
+                if node in overrides:
+                    vals[node] = overrides[node]
+                    continue
+                args = [self._arg(node, i, vals) for i in range(len(node.inputs))]
+                vals[node] = _run_forward(node, args)
+        finally:
+            B.restore_fp(token)
+        return vals
+
+    def _arg(self, node, i, vals):
+        e = node.next[i]
+        if type(e) is Node:
+            return vals[e]
+        if e is not None:
+            return vals[id(e)]
+        v = node.inputs[i]
+        if isinstance(v, Tensor):
+            return _f64(v._data)
+        return v
+
+    def value(self, key):
+        return self.values[key]
+
+    # --- names ------------------------------------------------------------------------------
+    def _name_everything(self, given, frame):
+        by_id = {}
+        sources = [given] if isinstance(given, dict) else []
+        if frame is not None:
+            sources.append(frame.f_locals)
+            sources.append(frame.f_globals)
+        for src in sources:
+            for k, v in src.items():
+                if isinstance(v, Tensor) and not k.startswith("_") and id(v) not in by_id:
+                    by_id[id(v)] = k
+                    if v._grad_fn is not None and v._grad_fn not in by_id:
+                        by_id[v._grad_fn] = k
+        self.by_id = by_id
+        rank = {key: k for k, key in enumerate(by_id)}
+        self.leaves.sort(key=lambda t: rank.get(id(t), len(rank)))
+        names = {}
+        for k, leaf in enumerate(self.leaves, 1):
+            names[id(leaf)] = by_id.get(id(leaf), f"t{k}")
+        for k, node in enumerate(self.forward, 1):
+            if node in by_id:
+                names[node] = by_id[node]
+            elif node is self.root and id(self.output) in by_id:
+                names[node] = by_id[id(self.output)]
+            else:
+                names[node] = f"{_op_name(node)}{k}"
+        return names
+
+    def name_of_input(self, node, i):
+        e = node.next[i]
+        if type(e) is Node:
+            return self.names[e]
+        if e is not None:
+            return self.names[id(e)]
+        v = node.inputs[i]
+        if isinstance(v, Tensor):
+            if id(v) in self.by_id:
+                return self.by_id[id(v)]
+            if v._data.size == 1:
+                return _num(float(v._data.reshape(())))
+            return "const" + _shape(v._data.shape)
+        return _num(v)
+
+    def key_of_input(self, node, i):
+        e = node.next[i]
+        return e if type(e) is Node else (id(e) if e is not None else None)
+
+    # --- local derivatives ------------------------------------------------------------------
+    def local_derivative(self, node, i):
+        """∂node/∂input_i as a number, for scalar nodes and inputs (None otherwise)."""
+        out = self.values[node]
+        args = [self._arg(node, j, self.values) for j in range(len(node.inputs))]
+        a = args[i]
+        if xp.size(out) != 1 or xp.size(a) != 1:
+            return None
+        ones = xp.ones(xp.shape(out))
+        token = B.quiet_fp()
+        try:
+            g = _run_vjp(node, i, ones, out, args)
+        finally:
+            B.restore_fp(token)
+        return None if g is None else float(xp.sum(g))
+
+    # --- paths ------------------------------------------------------------------------------
+    def path_count(self, target):
+        count = {self.root: 1}
+        for node in self.backward_order:
+            c = count.get(node, 0)
+            for i, e in enumerate(node.next):
+                key = e if type(e) is Node else (id(e) if e is not None else None)
+                if key is not None:
+                    count[key] = count.get(key, 0) + c
+        return count.get(target, 0)
+
+    def paths(self, target):
+        """Every path from the output to ``target``: lists of edges (node, input index)."""
+        reach = {}
+        for node in self.forward:
+            reach[node] = any((type(e) is Node and (e is target or reach.get(e))) or
+                              (e is not None and type(e) is not Node and id(e) == target)
+                              for e in node.next)
+        found = []
+        stack = [(self.root, [])]
+        while stack:
+            node, path = stack.pop()
+            nxt = []
+            for i, e in enumerate(node.next):
+                if e is None:
+                    continue
+                p = path + [(node, i)]
+                key = e if type(e) is Node else id(e)
+                if key == target if type(e) is not Node else e is target:
+                    found.append(p)
+                elif type(e) is Node and reach.get(e):
+                    nxt.append((e, p))
+            stack.extend(reversed(nxt))
+        return found
+
+
+def _f64(a):
+    return a.astype(xp.float64) if a.dtype.kind == "f" else a
+
+
+def _op_name(node):
+    op = node.op
+    return getattr(op, "name", type(op).__name__)
+
+
+def _run_forward(node, args):
+    op = node.op
+    if op is ops.to_copy:
+        return args[0]           # keep float64 while replaying
+    if getattr(op, "joint", False):
+        from .autograd.function import FunctionCtx
+        from .grad_mode import no_grad
+        ctx = FunctionCtx(tuple(False for _ in args))
+        with no_grad():
+            out = op.cls.forward(ctx, *[_new(xp.asarray(a)) if isinstance(a, B.ndarray) else a
+                                        for a in args], **{k: v for k, v in node.params.items()
+                                                           if k != "ctx"})
+        return _f64(out._data)
+    out = op.forward(*args, **node.params) if node.params else op.forward(*args)
+    return xp.asarray(out)
+
+
+def _run_vjp(node, i, g, out, args):
+    op = node.op
+    if op.joint:
+        res = op.vjps(ArrayF, g, out, *args, **node.params)
+        return res[i]
+    if op.nary:
+        return op.vjps(ArrayF, g, out, *args, i=i, **node.params)
+    return op.vjps[i](ArrayF, g, out, *args, **(node.params or {}))
+
+
+# =========================================================================================
+# Text
+# =========================================================================================
+
+def _num(v):
+    """A number as the lecture writes it: 6, 33.006, -0.25, 1.5e-07."""
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return str(v)
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    s = f"{v:.6g}"
+    return s
+
+
+def _shape(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_])(out|x|y|z)(?![A-Za-z0-9_])")
+
+
+def _fill(template, names):
+    """Put display names into a registry formula written in x, y, z, out."""
+    def sub(m):
+        n = names.get(m.group(1), m.group(1))
+        return n if re.fullmatch(r"[\w.]+", n) else f"({n})"
+    return _TOKEN.sub(sub, template)
+
+
+def _show(node, rec):
+    """The forward formula of a node with its inputs' names: b·c, a + u, exp(x), sum(h)."""
+    op = node.op
+    arg_names = [rec.name_of_input(node, i) for i in range(len(node.inputs))]
+    show = getattr(op, "show", None)
+    if show:
+        return show.format(**dict(zip("xyz", arg_names)))
+    name = _op_name(node)
+    params = ", ".join(f"{k}={v}" for k, v in (node.params or {}).items()
+                       if k not in ("ctx", "index", "accumulate") and v is not None
+                       and not (k == "keepdim" and v is False))
+    if name == "index":
+        return f"{arg_names[0]}[{_index_text(node.params['index'])}]"
+    return f"{name}({', '.join(arg_names)}{', ' + params if params else ''})"
+
+
+def _index_text(index):
+    parts = []
+    for i in index:
+        if i is Ellipsis:
+            continue
+        if isinstance(i, slice):
+            parts.append(f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}"
+                         + (f":{i.step}" if i.step is not None else ""))
+        elif i is None:
+            parts.append("None")
+        elif isinstance(i, B.ndarray):
+            parts.append("[" + ", ".join(map(str, i.reshape(-1)[:4].tolist())) +
+                         (", ..." if i.size > 4 else "") + "]")
+        else:
+            parts.append(str(i))
+    return ", ".join(parts) or "..."
+
+
+def _partial(top, bottom, slot=None):
+    s = f"∂{top}/∂{bottom}"
+    return s if slot is None else f"({s})_{slot}"
+
+
+class Explanation:
+    """The result of ``explain``: prints as text, renders as Markdown with LaTeX in Jupyter.
+
+    Attributes: ``grads`` maps each explained input's name to its gradient (a number or array);
+    ``lines`` holds the text, one (section, line) pair each.
+    """
+
+    def __init__(self, sections, grads):
+        self.sections = sections
+        self.grads = grads
+
+    def __str__(self):
+        out = []
+        for title, lines in self.sections:
+            out.append(title)
+            out.extend("  " + (line[0] if isinstance(line, tuple) else line) for line in lines)
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_markdown_(self):
+        out = []
+        for title, lines in self.sections:
+            out.append(f"**{title}**\n")
+            out.extend(f"- {line[1] if isinstance(line, tuple) else _markdown_line(line)}"
+                       for line in lines)
+            out.append("")
+        return "\n".join(out)
+
+
+def _latex(s):
+    s = re.sub(r"∂([\w.]+)/∂([\w.]+)", r"\\frac{\\partial \1}{\\partial \2}", s)
+    s = re.sub(r"Δ([\w.]+)/Δ([\w.]+)", r"\\frac{\\Delta \1}{\\Delta \2}", s)
+    for a, b in ((" · ", r" \cdot "), ("·", r" \cdot "), ("→", r"\to"), ("↦", r"\mapsto "), ("²", "^2"),
+                 ("ᵀ", r"^\top"), ("≈", r"\approx "), ("Σ", r"\sum "), ("⊙", r"\odot "),
+                 ("δ", r"\delta "), ("‖", r"\|"), ("≤", r"\le ")):
+        s = s.replace(a, b)
+    return s
+
+
+def _markdown_line(line):
+    # prose stays prose; the maths part (before a tick or an explanation in brackets) goes in $..$
+    m = re.match(r"^(.*?)(\s+[✓✗].*|\s+\(.*\))?$", line)
+    maths, rest = m.group(1), m.group(2) or ""
+    if ":" in maths and not maths.lstrip().startswith("∂"):
+        head, tail = maths.split(":", 1)
+        return f"{head}: ${_latex(tail.strip())}${rest}"
+    return f"${_latex(maths)}${rest}"
+
+
+# =========================================================================================
+# explain
+# =========================================================================================
+
+def explain(output, wrt=None, names=None, max_paths=8):
+    """The chain rule behind ``output.backward()``, written out step by step.
+
+    Shows the forward pass, the local derivative on every edge, each path from the output to
+    every input (or those in ``wrt``) as a product of local derivatives, the sum over paths where
+    a value is used more than once, and a finite-difference nudge of each input that re-runs the
+    recorded graph in float64.  ``names`` maps names to tensors (by default the caller's variable
+    names are used); past ``max_paths`` paths, the accumulated gradient per node is shown instead.
+
+    >>> J = 3 * (a + b * c)
+    >>> print(chainrule.explain(J))
+    """
+    frame = inspect.currentframe().f_back
+    try:
+        rec = Recording(output, names, frame)
+    finally:
+        del frame
+    return _explain(rec, wrt, max_paths)
+
+
+def _explain(rec, wrt, max_paths):
+    names = rec.names
+    out_name = names[rec.root] if rec.root is not None else names[id(rec.output)]
+    sections = []
+
+    # forward pass
+    fwd = []
+    for node in rec.forward:
+        val = rec.values[node]
+        shown = _show(node, rec)
+        if xp.size(val) == 1:
+            fwd.append(f"{names[node]} = {shown} = {_num(xp.reshape(val, ()))}")
+        else:
+            fwd.append(f"{names[node]} = {shown}   shape {_shape(xp.shape(val))}")
+    sections.append(("Forward pass", fwd))
+
+    # local derivatives
+    local_lines, local = [], {}
+    for node in rec.forward:
+        counts = {}
+        for i in range(len(node.inputs)):
+            k = rec.key_of_input(node, i)
+            if k is not None:
+                counts[k] = counts.get(k, 0) + 1
+        for i, e in enumerate(node.next):
+            if e is None:
+                continue
+            key = rec.key_of_input(node, i)
+            slot = i + 1 if counts[key] > 1 else None
+            sym = _partial(names[node], rec.name_of_input(node, i), slot)
+            d = rec.local_derivative(node, i)
+            local[(node, i)] = d
+            formula = _formula(node, i, rec)
+            if d is not None:
+                text = f"{sym} = "
+                num = _num(d)
+                if formula is not None and formula != num:
+                    text += f"{formula} = "
+                local_lines.append(text + num)
+            else:
+                vjp = _vjp_text(node, i, rec)
+                local_lines.append(f"{sym}: {vjp}")
+    sections.append(("Local derivatives, one per edge", local_lines))
+
+    # chain rule per input
+    targets = _targets(rec, wrt)
+    chain, grads = [], {}
+    for key, label in targets:
+        g = rec.grads.get(key)
+        g_arr = None if g is None else xp.asarray(g, dtype=xp.float64)
+        grads[label] = None if g_arr is None else (float(g_arr.reshape(())) if g_arr.size == 1
+                                                   else g_arr)
+        n_paths = rec.path_count(key)
+        head = _partial(out_name, label)
+        if g_arr is None:
+            chain.append(f"{head} = 0   ({label} does not affect {out_name})")
+            continue
+        scalar_path = g_arr.size == 1
+        if n_paths == 0:
+            chain.append(f"{head} = 1   (the output itself)")
+            continue
+        if n_paths > max_paths:
+            chain.append(f"{head} = {_value_text(g_arr)}   (summed over {n_paths} paths: more "
+                         f"than max_paths={max_paths}, so per node below)")
+            continue
+        paths = rec.paths(key)
+        terms_sym, terms_num, all_scalar = [], [], scalar_path
+        for path in paths:
+            syms, nums = [], []
+            for node, i in path:
+                counts = sum(1 for j in range(len(node.inputs))
+                             if rec.key_of_input(node, j) == rec.key_of_input(node, i))
+                syms.append(_partial(names[node], rec.name_of_input(node, i),
+                                     i + 1 if counts > 1 else None))
+                d = local.get((node, i))
+                if d is None:
+                    all_scalar = False
+                nums.append(d)
+            terms_sym.append(" · ".join(syms))
+            terms_num.append(nums)
+        if all_scalar:
+            prods = [math.prod(n) for n in terms_num]
+            num_text = " + ".join(" · ".join(_num(v) for v in n) for n in terms_num)
+            line = f"{head} = {' + '.join(terms_sym)} = {num_text}"
+            if len(paths) > 1 or len(terms_num[0]) > 1:
+                line += f" = {_num(sum(prods))}"
+            chain.append(line)
+        else:
+            chain.append(f"{head} = {' + '.join(terms_sym)}   ({_value_text(g_arr)})")
+    sections.append(("Chain rule: multiply along each path, add over paths", chain))
+
+    # many paths: the gradient accumulated at each node, as the engine did it
+    if any(rec.path_count(key) > max_paths for key, _ in targets):
+        acc = [f"{_partial(out_name, names[node])} = {_value_text(rec.grads[node])}"
+               for node in rec.backward_order]
+        sections.append(("Gradient accumulated at each node (the engine's order)", acc))
+
+    # nudges
+    nudges = []
+    base = rec.values[rec.root] if rec.root is not None else _f64(rec.output._data)
+    for key, label in targets:
+        g = grads[label]
+        if g is None:
+            continue
+        nudges.append(_nudge(rec, key, label, out_name, base, g))
+    sections.append((f"Check: nudge each input by {NUDGE:g} and re-run the recorded graph "
+                     "(float64)", nudges))
+    return Explanation(sections, grads)
+
+
+def _targets(rec, wrt):
+    """(key, name) of each input to explain: the leaves, or the tensors in ``wrt``."""
+    if wrt is None:
+        return [(id(leaf), rec.names[id(leaf)]) for leaf in rec.leaves]
+    if isinstance(wrt, Tensor):
+        wrt = [wrt]
+    out = []
+    for t in wrt:
+        if t._grad_fn is not None and t._grad_fn in rec.names:
+            out.append((t._grad_fn, rec.names[t._grad_fn]))
+        elif id(t) in rec.names:
+            out.append((id(t), rec.names[id(t)]))
+        else:
+            raise ValueError("explain(wrt=...): a tensor in wrt is not part of the output's graph")
+    return out
+
+
+def _formula(node, i, rec):
+    formulas = getattr(node.op, "formulas", ())
+    if not formulas:
+        return None
+    f = formulas[0] if getattr(node.op, "nary", False) else formulas[i]
+    if f is None:
+        return None
+    mapping = {"out": rec.names[node]}
+    for j, n in zip(range(len(node.inputs)), "xyz"):
+        mapping[n] = rec.name_of_input(node, j)
+    return _fill(f, mapping)
+
+
+def _vjp_text(node, i, rec):
+    texts = getattr(node.op, "vjp_texts", ())
+    if texts and not getattr(node.op, "joint", False):
+        t = texts[0] if node.op.nary else texts[i]
+    else:
+        t = f"g ↦ {node.name}'s backward()"
+    mapping = {"out": rec.names[node]}
+    for j, n in zip(range(len(node.inputs)), "xyz"):
+        mapping[n] = rec.name_of_input(node, j)
+    shapes = f"{_shape(xp.shape(rec.values[node]))} → " \
+             f"{_shape(xp.shape(rec._arg(node, i, rec.values)))}"
+    return f"{_fill(t, mapping)}   ({shapes})"
+
+
+def _value_text(g):
+    g = xp.asarray(g, dtype=xp.float64)
+    if g.size == 1:
+        return _num(g.reshape(()))
+    return f"shape {_shape(g.shape)}, ‖·‖ = {_num(float(xp.sqrt((g * g).sum())))}"
+
+
+def _nudge(rec, key, label, out_name, base, grad):
+    """The lecture's check: move one input by NUDGE, re-run, and compare ΔJ/Δx with autograd."""
+    start = xp.array(rec.values[key], dtype=xp.float64)
+    flat_index = 0
+    moved = start.copy()
+    moved.reshape(-1)[flat_index] += NUDGE
+    vals = rec.replay({key: moved})
+    after = vals[rec.root] if rec.root is not None else moved
+    before_out, after_out = float(xp.sum(base)), float(xp.sum(after))
+    slope = (after_out - before_out) / NUDGE
+    g_here = float(grad) if not isinstance(grad, B.ndarray) else float(grad.reshape(-1)[flat_index])
+    where = label if start.size == 1 else \
+        f"{label}[{', '.join(map(str, xp.unravel_index(flat_index, start.shape)))}]"
+    ok = abs(slope - g_here) <= 1e-2 * max(1.0, abs(g_here))
+    mark = "✓" if ok else "✗"
+    a, b = _num(start.reshape(-1)[flat_index]), _num(moved.reshape(-1)[flat_index])
+    text = (f"{where}: {a} → {b} moves {out_name}: {_num(before_out)} → {_num(after_out)}, "
+            f"Δ{out_name}/Δ{where} = {slope:.3f}   {mark} autograd: {_num(g_here)}")
+    md = (f"${_latex(where)}: {a} \\to {b}$ moves ${out_name}: {_num(before_out)} \\to "
+          f"{_num(after_out)}$, ${_latex(f'Δ{out_name}/Δ{where}')} = {slope:.3f}$ "
+          f"{mark} autograd: {_num(g_here)}")
+    return text, md

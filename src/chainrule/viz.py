@@ -1,0 +1,217 @@
+"""Drawing the graph: Graphviz DOT text, and pictures when Graphviz is installed.
+
+>>> chainrule.viz.to_dot(J)            # DOT text: values, ops, local derivatives, gradients
+>>> chainrule.viz.draw(J)              # renders inline in Jupyter; .save("graph.svg")
+
+One box per value (its name, shape, value when small, and ∂output/∂value), one ellipse per op,
+edges labelled with the local derivative where it is a number: micrograd's ``draw_dot`` and
+torchviz's ``make_dot`` with the gradients on them.  The gradients and local derivatives come from
+the same reverse pass the explainer uses (``explainer.Recording``).  Long chains of single-use
+ops collapse into one box unless ``show_all=True``, so graphs of thousands of nodes still draw.
+"""
+import inspect
+
+from ._backend import xp
+from .explainer import Recording, _num, _shape
+from .graph import Node
+
+
+def to_dot(output, names=None, *, show_all=False, max_nodes=200, rankdir="LR", _frame=None):
+    """The graph behind ``output`` as Graphviz DOT text (deterministic, so it can be diffed).
+
+    names: maps names to tensors (default: the caller's variable names).
+    show_all: draw every node even in large graphs (by default, chains of single-use ops
+    collapse into one box once the graph has more than ``max_nodes`` ops).
+    """
+    frame = _frame or inspect.currentframe().f_back
+    try:
+        rec = Recording(output, names, frame)
+    finally:
+        del frame
+    return _dot(rec, show_all, max_nodes, rankdir)
+
+
+def _dot(rec, show_all, max_nodes, rankdir):
+    ids = {}
+    for k, leaf in enumerate(rec.leaves, 1):
+        ids[id(leaf)] = f"leaf{k}"
+    for k, node in enumerate(rec.forward, 1):
+        ids[node] = f"v{k}"
+
+    groups = {} if show_all or len(rec.forward) <= max_nodes else _chains(rec)
+
+    lines = ["digraph chainrule {", f"  rankdir={rankdir};",
+             '  node [fontname="Helvetica", fontsize=10];',
+             '  edge [fontname="Helvetica", fontsize=9];']
+    for leaf in rec.leaves:
+        lines.append(f"  {ids[id(leaf)]} [shape=record, style=filled, fillcolor=\"#dbe9f6\", "
+                     f"label=\"{_value_label(rec, id(leaf), rec.names[id(leaf)])}\"];")
+    const_k = 0
+    drawn_groups = set()
+    for node in rec.forward:
+        group = groups.get(node)
+        if group is not None:
+            first, last, members = group
+            if first not in drawn_groups:
+                drawn_groups.add(first)
+                counts = {}
+                for m in members:
+                    counts[m.name] = counts.get(m.name, 0) + 1
+                what = ", ".join(f"{n.replace('Backward0', '').replace('Backward1', '')} ×{c}"
+                                 for n, c in counts.items())
+                gid = f"chain{ids[first][1:]}"
+                lines.append(f"  {gid} [shape=box, style=\"rounded,dashed\", label=\"chain of "
+                             f"{len(members)} ops\\n{_esc(what)}\"];")
+                lines.append(f"  {ids[last]} [shape=record, label=\""
+                             f"{_value_label(rec, last, rec.names[last])}\"];")
+                lines.append(f"  {gid} -> {ids[last]};")
+                for i, e in enumerate(first.next):
+                    src = _source_id(rec, first, i, ids, groups)
+                    if src is not None:
+                        lines.append(f"  {src} -> {gid};")
+            continue
+        op_id = f"op{ids[node][1:]}"
+        label = node.name.replace("Backward0", "").replace("Backward1", "")
+        lines.append(f"  {op_id} [shape=ellipse, label=\"{_esc(label)}\"];")
+        lines.append(f"  {ids[node]} [shape=record, label=\""
+                     f"{_value_label(rec, node, rec.names[node])}\"];")
+        lines.append(f"  {op_id} -> {ids[node]};")
+        for i in range(len(node.inputs)):
+            src = _source_id(rec, node, i, ids, groups)
+            if src is None:
+                const_k += 1
+                src = f"c{const_k}"
+                lines.append(f"  {src} [shape=plaintext, fontcolor=\"#666666\", "
+                             f"label=\"{_esc(rec.name_of_input(node, i))}\"];")
+            edge = f"  {src} -> {op_id}"
+            if node.next[i] is not None:
+                d = rec.local_derivative(node, i)
+                if d is not None:
+                    edge += (f" [label=\"∂{_esc(rec.names[node])}/∂"
+                             f"{_esc(rec.name_of_input(node, i))} = {_num(d)}\"]")
+            lines.append(edge + ";")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _source_id(rec, node, i, ids, groups):
+    e = node.next[i]
+    if type(e) is Node:
+        g = groups.get(e)
+        return ids[g[1]] if g is not None else ids[e]
+    if e is not None:
+        return ids[id(e)]
+    return None
+
+
+def _chains(rec):
+    """Maximal runs of ops where each feeds only the next and the next has only it as input."""
+    consumers = {}
+    for node in rec.forward:
+        for e in node.next:
+            if type(e) is Node:
+                consumers[e] = consumers.get(e, 0) + 1
+    graph_inputs = {node: sum(1 for e in node.next if e is not None) for node in rec.forward}
+    groups, run = {}, []
+
+    def close():
+        if len(run) >= 3:
+            entry = (run[0], run[-1], list(run))
+            for m in run:
+                groups[m] = entry
+    prev = None
+    for node in rec.forward:
+        linked = (prev is not None and graph_inputs[node] == 1 and consumers.get(prev) == 1
+                  and any(e is prev for e in node.next))
+        if linked:
+            run.append(node)
+        else:
+            close()
+            run = [node]
+        prev = node
+    close()
+    return groups
+
+
+def _value_label(rec, key, name):
+    val = rec.values[key]
+    parts = [_esc(name)]
+    if xp.size(val) == 1:
+        parts.append(f"data {_num(xp.reshape(val, ()))}")
+    else:
+        parts.append(f"shape {_shape(xp.shape(val))}")
+        if xp.size(val) <= 4:
+            parts.append("data " + _esc(", ".join(_num(v) for v in xp.reshape(val, -1))))
+    g = rec.grads.get(key)
+    if g is not None:
+        g = xp.asarray(g)
+        if g.size == 1:
+            parts.append(f"grad {_num(g.reshape(()))}")
+        elif g.size <= 4:
+            parts.append("grad " + _esc(", ".join(_num(v) for v in g.reshape(-1))))
+    return "{ " + " | ".join(parts) + " }"
+
+
+def _esc(s):
+    s = str(s)
+    for ch in "\\{}|<>\"":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+class Drawing:
+    """A drawn graph: shows inline in Jupyter (SVG) and saves as .svg, .png, .pdf or .dot."""
+
+    def __init__(self, dot):
+        self.dot = dot
+
+    def __str__(self):
+        return self.dot
+
+    def _render(self, fmt):
+        try:
+            import graphviz
+        except ImportError:
+            raise ImportError(
+                f"rendering a graph as {fmt} needs the graphviz Python package and Graphviz's "
+                "'dot' program: pip install 'chainrule[viz]', and install Graphviz (apt install "
+                "graphviz, brew install graphviz or conda install graphviz). Saving as .dot needs "
+                "neither.") from None
+        try:
+            return graphviz.Source(self.dot).pipe(format=fmt)
+        except graphviz.ExecutableNotFound:
+            raise RuntimeError(
+                f"rendering a graph as {fmt} needs Graphviz's 'dot' program on PATH: install "
+                "Graphviz (apt install graphviz, brew install graphviz or conda install "
+                "graphviz). Saving as .dot does not need it.") from None
+
+    def _repr_svg_(self):
+        return self._render("svg").decode()
+
+    def save(self, path):
+        """Write the drawing; the format comes from the suffix (.svg, .png, .pdf or .dot)."""
+        path = str(path)
+        fmt = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+        if fmt in ("dot", "gv"):
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(self.dot)
+            return path
+        if fmt not in ("svg", "png", "pdf"):
+            raise ValueError(f"save({path!r}): the suffix must be .svg, .png, .pdf or .dot")
+        data = self._render(fmt)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+
+def draw(output, names=None, *, show_all=False, max_nodes=200, rankdir="LR"):
+    """Draw the graph behind ``output``: a ``Drawing`` (inline SVG in Jupyter, ``.save(path)``)."""
+    frame = inspect.currentframe().f_back
+    try:
+        return Drawing(to_dot(output, names, show_all=show_all, max_nodes=max_nodes,
+                              rankdir=rankdir, _frame=frame))
+    finally:
+        del frame
+
+
+__all__ = ["to_dot", "draw", "Drawing"]
