@@ -12,6 +12,7 @@ import pytest
 import chainrule as cr
 from chainrule import ops
 from chainrule.tensor import Tensor
+from sampling import domains, sample
 
 
 def _reduce(fn):
@@ -123,29 +124,12 @@ CASES = [(name, k, ex) for name, op in sorted(ops.REGISTRY.items())
          for k, ex in enumerate(op.examples)]
 
 
-def _domains(op, n):
-    d = op.domain
-    if isinstance(d, list):
-        return d + [d[-1]] * (n - len(d))
-    return [d] * n
-
-
-def _sample(shape, domain, rng):
-    lo, hi = domain[0], domain[1]
-    avoid = domain[2] if len(domain) > 2 else ()
-    x = rng.uniform(lo, hi, shape)
-    for p in avoid:
-        near = np.abs(x - p) < 0.1
-        x = np.where(near, p + np.where(x >= p, 0.1, -0.1) + 0.05 * np.sign(x - p + 1e-12), x)
-    return x
-
-
 def _inputs(op, ex, seed=0):
     rng = np.random.default_rng(seed)
     shapes = ex[1:]
-    doms = _domains(op, len(shapes))
+    doms = domains(op, len(shapes))
     # the where primitive's first input is the condition: sample the tensor operands only
-    return [_sample(s, d, rng) for s, d in zip(shapes, doms)]
+    return [sample(s, d, rng) for s, d in zip(shapes, doms)]
 
 
 def _run(expr, arrays, requires_grad=True):

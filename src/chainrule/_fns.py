@@ -21,7 +21,6 @@ class ArrayF:
     log = staticmethod(xp.log)
     sin = staticmethod(xp.sin)
     cos = staticmethod(xp.cos)
-    sign = staticmethod(xp.sign)
     sqrt = staticmethod(xp.sqrt)
     abs = staticmethod(xp.abs)
     isnan = staticmethod(xp.isnan)
@@ -32,6 +31,11 @@ class ArrayF:
     def raw(a):
         """The plain array behind a value (for masks and shapes, which carry no gradient)."""
         return a
+
+    @staticmethod
+    def sign(a):
+        """sign a, 0 at NaN: torch's sgn, so |x|' and the norms' rules give 0 there, not NaN"""
+        return xp.where(a != a, 0, xp.sign(a)).astype(a.dtype, copy=False)
 
     @staticmethod
     def zeros_like(a):

@@ -79,7 +79,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
         if not inputs:
-            raise RuntimeError("backward() received an empty list of inputs")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty. Pass the "
+                               "tensors whose .grad you want, or inputs=None for every leaf.")
         for t in inputs:
             if not t._requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")

@@ -79,9 +79,11 @@ def _binary(op, a, b, name=None, floating=False):
     if floating and rt.kind != "f":
         rt = D.default_float_np()
     arrays = [av.astype(rt, copy=False) if ta else av, bv.astype(rt, copy=False) if tb else bv]
-    # a Python float with an integer tensor: give NumPy the float as an array of the result type
+    # a Python float with an integer tensor, or two numbers (add(2.5, 1.0) is the default float
+    # dtype): give NumPy the numbers as arrays of the result type
     for i, v in enumerate(arrays):
-        if not isinstance(v, _ndarray) and rt.kind != "f" and isinstance(v, float):
+        if not isinstance(v, _ndarray) and (rt.kind != "f" and isinstance(v, float) or
+                                            not (ta or tb)):
             arrays[i] = xp.asarray(v, rt)
     return apply(op, (a, b), arrays=arrays, name=name)
 
@@ -811,7 +813,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s == e:
         return x
     shape = x._data.shape
-    return reshape(x, shape[:s] + (-1,) + shape[e + 1:])
+    # the merged size spelled out: -1 cannot be inferred when another dim is 0
+    return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 def unflatten(input, dim, sizes):
@@ -995,6 +998,11 @@ def stack(tensors, dim=0):
 def narrow(input, dim, start, length):
     x = _as_tensor(input)
     d = _dim(dim, x._data.ndim)
+    n, start, length = x._data.shape[d], int(start), int(length)
+    if start < 0:                   # counts from the end, as torch (slicing would not wrap)
+        start += n
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return getitem(x, (slice(None),) * d + (slice(start, start + length),))
 
 
@@ -1129,13 +1137,14 @@ def _check_inplace(x, what):
         return
     if x._requires_grad and x._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           f"operation ({what}). Do it inside `with chainrule.no_grad():`, or "
+                           f"operation. Do the {what} inside `with chainrule.no_grad():`, or "
                            "on a .clone().")
     base = x._base
     if base is not None and base._requires_grad:
         if base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               f"in-place operation ({what}).")
+                               f"in-place operation. Do the {what} inside `with "
+                               "chainrule.no_grad():`, or on a .clone().")
         raise RuntimeError(
             f"chainrule does not record in-place operations ({what}) on a view of a tensor that "
             "requires grad: the base tensor's history would not know. Use an out-of-place op, "
@@ -1160,6 +1169,9 @@ def _took_history(x, r):
         if node.out_version is not None:
             node.out_data = x._data
             node.out_version = (x._vc, x._vc[0] + 1)
+        if x._retains_grad:         # retain_grad() follows x to its new version, as torch
+            x._retains_grad = False
+            x.retain_grad()
 
 
 def inplace(x, fn, *args):

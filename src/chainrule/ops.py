@@ -292,8 +292,8 @@ def _reciprocal(x):
 
 
 def _sign(x):
-    """out = sign x"""
-    return xp.sign(x)
+    """out = sign x (0 at NaN, as torch)"""
+    return xp.where(x != x, 0, xp.sign(x)).astype(x.dtype, copy=False)
 
 
 def _floor(x):
@@ -331,7 +331,7 @@ tanh = _unary("tanh", _tanh, lambda F, g, out, x: g * (1 - out * out), "1 - out�
               saves_out=True)
 sigmoid = _unary("sigmoid", _sigmoid, lambda F, g, out, x: g * out * (1 - out), "out·(1 - out)",
                  saves=(), saves_out=True, domain=(-6.0, 6.0))
-relu = _unary("relu", _relu, lambda F, g, out, x: F.where(F.raw(out) > 0, g, 0.0), "[x > 0]",
+relu = _unary("relu", _relu, lambda F, g, out, x: F.where(F.raw(out) <= 0, 0.0, g), "[x > 0]",
               saves=(), saves_out=True, domain=(-2.0, 2.0, [0.0]),
               backward_name="ReluBackward0")
 reciprocal = _unary("reciprocal", _reciprocal, lambda F, g, out, x: -g * out * out, "-1/x²",

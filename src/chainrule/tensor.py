@@ -95,10 +95,12 @@ class Tensor:
                     f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
                     "and the tensor are the same size")
             if value._data.dtype != self._data.dtype:
+                g, t = value._data.dtype.name, self._data.dtype.name
                 raise RuntimeError(f"attempting to assign a gradient with dtype "
-                                   f"'{D.of(value._data)}' to a tensor with dtype "
-                                   f"'{D.of(self._data)}'. Please ensure that the gradient and "
-                                   "the tensor have the same dtype")
+                                   f"'{_F._MATMUL_TYPES.get(g, g)}' to a tensor with grad_dtype "
+                                   f"'{_F._SCALAR_NAMES.get(t, t)}'. The gradient must match the "
+                                   "tensor's grad_dtype (defaults to the tensor's dtype): assign "
+                                   f"grad.to({D.of(self._data)!r}) instead")
         self._grad = value
 
     @property

@@ -44,12 +44,9 @@ class FunctionCtx:
             from ..engine import _SECOND_BACKWARD
             raise RuntimeError(_SECOND_BACKWARD)
         for t, v in zip(self._saved, self._saved_versions):
-            if t is not None and t._vc[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: a tensor of shape {list(t.shape)} saved by "
-                    f"{self._node.name if self._node else 'a Function'} is at version {t._vc[0]}; "
-                    f"expected version {v} instead.")
+            if t is not None and t._vc[0] != v and self._node is not None:
+                from ..engine import _raise_modified
+                _raise_modified(self._node, t, v)       # the engine's message, as torch's
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
