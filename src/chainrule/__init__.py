@@ -10,6 +10,7 @@ tensor([-8.])
 from . import autograd, dtypes, ops, viz
 from ._printing import get_printoptions, set_printoptions
 from .explainer import explain
+from .autograd.gradcheck import check_derivation
 from .creation import (Generator, arange, as_tensor, asarray, default_generator, empty,
                        empty_like, eye, from_numpy, full, full_like, initial_seed, linspace,
                        logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,

@@ -3,6 +3,7 @@ from ..engine import backward, grad
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tensor import Tensor
 from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
 def Variable(data, requires_grad=False, volatile=False):
@@ -19,4 +20,5 @@ def Variable(data, requires_grad=False, volatile=False):
 
 
 __all__ = ["Variable", "Function", "FunctionCtx", "backward", "grad", "no_grad", "enable_grad",
-           "set_grad_enabled", "inference_mode", "once_differentiable"]
+           "set_grad_enabled", "inference_mode", "once_differentiable",
+           "gradcheck", "gradgradcheck", "GradcheckError"]
