@@ -269,7 +269,16 @@ def _fill(template, names):
     def sub(m):
         n = names.get(m.group(1), m.group(1))
         return n if re.fullmatch(r"[\w.]+", n) else f"({n})"
-    return _TOKEN.sub(sub, template)
+    return _simplify(_TOKEN.sub(sub, template))
+
+
+def _simplify(text):
+    """Tidy numbers the substitution produced: 2·s^(2 - 1) → 2·s, a^(3 - 1) → a^2."""
+    def power(m):
+        k = float(m.group(1)) - 1
+        return "" if k == 1 else "^" + _num(k)
+    text = re.sub(r"\^\((-?\d+(?:\.\d+)?) - 1\)", power, text)
+    return text
 
 
 def _show(node, rec):
@@ -470,7 +479,11 @@ def _explain(rec, wrt, max_paths):
         if all_scalar:
             prods = [math.prod(n) for n in terms_num]
             num_text = " + ".join(" · ".join(_num(v) for v in n) for n in terms_num)
-            line = f"{head} = {' + '.join(terms_sym)} = {num_text}"
+            line = f"{head} = {' + '.join(terms_sym)}"
+            symbolic = _symbolic(rec, paths)
+            if symbolic is not None and symbolic != num_text:
+                line += f" = {symbolic}"
+            line += f" = {num_text}"
             if len(paths) > 1 or len(terms_num[0]) > 1:
                 line += f" = {_num(sum(prods))}"
             chain.append(line)
@@ -495,6 +508,20 @@ def _explain(rec, wrt, max_paths):
     sections.append((f"Check: nudge each input by {NUDGE:g} and re-run the recorded graph "
                      "(float64)", nudges))
     return Explanation(sections, grads)
+
+
+def _symbolic(rec, paths):
+    """The paths' products written with the registry's formulas: 2·s · 1 · x."""
+    terms = []
+    for path in paths:
+        factors = []
+        for node, i in path:
+            f = _formula(node, i, rec)
+            if f is None:
+                return None
+            factors.append(f if re.fullmatch(r"[^+\- ]+|-?[\w.]+", f) else f"({f})")
+        terms.append(" · ".join(factors))
+    return " + ".join(terms)
 
 
 def _targets(rec, wrt):

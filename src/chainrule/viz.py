@@ -186,7 +186,15 @@ class Drawing:
                 "graphviz). Saving as .dot does not need it.") from None
 
     def _repr_svg_(self):
-        return self._render("svg").decode()
+        # Without Graphviz, Jupyter falls back to the DOT text (returning None means "no SVG").
+        try:
+            return self._render("svg").decode()
+        except (ImportError, RuntimeError):
+            return None
+
+    def __repr__(self):
+        return (f"<chainrule.viz.Drawing: {self.dot.count(' -> ')} edges; .save('graph.svg'), "
+                "or .dot for the Graphviz text>")
 
     def save(self, path):
         """Write the drawing; the format comes from the suffix (.svg, .png, .pdf or .dot)."""
