@@ -440,3 +440,36 @@ def test_opinfo_samples_match_torch(key, op_db):
                           + "\n".join(failures))
     if ran == 0:
         pytest.skip(f"no sample chainrule supports: {skipped}")
+
+
+# =========================================================================================
+# 4. What Python's operators record: grad_fn names and next_functions, as torch's
+# =========================================================================================
+
+OPERATOR_PROGRAMS = ["3 * v", "v * 3", "3 + v", "v + 3", "3 - v", "v - 3", "3 / v", "v / 3",
+                     "2 ** v", "v ** 2", "v ** w", "v - w", "v / w", "-v", "v.pow(2)",
+                     "m.pow(2, v)", "m.sub(3, v)", "m.mul(3, v)", "m.rsub(v, 3)", "m.rsub(v, w)",
+                     "v @ w", "(v * w).sum()", "v[0]", "v.exp()"]
+
+
+def _graph_shape(fn, depth=2):
+    """(name, [child shapes...]) of a grad_fn, ``depth`` levels down; None for no edge."""
+    if fn is None:
+        return None
+    name = type(fn).__name__ if type(fn).__name__ != "Node" else fn.name()
+    if depth == 0 or not hasattr(fn, "next_functions"):
+        return name
+    return (name, [_graph_shape(f, depth - 1) for f, _ in fn.next_functions])
+
+
+@pytest.mark.parametrize("program", OPERATOR_PROGRAMS)
+def test_operators_record_torchs_graph(program):
+    def build(m):
+        a = m.tensor([5., 2.], requires_grad=True)
+        w = m.tensor([2., 1.], requires_grad=True)
+        v = a + 1
+        return eval(program, {"m": m, "v": v, "w": w})
+
+    got, ref = build(cr), build(torch)
+    assert _graph_shape(got.grad_fn) == _graph_shape(ref.grad_fn)
+    np.testing.assert_allclose(got.detach().numpy(), ref.detach().numpy(), rtol=1e-6)

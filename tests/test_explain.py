@@ -71,7 +71,7 @@ def test_names_are_generated_from_ops_when_unknown():
         p = cr.tensor(1.5, requires_grad=True)
         return (p * 2 + 1).exp()
     text = str(cr.explain(build()))
-    assert "mul1 = t1·2 = 3" in text
+    assert "mul1 = 2·t1 = 3" in text
     assert "add2 = mul1 + 1 = 4" in text
 
 

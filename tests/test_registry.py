@@ -60,6 +60,7 @@ def _matmul_ref(x, y):
 REFERENCES = {
     "add": lambda x, y: x + y,
     "sub": lambda x, y: x - y,
+    "rsub": lambda x, y: y - x,
     "mul": lambda x, y: x * y,
     "div": lambda x, y: x / y,
     "pow": lambda x, y: np.exp(y * np.log(x)) if np.all(np.asarray(x) > 0) else np.power(x, y),

@@ -27,7 +27,7 @@ from .functional import (abs, absolute, add, all, allclose, amax, amin, any, arg
                          logical_or, logical_xor, logsumexp, lt, matmul, max, maximum, mean, min,
                          minimum, mm, mul, multiply, nan, narrow, ne, neg, negative, norm,
                          not_equal, outer, permute, pi, pow, prod, reciprocal, relu, remainder,
-                         repeat, reshape, round, rsqrt, sigmoid, sign, sin, softmax, split,
+                         repeat, reshape, round, rsqrt, rsub, sigmoid, sign, sin, softmax, split,
                          sqrt, square, squeeze, stack, std, sub, subtract, sum, swapaxes,
                          swapdims, t, tan, tanh, transpose, true_divide, trunc, unbind,
                          unflatten, unsqueeze, var, where)

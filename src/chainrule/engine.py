@@ -257,12 +257,12 @@ def _raise_modified(node, t, expected, now=None, data=None):
     made_by = ""
     maker = t._grad_fn if t is not None else node
     if maker is not None:      # torch names the op without its suffix: "output 0 of Mul"
-        made_by = f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', maker.name)},"
+        made_by = f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', maker._name)},"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [chainrule.{_LEGACY_NAMES.get(data.dtype.name, data.dtype.name)} "
         f"{list(data.shape)}]{made_by} is at version {now}; expected version {expected} instead. "
-        f"{node.name} saved it for the backward pass: do the in-place operation after "
+        f"{node._name} saved it for the backward pass: do the in-place operation after "
         "backward(), or apply it to a .clone().")
 
 

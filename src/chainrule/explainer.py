@@ -287,6 +287,9 @@ def _show(node, rec):
     arg_names = [rec.name_of_input(node, i) for i in range(len(node.inputs))]
     show = getattr(op, "show", None)
     if show:
+        if op is ops.mul and not isinstance(node.inputs[1], Tensor) and \
+                isinstance(node.inputs[0], Tensor):
+            arg_names.reverse()         # 3 * v records v * 3 (as torch); write it 3·v
         return show.format(**dict(zip("xyz", arg_names)))
     name = _op_name(node)
     params = ", ".join(f"{k}={v}" for k, v in (node.params or {}).items()
@@ -559,7 +562,7 @@ def _vjp_text(node, i, rec):
     if texts and not getattr(node.op, "joint", False):
         t = texts[0] if node.op.nary else texts[i]
     else:
-        t = f"g ↦ {node.name}'s backward()"
+        t = f"g ↦ {node._name}'s backward()"
     mapping = {"out": rec.names[node]}
     for j, n in zip(range(len(node.inputs)), "xyz"):
         mapping[n] = rec.name_of_input(node, j)

@@ -113,18 +113,35 @@ def add(input, other, *, alpha=1):
     return _binary(ops.add, input, other)
 
 
-def sub(input, other, *, alpha=1):
-    """out = input - alpha · other"""
-    if isinstance(input, Tensor) and input._data.dtype == bool and \
-            isinstance(other, Tensor) and other._data.dtype == bool:
+def _refuse_bool_sub(a, b):
+    if isinstance(a, Tensor) and a._data.dtype == bool and \
+            isinstance(b, Tensor) and b._data.dtype == bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
+
+
+def sub(input, other, *, alpha=1):
+    """out = input - alpha · other"""
+    _refuse_bool_sub(input, other)
     if alpha != 1:
         other = mul(other, alpha)
     return _binary(ops.sub, input, other)
 
 
 subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    """out = other - alpha · input (what ``3 - x`` computes: ``rsub(x, 3)``)"""
+    _refuse_bool_sub(input, other)
+    if alpha != 1:
+        input = mul(input, alpha)
+    # torch's rsub.Scalar takes the number as an argument, not an input: RsubBackward1
+    return _binary(ops.rsub, input, other, name="RsubBackward1" if _is_number(other) else None)
+
+
+def _is_number(v):
+    return isinstance(v, (bool, int, float, complex))
 
 
 def mul(input, other):
@@ -198,7 +215,10 @@ def pow(input, exponent):
         e = _number(exponent, "pow")
         if input._data.dtype.kind in "iu" and isinstance(e, int) and e < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _binary(ops.pow, input, exponent)
+    # torch's three overloads: Tensor ** Scalar, Tensor ** Tensor, Scalar ** Tensor
+    name = ("PowBackward2" if _is_number(input) else
+            "PowBackward0" if _is_number(exponent) else "PowBackward1")
+    return _binary(ops.pow, input, exponent, name=name)
 
 
 float_power = pow

@@ -16,7 +16,7 @@ class Node:
     """
 
     __slots__ = ("op", "inputs", "next", "params", "versions", "out_data", "out_version",
-                 "pre_hooks", "freed", "name", "__weakref__")
+                 "pre_hooks", "freed", "_name", "__weakref__")
 
     def __init__(self, op, inputs, next_, params):
         self.op = op
@@ -28,18 +28,24 @@ class Node:
         self.out_version = None
         self.pre_hooks = None
         self.freed = False
-        self.name = op.backward_name
+        self._name = op.backward_name
 
     # --- PyTorch's introspection API --------------------------------------------------------
-    def name_(self):
-        return self.name
+    def name(self):
+        """The node's class name in PyTorch: ``MulBackward0``."""
+        return self._name
 
     def __repr__(self):
-        return f"<{self.name} object at {hex(id(self))}>"
+        return f"<{self._name} object at {hex(id(self))}>"
 
     @property
     def next_functions(self):
-        """``((node_or_AccumulateGrad, 0), ...)`` per input, as in PyTorch."""
+        """``((node_or_AccumulateGrad, 0), ...)`` per input, as in PyTorch: a Python number is
+        an input without a gradient, ``(None, 0)``, except in the overloads PyTorch gives a
+        Scalar argument (``x ** 2``, ``2 ** x``, ``3 - x``), where it is no edge at all."""
+        if self._name in _SCALAR_OVERLOADS:
+            return tuple((_edge_as_function(e), 0) for e, x in zip(self.next, self.inputs)
+                         if not isinstance(x, (bool, int, float, complex)))
         return tuple((_edge_as_function(e), 0) for e in self.next)
 
     def register_prehook(self, fn):
@@ -53,6 +59,9 @@ class Node:
     @property
     def metadata(self):
         return {}
+
+
+_SCALAR_OVERLOADS = frozenset({"PowBackward0", "PowBackward2", "RsubBackward1"})
 
 
 def _edge_as_function(e):

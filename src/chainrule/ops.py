@@ -102,7 +102,20 @@ sub = defprim("sub", _sub,
               lambda F, g, out, x, y: g,
               lambda F, g, out, x, y: -g,
               show="{x} - {y}", formulas=("1", "-1"), vjp_texts=("g ↦ g", "g ↦ -g"),
-              examples=[("x - y", (3, 4), (4,)), ("1.5 - x", (2, 3))])
+              examples=[("x - y", (3, 4), (4,)), ("m.sub(1.5, x)", (2, 3))])
+
+
+def _rsub(x, y):
+    """out = y - x"""
+    return xp.subtract(y, x)
+
+
+# torch's rsub(input, other) = other - input: what `3 - x` records (RsubBackward1, with one edge)
+rsub = defprim("rsub", _rsub,
+               lambda F, g, out, x, y: -g,
+               lambda F, g, out, x, y: g,
+               show="{y} - {x}", formulas=("-1", "1"), vjp_texts=("g ↦ -g", "g ↦ g"),
+               examples=[("1.5 - x", (2, 3)), ("m.rsub(x, y)", (3, 4), (4,))])
 
 
 def _mul(x, y):
@@ -128,7 +141,8 @@ div = defprim("div", _div,
               lambda F, g, out, x, y: -g * x / (y * y),
               show="{x}/{y}", formulas=("1/y", "-x/y²"), saves=(0, 1),
               domain=[(-2.0, 2.0), (0.5, 2.0)],
-              examples=[("x / y", (3, 4), (4,)), ("2.0 / y", (1,), (3,)), ("x / 4", (2, 2))])
+              examples=[("x / y", (3, 4), (4,)), ("m.div(2.0, y)", (1,), (3,)),
+                        ("x / 4", (2, 2))])
 
 
 def _pow(x, y):
@@ -335,7 +349,7 @@ relu = _unary("relu", _relu, lambda F, g, out, x: F.where(F.raw(out) <= 0, 0.0, 
               saves=(), saves_out=True, domain=(-2.0, 2.0, [0.0]),
               backward_name="ReluBackward0")
 reciprocal = _unary("reciprocal", _reciprocal, lambda F, g, out, x: -g * out * out, "-1/x²",
-                    saves=(), saves_out=True, domain=(0.3, 2.0))
+                    saves=(), saves_out=True, domain=(0.3, 2.0), show="1/{x}")
 sign = _unary("sign", _sign, _zero_rule, "0", saves=(), domain=(-2.0, 2.0, [0.0]))
 floor = _unary("floor", _floor, _zero_rule, "0", saves=(), domain=(-2.0, 2.0, [-2.0, -1.0, 0.0, 1.0]))
 ceil = _unary("ceil", _ceil, _zero_rule, "0", saves=(), domain=(-2.0, 2.0, [-1.0, 0.0, 1.0, 2.0]))

@@ -276,7 +276,7 @@ class Tensor:
         d = self._data.dtype
         return format_tensor(self._data, dtype_name=repr(D.of(self._data)),
                              requires_grad=self._requires_grad and self._grad_fn is None,
-                             grad_fn=None if self._grad_fn is None else self._grad_fn.name) \
+                             grad_fn=None if self._grad_fn is None else self._grad_fn._name) \
             if d.kind in "biuf" else repr(self._data)
 
     __str__ = __repr__
@@ -341,25 +341,27 @@ class Tensor:
     def __add__(self, other):
         return _F.add(self, other)
 
-    def __radd__(self, other):
-        return _F.add(other, self)
+    def __radd__(self, other):         # 3 + x records x + 3, as torch
+        return _F.add(self, other)
 
     def __sub__(self, other):
         return _F.sub(self, other)
 
     def __rsub__(self, other):
-        return _F.sub(other, self)
+        return _F.rsub(self, other)
 
     def __mul__(self, other):
         return _F.mul(self, other)
 
-    def __rmul__(self, other):
-        return _F.mul(other, self)
+    def __rmul__(self, other):         # 3 * x records x * 3, as torch
+        return _F.mul(self, other)
 
     def __truediv__(self, other):
         return _F.div(self, other)
 
     def __rtruediv__(self, other):
+        if _F._is_number(other):        # torch computes 3 / x as x.reciprocal() * 3
+            return _F.mul(_F.reciprocal(self), other)
         return _F.div(other, self)
 
     def __floordiv__(self, other):
@@ -920,7 +922,7 @@ def apply(op, inputs, params=None, arrays=None, name=None):
         return t
     node = Node(op, tuple(inputs), tuple(next_), params)
     if name is not None:
-        node.name = name
+        node._name = name
     if op.saves:
         node.versions = tuple([inputs[i]._vc[0] if isinstance(inputs[i], Tensor) else None
                                for i in op.saves])

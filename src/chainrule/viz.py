@@ -10,6 +10,7 @@ the same reverse pass the explainer uses (``explainer.Recording``).  Long chains
 ops collapse into one box unless ``show_all=True``, so graphs of thousands of nodes still draw.
 """
 import inspect
+import re
 
 from ._backend import xp
 from .explainer import Recording, _num, _shape
@@ -56,8 +57,8 @@ def _dot(rec, show_all, max_nodes, rankdir):
                 drawn_groups.add(first)
                 counts = {}
                 for m in members:
-                    counts[m.name] = counts.get(m.name, 0) + 1
-                what = ", ".join(f"{n.replace('Backward0', '').replace('Backward1', '')} ×{c}"
+                    counts[m._name] = counts.get(m._name, 0) + 1
+                what = ", ".join(f"{_op_label(n)} ×{c}"
                                  for n, c in counts.items())
                 gid = f"chain{ids[first][1:]}"
                 lines.append(f"  {gid} [shape=box, style=\"rounded,dashed\", label=\"chain of "
@@ -71,7 +72,7 @@ def _dot(rec, show_all, max_nodes, rankdir):
                         lines.append(f"  {src} -> {gid};")
             continue
         op_id = f"op{ids[node][1:]}"
-        label = node.name.replace("Backward0", "").replace("Backward1", "")
+        label = _op_label(node._name)
         lines.append(f"  {op_id} [shape=ellipse, label=\"{_esc(label)}\"];")
         lines.append(f"  {ids[node]} [shape=record, label=\""
                      f"{_value_label(rec, node, rec.names[node])}\"];")
@@ -150,6 +151,11 @@ def _value_label(rec, key, name):
         elif g.size <= 4:
             parts.append("grad " + _esc(", ".join(_num(v) for v in g.reshape(-1))))
     return "{ " + " | ".join(parts) + " }"
+
+
+def _op_label(backward_name):
+    """MulBackward0 → Mul, PowBackward2 → Pow: the op a node's class is named after."""
+    return re.sub(r"Backward\d*$", "", backward_name)
 
 
 def _esc(s):

@@ -511,10 +511,10 @@ def _locate(func, inputs, eps, atol, rtol, order):
                 if text is None and order == 2:
                     text = alone.second_order_error(eps, atol, rtol)
             except Exception as e:      # e.g. a forward that cannot run again: skip that node
-                unchecked.setdefault(node.name, f"{type(e).__name__}: {e}")
+                unchecked.setdefault(node._name, f"{type(e).__name__}: {e}")
                 continue
             if text is not None:
-                return node.name, text
+                return node._name, text
     finally:
         B.restore_fp(token)
     return None, _no_culprit_text(nodes, inputs, order, unchecked)
@@ -655,7 +655,7 @@ class _NodeAlone:
 
     def describe(self):
         if self.is_function:
-            return f"{self.node.name} (a user-defined autograd.Function {self.op.cls.__name__})"
+            return f"{self.node._name} (a user-defined autograd.Function {self.op.cls.__name__})"
         doc = (self.op.doc or "").strip().splitlines()
         return f"{self.node.name} (the primitive {self.op.name}" + (
             f": {doc[0]})" if doc else ")")
@@ -737,7 +737,7 @@ def _no_culprit_text(nodes, inputs, order, unchecked):
     if not nodes:
         return ("\nNo recorded operation of func carries a gradient to its inputs: part of the "
                 "computation escaped the graph (.detach(), .data, .numpy(), .item(), no_grad()).\n")
-    checked = [n.name for n in nodes if n.name not in unchecked]
+    checked = [n._name for n in nodes if n._name not in unchecked]
     names = ", ".join(checked[:8]) + (", ..." if len(checked) > 8 else "")
     what = "local derivative" + (" and second derivative" if order == 2 else "")
     text = "\n"
