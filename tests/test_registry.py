@@ -6,6 +6,9 @@
   the central differences of the first derivative.
 Adding an op with examples adds all of these tests.
 """
+import importlib
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -114,6 +117,13 @@ REFERENCES = {
     "to_copy": lambda x, dtype: x.astype(dtype),
     "matmul": _matmul_ref,
 }
+
+# Primitives defined outside ops.py (nn's convolution, pooling, ...) bring their references in a
+# module of their own beside this one, tests/references_<area>.py, holding a REFERENCES dict.
+for _path in sorted(pathlib.Path(__file__).parent.glob("references_*.py")):
+    _mod = importlib.import_module(_path.stem)
+    assert not set(_mod.REFERENCES) & set(REFERENCES), f"{_path.name} redefines a reference"
+    REFERENCES.update(_mod.REFERENCES)
 
 # Primitives that exist only as the adjoint of another, exercised through it.
 ADJOINT_ONLY = {

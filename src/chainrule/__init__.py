@@ -64,4 +64,7 @@ def promote_types(type1, type2):
     return dtypes._BY_NP[dtypes.promote_types(type1.np, type2.np)]
 
 
+# the layers on top of the core (they import it; it never imports them)
+from . import datasets, nn, optim, utils  # noqa: E402
+
 __version__ = "0.1.0"

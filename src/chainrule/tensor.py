@@ -324,13 +324,13 @@ class Tensor:
         _F.setitem(self, index, value)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (self._data, self._requires_grad))
+        return (_rebuild, (self._data, self._requires_grad, type(self)))
 
     def __deepcopy__(self, memo):
         if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
-        t = _new(self._data.copy())
+        t = _new(self._data.copy(), cls=type(self))      # a Parameter stays a Parameter
         t._requires_grad = self._requires_grad
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
@@ -871,8 +871,8 @@ def _new(data, requires_grad=False, cls=None):
     return t
 
 
-def _rebuild(data, requires_grad):
-    return _new(data, requires_grad)
+def _rebuild(data, requires_grad, cls=None):
+    return _new(data, requires_grad, cls)
 
 
 def _dim(d, ndim, op="dim"):

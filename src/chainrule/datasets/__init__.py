@@ -1,0 +1,3 @@
+"""Real datasets that ship with scikit-learn (digits, iris, ...) and synthetic ones."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Activation functions: relu, gelu, softplus, softmax, ..."""
+
+__all__ = []

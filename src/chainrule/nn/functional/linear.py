@@ -1,0 +1,3 @@
+"""linear, bilinear, embedding, dropout."""
+
+__all__ = []

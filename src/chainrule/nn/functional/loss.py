@@ -1,0 +1,3 @@
+"""Loss functions: mse_loss, cross_entropy, ..."""
+
+__all__ = []

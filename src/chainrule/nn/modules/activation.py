@@ -1,0 +1,3 @@
+"""Activation functions as modules: ReLU, GELU, Softmax, ..."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Convolution layers: Conv1d, Conv2d."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Linear, Bilinear and Identity layers."""
+
+__all__ = []

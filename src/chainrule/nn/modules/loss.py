@@ -1,0 +1,3 @@
+"""Losses as modules: MSELoss, CrossEntropyLoss, ..."""
+
+__all__ = []

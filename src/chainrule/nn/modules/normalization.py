@@ -1,0 +1,3 @@
+"""Normalization layers: LayerNorm, BatchNorm1d, BatchNorm2d."""
+
+__all__ = []

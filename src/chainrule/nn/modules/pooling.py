@@ -1,0 +1,3 @@
+"""Pooling layers: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Recurrent layers: RNN, GRU, LSTM."""
+
+__all__ = []

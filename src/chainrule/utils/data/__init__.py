@@ -1,0 +1,3 @@
+"""Dataset, TensorDataset, DataLoader, random_split, Subset."""
+
+__all__ = []
