@@ -1,3 +1,18 @@
-"""Optimizers with PyTorch's API: SGD, Adam, AdamW, RMSprop, Adagrad, and lr_scheduler."""
+"""Optimizers with PyTorch's API: SGD, Adam, AdamW, RMSprop, Adagrad, and ``lr_scheduler``.
 
-__all__ = []
+Each optimizer follows torch's single-tensor (for-loop) implementation operation for operation,
+so float64 trajectories agree with torch's to rounding.
+
+>>> model = chainrule.nn.Linear(3, 1)
+>>> opt = chainrule.optim.Adam(model.parameters(), lr=1e-3)
+>>> sched = chainrule.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+"""
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamw import AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
