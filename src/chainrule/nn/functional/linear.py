@@ -1,3 +1,325 @@
-"""linear, bilinear, embedding, dropout."""
+"""linear, bilinear, embedding, one_hot and dropout, as ``torch.nn.functional``'s."""
+import math
 
-__all__ = []
+from ... import dtypes as D
+from ... import functional as _f
+from ... import ops
+from ..._backend import xp
+from ...creation import _rng
+from ...tensor import Tensor, _new, apply
+
+__all__ = ["linear", "bilinear", "embedding", "one_hot", "dropout", "dropout1d", "dropout2d",
+           "dropout3d"]
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# =========================================================================================
+# linear: a primitive for speed
+# =========================================================================================
+# x @ Wᵀ + b as one node instead of three (transpose, matmul, add): every batch is a single
+# 2-d GEMM (NumPy would loop over a 3-d input's leading dim), Wᵀ is a transposed view that BLAS
+# reads in place, and the weight's gradient gᵀx comes out in W's own (out, in) row-major layout,
+# where transpose + matmul would leave a transposed array in ``.grad``.
+
+def _rows(a, n):
+    """``a`` as a 2-d (rows, n) array or tensor: its leading dims merged (a view when possible)."""
+    shape = (math.prod(a.shape[:-1]), n)
+    return a.reshape(shape) if isinstance(a, xp.ndarray) else _f.reshape(a, shape)
+
+
+def _linear(x, w, b=None):
+    """out = x·Wᵀ + b"""
+    out = xp.matmul(_rows(x, w.shape[1]), w.T)
+    if b is not None:
+        out += b
+    return out.reshape(x.shape[:-1] + (w.shape[0],))
+
+
+def _linear_vjp_x(F, g, out, x, w, b=None):
+    return F.reshape(F.matmul(_rows(g, w.shape[0]), w), x.shape)
+
+
+def _linear_vjp_w(F, g, out, x, w, b=None):
+    return F.matmul(F.swapaxes(_rows(g, w.shape[0]), 0, 1), _rows(x, w.shape[1]))
+
+
+def _linear_vjp_b(F, g, out, x, w, b=None):
+    return g            # the engine sums it over the leading dims, back to b's shape
+
+
+linear_op = ops.defprim(
+    "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
+    backward_name="AddmmBackward0", formulas=("Wᵀ", "x", "1"),
+    vjp_texts=("g ↦ g·W", "g ↦ gᵀ·x", "g ↦ Σ g over the batch"), saves=(0, 1),
+    examples=[("m.nn.functional.linear(x, y, z)", (2, 4), (3, 4), (3,)),
+              ("m.nn.functional.linear(x, y)", (5, 4), (3, 4)),
+              ("m.nn.functional.linear(x, y, z)", (2, 3, 4), (2, 4), (2,)),
+              ("m.nn.functional.linear(x, y)", (4,), (3, 4)),
+              ("m.nn.functional.linear(x, y, z)", (4,), (3, 4), (3,))])
+
+
+def _linear_name(ndim, has_bias):
+    # the node torch's linear leaves (it flattens to one addmm/mm and views the result back)
+    if ndim == 2:
+        return "AddmmBackward0" if has_bias else "MmBackward0"
+    if has_bias:
+        return "ViewBackward0"
+    return "SqueezeBackward4" if ndim == 1 else "UnsafeViewBackward0"
+
+
+def _type_name(t):
+    return _TYPE_NAMES.get(t._data.dtype.name, t._data.dtype.name)
+
+
+def linear(input, weight, bias=None):
+    """out = input·weightᵀ + bias, over input's last dim (input (*, in), weight (out, in))
+
+    >>> x, w = chainrule.ones(2, 4), chainrule.ones(3, 4)
+    >>> chainrule.nn.functional.linear(x, w, chainrule.zeros(3))
+    tensor([[4., 4., 4.],
+            [4., 4., 4.]])
+    """
+    x, w = _f._as_tensor(input), _f._as_tensor(weight)
+    if w._data.ndim != 2 or x._data.ndim == 0:
+        out = _f.matmul(x, _f.t(w))         # torch's odd shapes (a 1-d weight): plain matmul
+        return out if bias is None else _f.add(out, bias)
+    if x._data.dtype != w._data.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_type_name(x)} and "
+                           f"{_type_name(w)} (linear: input is {D.of(x._data)}, weight is "
+                           f"{D.of(w._data)}; convert one, e.g. input.to(weight.dtype))")
+    out_f, in_f = w._data.shape
+    if x._data.shape[-1] != in_f:
+        rows = x._data.size // x._data.shape[-1] if x._data.shape[-1] else 0
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
+                           f"{x._data.shape[-1]} and {in_f}x{out_f}) (linear: input of shape "
+                           f"{list(x._data.shape)} needs its last dim to be the weight's "
+                           f"in_features = {in_f}; the weight has shape [out, in] = "
+                           f"{[out_f, in_f]})")
+    name = _linear_name(x._data.ndim, bias is not None)
+    if bias is None:
+        return apply(linear_op, (x, w), name=name)
+    b = _f._as_tensor(bias)
+    if b._data.dtype != x._data.dtype:
+        raise RuntimeError(f"linear: bias is {D.of(b._data)} but input and weight are "
+                           f"{D.of(x._data)}; convert it with bias.to({D.of(x._data)})")
+    if b._data.ndim > 1 or (b._data.ndim == 1 and b._data.shape[0] not in (1, out_f)):
+        raise RuntimeError(f"linear: bias of shape {list(b._data.shape)} does not match "
+                           f"out_features = {out_f} (expected shape [{out_f}])")
+    return apply(linear_op, (x, w, b), name=name)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """out[..., o] = Σᵢⱼ input1[..., i]·weight[o, i, j]·input2[..., j] + bias[o]
+
+    >>> w = chainrule.ones(5, 3, 4)
+    >>> chainrule.nn.functional.bilinear(chainrule.ones(2, 3), chainrule.ones(2, 4), w).shape
+    chainrule.Size([2, 5])
+    """
+    x1, x2, w = _f._as_tensor(input1), _f._as_tensor(input2), _f._as_tensor(weight)
+    if w.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional (out, in1, in2), got "
+                           f"shape {list(w.shape)}")
+    out_f, in1, in2 = w.shape
+    if x1.ndim == 0 or x1.shape[-1] != in1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
+                           f"{x1.shape[-1] if x1.ndim else 0} but expected {in1}")
+    if x2.ndim == 0 or x2.shape[-1] != in2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
+                           f"{x2.shape[-1] if x2.ndim else 0} but expected {in2}")
+    if x1.shape[:-1] != x2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(x1.shape[:-1])} and {list(x2.shape[:-1])}")
+    lead = tuple(x1.shape[:-1])
+    a = x1.reshape(-1, in1)
+    c = x2.reshape(-1, in2)
+    # one GEMM: (N, in1) @ (in1, out·in2), then a contraction with input2 over in2
+    u = a @ w.permute(1, 0, 2).reshape(in1, out_f * in2)
+    out = (u.reshape(-1, out_f, in2) * c.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(lead + (out_f,))
+
+
+# =========================================================================================
+# embedding: a primitive, because torch's padding_idx and scale_grad_by_freq live only in the
+# backward (the forward is plain indexing); a composite would need extra nodes to express them
+# =========================================================================================
+
+def _embedding(w, indices, scale=None):
+    """out = weight[indices]"""
+    return xp.take(w, indices, axis=0)          # always a copy (w[0-d index] would be a view)
+
+
+def _embedding_vjp(F, g, out, w, indices, scale=None):
+    if scale is not None:                 # 0 at padding_idx, 1/count with scale_grad_by_freq
+        g = g * scale
+    return F.index_scatter(g, w.shape, indices, True)
+
+
+embedding_op = ops.defprim(
+    "embedding", _embedding, _embedding_vjp, formulas=("[row = index]",),
+    vjp_texts=("g ↦ zeros of weight's shape with g's rows added at the indices",),
+    # padding_idx and scale_grad_by_freq are not derivatives, so central differences cannot
+    # check them: tests/test_nn_layers.py compares them with torch instead
+    examples=[("m.nn.functional.embedding(m.tensor([[0, 2, 0], [1, 3, 2]]), x)", (4, 3)),
+              ("m.nn.functional.embedding(m.tensor(1), x)", (3, 2))])
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer tensor ``input``: out = weight[input].
+
+    ``padding_idx``'s row gets no gradient; ``max_norm`` renormalises the looked-up rows of
+    ``weight`` in place (as torch); ``scale_grad_by_freq`` divides each row's gradient by how
+    often it occurs in ``input``.
+
+    >>> w = chainrule.arange(6.0).reshape(3, 2)
+    >>> chainrule.nn.functional.embedding(chainrule.tensor([2, 0]), w)
+    tensor([[4., 5.],
+            [0., 1.]])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"embedding(): argument 'input' must be a Tensor of indices, not "
+                        f"{type(input).__name__}; wrap it: chainrule.tensor(...)")
+    w = _f._as_tensor(weight)
+    idx = input._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {D.of(idx)} instead "
+                           "(while checking arguments for embedding); convert with .long()")
+    if w._data.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                           f"{list(w._data.shape)}")
+    n = w._data.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"index out of range in self (embedding: index {bad} is outside "
+                         f"[0, {n - 1}] for a weight with num_embeddings = {n})")
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -n:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx += n
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True): chainrule has no sparse tensors; "
+                                  "leave sparse=False (gradients are dense)")
+    if max_norm is not None:
+        _renorm_rows(w, idx, max_norm, norm_type)
+    scale = None
+    if scale_grad_by_freq or padding_idx is not None:
+        scale = xp.ones(idx.shape, w._data.dtype)
+        if scale_grad_by_freq:
+            counts = xp.bincount(idx.reshape(-1), minlength=n)
+            scale = (1.0 / counts[idx]).astype(w._data.dtype)
+        if padding_idx is not None:
+            scale[idx == padding_idx] = 0
+        scale = scale[..., None]
+    return apply(embedding_op, (w,), {"indices": idx, "scale": scale},
+                 name="EmbeddingBackward0")
+
+
+def _renorm_rows(w, idx, max_norm, norm_type):
+    """torch's embedding_renorm_: rows looked up whose norm exceeds max_norm are scaled down."""
+    rows = xp.unique(idx)
+    data = w._data
+    sel = data[rows]
+    norms = xp.linalg.norm(sel, ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(data.dtype)
+        data[rows[big]] = sel[big] * scale[:, None]
+        w._vc[0] += 1
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding: out[..., k] = 1 where tensor == k (no gradient).
+
+    >>> chainrule.nn.functional.one_hot(chainrule.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    idx = _f._as_tensor(tensor)._data
+    if idx.dtype != xp.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor "
+                           f"(got {D.of(idx)}; convert with .long())")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return _new((idx[..., None] == xp.arange(num_classes)).astype(xp.int64))
+
+
+# =========================================================================================
+# dropout: a composite (input times a constant scaled mask)
+# =========================================================================================
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_mask(x, p, shape):
+    """The mask 1{keep}/(1 - p) in x's dtype; all zeros when p = 1 (torch: no NaN from 0/0)."""
+    dt = x._data.dtype if x._data.dtype.kind == "f" else D.default_float_np()
+    if p == 1.0:
+        return xp.zeros(shape, dt)
+    keep = _rng().random(shape, dtype=xp.float32 if dt == xp.float32 else xp.float64) >= p
+    return keep.astype(dt) * dt.type(1.0 / (1.0 - p))
+
+
+def _apply_mask(x, mask, inplace):
+    m = _new(mask)
+    if inplace:
+        return x.mul_(m)
+    return _f.mul(x, m)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1 - p) (when training).
+
+    >>> x = chainrule.ones(4)
+    >>> chainrule.nn.functional.dropout(x, 0.5, training=False) is x
+    True
+    """
+    _check_p(p)
+    x = _f._as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    return _apply_mask(x, _dropout_mask(x, p, x._data.shape), inplace)
+
+
+def _feature_dropout(input, p, training, inplace, spatial, name):
+    _check_p(p)
+    x = _f._as_tensor(input)
+    nd = x._data.ndim
+    if nd not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "
+                           f"received a {nd}D input. ({name} zeroes whole channels of "
+                           f"(N, C, ...) or (C, ...) inputs with {spatial} spatial dims)")
+    if not training or p == 0.0:
+        return x
+    shape = x._data.shape[:nd - spatial] + (1,) * spatial
+    return _apply_mask(x, _dropout_mask(x, p, shape), inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability p, scale by 1/(1 - p)"""
+    return _feature_dropout(input, p, training, inplace, 1, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability p"""
+    return _feature_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability p"""
+    return _feature_dropout(input, p, training, inplace, 3, "dropout3d")
