@@ -11,7 +11,8 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re
 
 
 @pytest.mark.parametrize("k", range(len(BLOCKS)))
-def test_readme_python_block_runs(k):
+def test_readme_python_block_runs(k, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)              # blocks may save files
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(BLOCKS[k], f"README.md python block {k}", "exec"), {"__name__": "readme"})

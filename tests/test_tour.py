@@ -30,10 +30,16 @@ def test_tour_runs_end_to_end(tmp_path):
     # section 5: Exercise 4.4, symbolically and checked
     assert "∂loss/∂w1" in text and "∂loss/∂w2" in text
     assert "WRONG" not in text
+    # section 6: a two-layer network, explained on one batch, then trained until it has learned
+    assert "∂logits/∂W2: g ↦ gᵀ·a" in text
+    accuracies = [float(line.rsplit(" ", 1)[1].rstrip("%")) for line in text.splitlines()
+                  if "held-out accuracy" in line]
+    assert len(accuracies) == 10 and accuracies[-1] > 80      # chance is 10% (33% on spirals)
     # the footnote on the lecture's two slips
     assert "33.0006" in text and "J = 2·(a + b·c)" in text
     assert saved and all(os.path.exists(p) for p in saved)
-    assert {pathlib.Path(p).name for p in saved} >= {"1-lecture-graph.dot", "5-exercise-4-4.dot"}
+    assert {pathlib.Path(p).name for p in saved} >= {"1-lecture-graph.dot", "5-exercise-4-4.dot",
+                                                    "6-two-layer-network.dot"}
 
 
 def test_tour_command_line(tmp_path):
@@ -65,4 +71,4 @@ def test_console_script_points_at_the_tour():
     except PackageNotFoundError:
         pytest.skip("chainrule is not installed (run from source): no console script to check")
     scripts = {e.name: e.value for e in dist.entry_points if e.group == "console_scripts"}
-    assert scripts.get("chainrule") == "chainrule.tour:main"
+    assert scripts.get("chainrule") == "chainrule.cli:main"

@@ -1,6 +1,6 @@
-"""``python -m chainrule tour``."""
+"""``python -m chainrule tour`` and ``python -m chainrule train <example>``."""
 import sys
 
-from .tour import main
+from .cli import main
 
 sys.exit(main())

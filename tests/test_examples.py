@@ -1,0 +1,58 @@
+"""The training examples learn: each runs briefly (fewer epochs) and must clear a lower bar
+that still proves learning.  Their full targets are measured by `chainrule train` (README)."""
+import subprocess
+import sys
+
+import pytest
+
+from chainrule.cli import TRAIN_EXAMPLES, load_example
+
+
+
+def _run(name, *options):
+    return load_example(TRAIN_EXAMPLES[name]).main(["--quiet", *options])
+
+
+def test_digits_mlp_learns():
+    pytest.importorskip("sklearn")
+    result = _run("digits-mlp", "--epochs", "3")
+    assert result["test accuracy"] > 0.9          # chance is 0.1
+
+
+def test_digits_cnn_learns():
+    pytest.importorskip("sklearn")
+    result = _run("digits-cnn", "--epochs", "2")
+    assert result["test accuracy"] > 0.8
+
+
+def test_breast_cancer_logistic_learns():
+    pytest.importorskip("sklearn")
+    result = _run("breast-cancer-logistic", "--epochs", "10")
+    assert result["test accuracy"] > 0.93         # the majority class is 0.63
+
+
+def test_diabetes_linear_approaches_least_squares():
+    pytest.importorskip("sklearn")
+    result = _run("diabetes-linear", "--epochs", "150")
+    assert result["test R2"] > result["scikit-learn R2"] - 0.05
+
+
+def test_moons_learns_a_nonlinear_boundary():
+    result = _run("moons", "--epochs", "30")
+    assert result["test accuracy"] > 0.9          # a linear boundary gets about 0.87
+
+
+def test_train_command_runs_an_example(tmp_path):
+    pytest.importorskip("sklearn")
+    r = subprocess.run([sys.executable, "-m", "chainrule", "train", "breast-cancer-logistic",
+                        "--epochs", "2"], capture_output=True, text=True, timeout=120,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "epoch   2/2" in r.stdout + r.stderr
+    assert "test accuracy" in r.stdout
+
+
+def test_plot_is_saved(tmp_path):
+    pytest.importorskip("matplotlib")
+    _run("moons", "--epochs", "2", "--plot", str(tmp_path / "moons.png"))
+    assert (tmp_path / "moons.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
