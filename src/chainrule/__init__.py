@@ -66,6 +66,7 @@ def promote_types(type1, type2):
 
 # the layers on top of the core (they import it; it never imports them)
 from . import datasets, nn, optim, utils  # noqa: E402
+from . import func  # noqa: E402
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402
 
 __version__ = "0.1.0"

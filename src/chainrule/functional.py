@@ -91,7 +91,7 @@ def _binary(op, a, b, name=None, floating=False):
 def _float_input(x, op):
     """Unary floating ops (exp, log, ...) turn integer tensors into the default float dtype."""
     x = _as_tensor(x) if not isinstance(x, Tensor) else x
-    return x if x._data.dtype.kind == "f" else _new(x._data.astype(D.default_float_np()))
+    return x if x._data.dtype.kind == "f" else _nondiff(_astype, x, D.default_float_np())
 
 
 def _unary(op, x):
@@ -401,10 +401,24 @@ def where(condition, input=None, other=None):
 
 # --- non-differentiable elementwise ---------------------------------------------------------
 
+def _nondiff(fn, *args, **kwargs):
+    """``fn`` (a NumPy function with no gradient: a comparison, isnan, argmax, a cast) on the
+    arrays of its tensor arguments, as a new tensor.  The one place vmap sees such functions."""
+    hook = _grad_state.apply_hook
+    if hook is not None:
+        out = hook.nondiff(fn, args, kwargs)
+        if out is not None:
+            return out
+    return _new(xp.asarray(fn(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)))
+
+
+_astype = _ndarray.astype
+
+
 def _compare(fn, a, b):
-    av = a._data if isinstance(a, Tensor) else (a if isinstance(a, _ndarray) else _number(a, fn.__name__))
-    bv = b._data if isinstance(b, Tensor) else (b if isinstance(b, _ndarray) else _number(b, fn.__name__))
-    return _new(xp.asarray(fn(av, bv)))
+    av = a if isinstance(a, (Tensor, _ndarray)) else _number(a, fn.__name__)
+    bv = b if isinstance(b, (Tensor, _ndarray)) else _number(b, fn.__name__)
+    return _nondiff(fn, av, bv)
 
 
 def eq(input, other):
@@ -458,23 +472,23 @@ def _both_bool(a, b):
 
 
 def logical_not(input):
-    return _new(xp.logical_not(_as_tensor(input)._data))
+    return _nondiff(xp.logical_not, _as_tensor(input))
 
 
 def bitwise_not(input):
-    return _new(xp.asarray(xp.invert(_as_tensor(input)._data)))
+    return _nondiff(xp.invert, _as_tensor(input))
 
 
 def isnan(input):
-    return _new(xp.asarray(xp.isnan(_as_tensor(input)._data)))
+    return _nondiff(xp.isnan, _as_tensor(input))
 
 
 def isinf(input):
-    return _new(xp.asarray(xp.isinf(_as_tensor(input)._data)))
+    return _nondiff(xp.isinf, _as_tensor(input))
 
 
 def isfinite(input):
-    return _new(xp.asarray(xp.isfinite(_as_tensor(input)._data)))
+    return _nondiff(xp.isfinite, _as_tensor(input))
 
 
 def equal(input, other):
@@ -640,13 +654,13 @@ def argmax(input, dim=None, keepdim=False):
     x = _as_tensor(input)
     if dim is None:
         _check_nonempty(x, None, "argmax")
-        i = xp.argmax(x._data)
-        return _new(xp.asarray(i).reshape((1,) * x._data.ndim if keepdim else ()))
+        i = _nondiff(xp.argmax, x)
+        return i.reshape((1,) * x._data.ndim) if keepdim else i
     d = _dim(dim, x._data.ndim, "argmax")
     if x._data.ndim == 0:
         return _new(xp.asarray(0))
     _check_nonempty(x, (d,), "argmax")
-    return _new(xp.asarray(xp.argmax(x._data, axis=d, keepdims=keepdim)))
+    return _nondiff(xp.argmax, x, axis=d, keepdims=keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
@@ -654,13 +668,13 @@ def argmin(input, dim=None, keepdim=False):
     x = _as_tensor(input)
     if dim is None:
         _check_nonempty(x, None, "argmin")
-        i = xp.argmin(x._data)
-        return _new(xp.asarray(i).reshape((1,) * x._data.ndim if keepdim else ()))
+        i = _nondiff(xp.argmin, x)
+        return i.reshape((1,) * x._data.ndim) if keepdim else i
     d = _dim(dim, x._data.ndim, "argmin")
     if x._data.ndim == 0:
         return _new(xp.asarray(0))
     _check_nonempty(x, (d,), "argmin")
-    return _new(xp.asarray(xp.argmin(x._data, axis=d, keepdims=keepdim)))
+    return _nondiff(xp.argmin, x, axis=d, keepdims=keepdim)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -692,6 +706,9 @@ def _variance(input, dim, unbiased, keepdim, correction, op):
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """out = √var"""
     v = _variance(input, dim, unbiased, keepdim, correction, "std")
+    if _grad_state.apply_hook is not None:      # under vmap: no Python branch on the values
+        zero = v == 0
+        return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
     zero = v._data == 0
     if zero.any():
         # torch takes std's gradient as 0 where std = 0 (√'s slope is infinite there); the
@@ -750,12 +767,12 @@ def log_softmax(input, dim=None, dtype=None):
 
 def any(input, dim=None, keepdim=False):
     x = _as_tensor(input)
-    return _new(xp.asarray(xp.any(x._data, axis=_dims(dim, x._data.ndim), keepdims=keepdim)))
+    return _nondiff(xp.any, x, axis=_dims(dim, x._data.ndim), keepdims=keepdim)
 
 
 def all(input, dim=None, keepdim=False):
     x = _as_tensor(input)
-    return _new(xp.asarray(xp.all(x._data, axis=_dims(dim, x._data.ndim), keepdims=keepdim)))
+    return _nondiff(xp.all, x, axis=_dims(dim, x._data.ndim), keepdims=keepdim)
 
 
 # =========================================================================================
@@ -801,7 +818,7 @@ def reshape(input, *shape):
     """input with a new shape (a view when possible, as torch)"""
     x = _as_tensor(input)
     shape = _infer_shape(_shape_arg(shape, "reshape"), x._data.size, "reshape")
-    if shape == x._data.shape and not x._requires_grad:
+    if shape == x._data.shape and not x._requires_grad and _grad_state.apply_hook is None:
         return _view_of(_new(x._data.view()), x)
     return _view_of(apply(ops.reshape, (x,), {"shape": shape}), x)
 
@@ -1404,7 +1421,7 @@ def to(x, *args, dtype=None, device=None, copy=False):
         return x
     if x._requires_grad and d.kind == "f" and _grad_state.enabled:
         return apply(ops.to_copy, (x,), {"dtype": d})
-    return _new(x._data.astype(d))
+    return _nondiff(_astype, x, d)
 
 
 # =========================================================================================

@@ -896,6 +896,9 @@ def apply(op, inputs, params=None, arrays=None, name=None):
     ``arrays`` optionally gives the operands' arrays already converted to the result dtype;
     the node keeps the original tensors, so gradients come back in each input's own dtype.
     """
+    hook = _grad_state.apply_hook
+    if hook is not None:        # vmap's batching rules, checkpoint's recorder (see grad_mode)
+        return hook(op, inputs, params, arrays, name)
     if arrays is None:
         arrays = [v._data if isinstance(v, Tensor) else v for v in inputs]
     token = B.quiet_fp()

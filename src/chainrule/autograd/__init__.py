@@ -4,6 +4,7 @@ from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tensor import Tensor
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import functional  # noqa: E402  (jacobian, hessian, vjp, jvp, hvp, vhp)
 
 
 def Variable(data, requires_grad=False, volatile=False):
