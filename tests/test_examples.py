@@ -42,11 +42,10 @@ def test_moons_learns_a_nonlinear_boundary():
     assert result["test accuracy"] > 0.9          # a linear boundary gets about 0.87
 
 
-def test_train_command_runs_an_example(tmp_path):
+def test_train_command_runs_an_example():
     pytest.importorskip("sklearn")
     r = subprocess.run([sys.executable, "-m", "chainrule", "train", "breast-cancer-logistic",
-                        "--epochs", "2"], capture_output=True, text=True, timeout=120,
-                       cwd=tmp_path)
+                        "--epochs", "2"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "epoch   2/2" in r.stdout + r.stderr
     assert "test accuracy" in r.stdout
