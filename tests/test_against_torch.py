@@ -473,3 +473,16 @@ def test_operators_record_torchs_graph(program):
     got, ref = build(cr), build(torch)
     assert _graph_shape(got.grad_fn) == _graph_shape(ref.grad_fn)
     np.testing.assert_allclose(got.detach().numpy(), ref.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("upstream", [[1., 2., 3., 4.], [math.inf, math.inf, math.nan, 1.]])
+@pytest.mark.parametrize("values", [[math.nan, -1., 0., 2.], [1., -1., 0., 2.]])
+def test_masked_gradients_keep_torchs_nan_and_inf(values, upstream):
+    # relu/clamp rules mask g branch-free (g·mask); a masked inf must still give 0, as torch
+    for fn in ("relu", "clamp"):
+        x = cr.tensor(values, requires_grad=True)
+        t = torch.tensor(values, requires_grad=True)
+        args = {"clamp": {"min": 0.0}}.get(fn, {})
+        getattr(cr, fn)(x, **args).backward(cr.tensor(upstream))
+        getattr(torch, fn)(t, **args).backward(torch.tensor(upstream))
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

@@ -24,7 +24,17 @@ class ArrayF:
     sqrt = staticmethod(xp.sqrt)
     abs = staticmethod(xp.abs)
     isnan = staticmethod(xp.isnan)
-    where = staticmethod(xp.where)
+    @staticmethod
+    def where(cond, a, b):
+        """xp.where; where(cond, 0.0, g), the rules' usual mask (relu, clamp, max), is done as
+        g·(not cond): NumPy's where branches per element and mispredicts on a random mask,
+        about ten times slower than the multiply on a ReLU layer's gradient"""
+        if type(a) is float and a == 0.0 and type(b) is xp.ndarray and \
+                type(cond) is xp.ndarray and cond.shape == b.shape and b.dtype.kind == "f":
+            r = xp.multiply(b, xp.logical_not(cond), dtype=b.dtype)
+            if xp.isfinite(r).all():        # else 0·inf made a NaN where where() gives 0
+                return r
+        return xp.where(cond, a, b)
     matmul = staticmethod(xp.matmul)
 
     @staticmethod
