@@ -890,28 +890,42 @@ def _dim(d, ndim, op="dim"):
 
 # --- recording ----------------------------------------------------------------------------
 
+_object_new = object.__new__
+_quiet_fp, _restore_fp = B.quiet_fp, B.restore_fp
+
+
 def apply(op, inputs, params=None, arrays=None, name=None):
     """Run primitive ``op`` on ``inputs`` (tensors and numbers) and record it if needed.
 
     ``arrays`` optionally gives the operands' arrays already converted to the result dtype;
     the node keeps the original tensors, so gradients come back in each input's own dtype.
     """
-    hook = _grad_state.apply_hook
+    state = _grad_state
+    hook = state.apply_hook
     if hook is not None:        # vmap's batching rules, checkpoint's recorder (see grad_mode)
         return hook(op, inputs, params, arrays, name)
     if arrays is None:
         arrays = [v._data if isinstance(v, Tensor) else v for v in inputs]
-    token = B.quiet_fp()
+    token = _quiet_fp()
     try:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except ValueError as e:
         raise _shape_error(op, arrays, e) from None
     finally:
-        B.restore_fp(token)
+        _restore_fp(token)
     if type(out) is not _ndarray:
         out = xp.asarray(out)
-    t = _new(out)
-    if not _grad_state.enabled:
+    # _new, inlined: this is the hottest path in chainrule
+    t = _object_new(Tensor)
+    t._data = out
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    t._vc = [0]
+    t._hooks = None
+    t._retains_grad = False
+    t._base = None
+    if not state.enabled:
         return t
     next_ = None
     i = 0
