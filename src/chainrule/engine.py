@@ -14,6 +14,8 @@ from .grad_mode import state as _grad_state
 from .graph import Freed, Node, dependencies
 from .tensor import Tensor, _new, _RetainHook
 
+_ndarray = B.ndarray
+
 _SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you "
@@ -162,6 +164,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     deps = dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if n not in deps]
 
+    fast = not create_graph and trace is None
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
     token = B.quiet_fp()
@@ -185,7 +188,9 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
             params = node.params
             if op.joint:            # one call gives every input's gradient (autograd.Function)
                 joint = op.vjps(F, g, *values, **params)
-            for i, e in enumerate(node.next):
+            i = -1
+            for e in node.next:
+                i += 1
                 if e is None:
                     continue
                 if op.joint:
@@ -200,6 +205,24 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
                         deps[e] -= 1
                         if deps[e] == 0:
                             ready.append(e)
+                    continue
+                if fast and type(gi) is _ndarray:
+                    # _send, inlined for the plain pass (arrays, no trace): same steps
+                    v = node.inputs[i]
+                    a = v._data if isinstance(v, Tensor) else v
+                    if gi.shape != a.shape:
+                        gi = B.sum_to(gi, a.shape)
+                    if gi.dtype != a.dtype:
+                        gi = gi.astype(a.dtype, copy=False)
+                    if type(e) is Node:
+                        prev = buffers.get(e)
+                        buffers[e] = gi if prev is None else prev + gi
+                        n = deps[e] - 1
+                        deps[e] = n
+                        if n == 0:
+                            ready.append(e)
+                    else:
+                        _to_leaf(leaf_grads, e, gi, gi is not g and gi.base is None)
                     continue
                 _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace)
             if not retain_graph:
