@@ -1211,14 +1211,27 @@ def _took_history(x, r):
             x.retain_grad()
 
 
+_INPLACE_UFUNCS = {add: xp.add, sub: xp.subtract, mul: xp.multiply, div: xp.true_divide}
+
+
 def inplace(x, fn, *args):
     """Apply ``fn(x, *args)`` and write the result into x's storage (``x += y``, ``x.mul_(y)``)."""
     _check_inplace(x, fn.__name__ + "_")
     recording = _grad_state.enabled and (x._requires_grad or builtins.any(
         isinstance(a, Tensor) and a._requires_grad for a in args))
     if not recording:
-        r = fn(_new(x._data), *args)
-        _write(x, r, fn.__name__)
+        ufunc = _INPLACE_UFUNCS.get(fn)
+        if ufunc is not None and _grad_state.apply_hook is None and _fits_in_place(x, args):
+            # x -= lr * g in an optimizer or a no_grad() block: one NumPy call writing into x
+            # (the general path computes a new array and copies it back)
+            a = args[0]
+            token = B.quiet_fp()
+            try:
+                ufunc(x._data, a._data if isinstance(a, Tensor) else a, out=x._data)
+            finally:
+                B.restore_fp(token)
+        else:
+            _write(x, fn(_new(x._data), *args), fn.__name__)
         x._vc[0] += 1
         return x
     old = _alias(x)
@@ -1233,6 +1246,18 @@ def inplace(x, fn, *args):
     _took_history(x, r)
     x._vc[0] += 1
     return x
+
+
+def _fits_in_place(x, args):
+    """One operand that leaves x's dtype and shape as they are: a float or a same-dtype tensor
+    of x's shape (or 0-d), with x floating."""
+    if len(args) != 1 or x._data.dtype.kind != "f":
+        return False
+    a = args[0]
+    if type(a) is float or type(a) is int:
+        return True
+    return isinstance(a, Tensor) and a._data.dtype == x._data.dtype and \
+        (a._data.shape == x._data.shape or a._data.ndim == 0)
 
 
 def _saves_input(node, t):
