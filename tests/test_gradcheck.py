@@ -548,7 +548,7 @@ def test_the_readme_section_runs_and_prints_what_it_shows():
     import re
     readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme[readme.index("## Checking gradients"):]
-    section = section[:section.index("How the engine is built")]
+    section = section[:section.index("\n## ", 1)]
     blocks = re.findall(r"```(\w*)\n(.*?)```", section, re.S)
     code = [b for lang, b in blocks if lang == "python"]
     shown = [b for lang, b in blocks if lang == ""]

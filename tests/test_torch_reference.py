@@ -23,6 +23,7 @@ Parts of covered cases left out, and why:
 - 74 ``nan_inf_propagation``: ``sort`` (chainrule has no ``sort`` yet).
 - 76 ``sigmoid_logsigmoid_extremes``: ``F.logsigmoid`` (``nn.functional``).
 """
+import math
 import re
 
 import numpy as np
@@ -985,3 +986,18 @@ def test_custom_function_wrong_number_of_grads():  # case 102
     with raises(RuntimeError, "function F2Backward returned an incorrect number of gradients "
                 "(expected 1, got 2)"):
         F2.apply(x).sum().backward()
+
+
+def test_backward_refuses_a_number_as_gradient():
+    # torch raises TypeError too; ours says what to pass
+    x = cr.tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"gradient must be a Tensor.*chainrule.tensor\(2.0\)"):
+        (x * 3).backward(2.0)
+
+
+def test_a_float_too_large_for_float32_is_inf_without_a_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cr.tensor([1e300]).tolist() == [math.inf]
+        assert cr.tensor([-1e300], dtype=cr.float32).tolist() == [-math.inf]

@@ -113,7 +113,7 @@ def _array_from(data, dtype=None):
         except ValueError:
             raise _ragged_error(data) from None
         if a.dtype.kind == "f" and a.dtype != xp.float16:
-            a = a.astype(D.default_float_np()) if dt is None else a
+            a = _cast(a, D.default_float_np()) if dt is None else a
         elif a.dtype.kind in "iu" and a.dtype != xp.int64 and dt is None:
             a = a.astype(xp.int64)
         elif a.dtype.kind not in "biuf":
@@ -122,8 +122,17 @@ def _array_from(data, dtype=None):
         if a.size == 0 and dt is None:
             a = a.astype(D.default_float_np())
     if dt is not None and a.dtype != dt.np:
-        return a.astype(dt.np)
+        return _cast(a, dt.np)
     return a.copy() if a is data or (isinstance(data, Tensor) and a is data._data) else a
+
+
+def _cast(a, np_dtype):
+    """``a.astype`` without NumPy's overflow warning: 1e300 in float32 is inf, as in torch."""
+    token = B.quiet_fp()
+    try:
+        return a.astype(np_dtype)
+    finally:
+        B.restore_fp(token)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):

@@ -267,6 +267,10 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` by the chain rule."""
         from .engine import backward
+        if gradient is not None and not isinstance(gradient, Tensor):
+            raise TypeError(f"backward(): gradient must be a Tensor of the output's shape "
+                            f"{list(self._data.shape)} (or None for a scalar output), got "
+                            f"{type(gradient).__name__}: pass chainrule.tensor({gradient!r})")
         backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
                  inputs=inputs)
 
