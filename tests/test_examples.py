@@ -55,3 +55,16 @@ def test_plot_is_saved(tmp_path):
     pytest.importorskip("matplotlib")
     _run("moons", "--epochs", "2", "--plot", str(tmp_path / "moons.png"))
     assert (tmp_path / "moons.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_missing_extra_is_one_line_not_a_traceback(monkeypatch, capsys):
+    from chainrule import cli
+
+    class Example:
+        @staticmethod
+        def main(options):
+            raise ImportError('needs scikit-learn: pip install "chainrule[data]"')
+
+    monkeypatch.setattr(cli, "load_example", lambda name: Example)
+    assert cli.main(["train", "digits-mlp"]) == 1
+    assert 'digits-mlp: needs scikit-learn: pip install "chainrule[data]"' in capsys.readouterr().err

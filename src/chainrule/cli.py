@@ -58,7 +58,11 @@ def main(argv=None):
         return 0
     if args.command == "train":
         example = load_example(TRAIN_EXAMPLES[args.example])
-        example.main(args.options)
+        try:
+            example.main(args.options)
+        except ImportError as e:        # an optional dependency: say which, without a traceback
+            print(f"chainrule train {args.example}: {e}", file=sys.stderr)
+            return 1
         return 0
     parser.print_help()
     return 2
