@@ -3,6 +3,14 @@
 >>> a, b, c = (chainrule.tensor(v, requires_grad=True) for v in (5.0, 3.0, 2.0))
 >>> u = b * c; v = a + u; J = 3 * v
 >>> print(chainrule.explain(J))        # forward pass, local derivatives, paths, nudges
+... # doctest: +ELLIPSIS
+Forward pass
+  u = b·c = 6
+  v = a + u = 11
+  J = 3·v = 33
+...
+  ∂J/∂b = ∂J/∂v · ∂v/∂u · ∂u/∂b = 3 · 1 · c = 3 · 1 · 2 = 6
+...
 
 Everything comes from one run of the engine's reverse pass (``engine.run_backward`` with a
 ``trace``): the nodes in the order the pass ran them, the gradient each received, and the local
@@ -388,8 +396,15 @@ def explain(output, wrt=None, names=None, max_paths=8):
     recorded graph in float64.  ``names`` maps names to tensors (by default the caller's variable
     names are used); past ``max_paths`` paths, the accumulated gradient per node is shown instead.
 
+    >>> a, b, c = (chainrule.tensor(v, requires_grad=True) for v in (5.0, 3.0, 2.0))
     >>> J = 3 * (a + b * c)
-    >>> print(chainrule.explain(J))
+    >>> print(chainrule.explain(J, names={"a": a, "b": b, "c": c, "J": J}))
+    ... # doctest: +ELLIPSIS
+    Forward pass
+      mul1 = b·c = 6
+    ...
+      b: 3 → 3.001 moves J: 33 → 33.006, ΔJ/Δb = 6.000   ✓ autograd: 6
+    ...
     """
     frame = inspect.currentframe().f_back
     try:

@@ -42,8 +42,12 @@ class _GradMode:
 class no_grad(_GradMode):
     """Don't record operations inside this block or decorated function.
 
+    >>> w = chainrule.tensor([1.0], requires_grad=True)
+    >>> (w * 3).sum().backward()
     >>> with chainrule.no_grad():
     ...     w -= 0.1 * w.grad
+    >>> w
+    tensor([0.7000], requires_grad=True)
     """
 
     _mode = False

@@ -1,7 +1,10 @@
 """Drawing the graph: Graphviz DOT text, and pictures when Graphviz is installed.
 
->>> chainrule.viz.to_dot(J)            # DOT text: values, ops, local derivatives, gradients
->>> chainrule.viz.draw(J)              # renders inline in Jupyter; .save("graph.svg")
+>>> x = chainrule.tensor(2.0, requires_grad=True)
+>>> J = 3 * x
+>>> print(chainrule.viz.to_dot(J).splitlines()[0])   # DOT text: values, ops, local derivatives
+digraph chainrule {
+>>> drawing = chainrule.viz.draw(J)  # renders inline in Jupyter; drawing.save("graph.svg")
 
 One box per value (its name, shape, value when small, and ∂output/∂value), one ellipse per op,
 edges labelled with the local derivative where it is a number: micrograd's ``draw_dot`` and

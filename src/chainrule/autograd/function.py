@@ -9,7 +9,10 @@
 ...     def backward(ctx, g):
 ...         x, = ctx.saved_tensors
 ...         return g * 3 * x ** 2
+>>> x = chainrule.tensor(2.0, requires_grad=True)
 >>> y = Cube.apply(x)
+>>> y.backward(); x.grad
+tensor(12.)
 
 A ``Function`` becomes one node in the graph whose single VJP rule calls ``backward``.
 """

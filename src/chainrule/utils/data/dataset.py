@@ -18,6 +18,7 @@ class Dataset:
     ...         return 4
     ...     def __getitem__(self, i):
     ...         return i, i * i
+    >>> from chainrule.utils.data import DataLoader
     >>> list(DataLoader(Squares(), batch_size=2))
     [[tensor([0, 1]), tensor([0, 1])], [tensor([2, 3]), tensor([4, 9])]]
     """
@@ -35,6 +36,7 @@ class IterableDataset(Dataset):
     >>> class Count(IterableDataset):
     ...     def __iter__(self):
     ...         return iter(range(5))
+    >>> from chainrule.utils.data import DataLoader
     >>> list(DataLoader(Count(), batch_size=2))
     [tensor([0, 1]), tensor([2, 3]), tensor([4])]
     """
