@@ -1,6 +1,7 @@
 """The explainer and the drawings: golden text, Markdown and DOT on small fixed graphs, plus the
 facts they state checked independently (gradients against autograd, the lecture's numbers)."""
 import builtins
+import re
 import sys
 
 import numpy as np
@@ -141,3 +142,20 @@ def test_drawing_renders_svg_when_graphviz_is_installed(tmp_path):
     d.save(tmp_path / "g.png")
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
     assert graphviz is not None
+
+
+def test_drawing_boxes_each_submodule_with_its_parameters():
+    from chainrule import nn
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    out = model(cr.randn(5, 4)).sum()
+    dot = cr.viz.to_dot(out, module=model)
+    assert dot == cr.viz.to_dot(out, module=model)              # deterministic
+    clusters = re.findall(r'subgraph cluster_\d+ \{\n    label="([^"]+)";[^\n]*\n    ([^\n]+);', dot)
+    assert [label for label, _ in clusters] == ["0 (Linear)", "2 (Linear)"]
+    for label, members in clusters:
+        names = {m: re.search(rf'  {m} \[[^\n]*label="{{ ([^ |]+)', dot).group(1)
+                 for m in members.split("; ") if m.startswith("leaf")}
+        prefix = label.split()[0]
+        assert sorted(names.values()) == [f"{prefix}.bias", f"{prefix}.weight"]
+    assert "Tanh" in dot and "cluster_3" not in dot              # tanh has no parameters

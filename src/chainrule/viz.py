@@ -20,22 +20,61 @@ from .explainer import Recording, _num, _shape
 from .graph import Node
 
 
-def to_dot(output, names=None, *, show_all=False, max_nodes=200, rankdir="LR", _frame=None):
+def to_dot(output, names=None, *, module=None, show_all=False, max_nodes=200, rankdir="LR",
+           _frame=None):
     """The graph behind ``output`` as Graphviz DOT text (deterministic, so it can be diffed).
 
     names: maps names to tensors (default: the caller's variable names).
+    module: the ``nn.Module`` that computed ``output``: its parameters are named by their
+    ``state_dict`` keys (``fc1.weight``) and the ops that read them are drawn inside one box per
+    submodule (``fc1 (Linear)``).
     show_all: draw every node even in large graphs (by default, chains of single-use ops
     collapse into one box once the graph has more than ``max_nodes`` ops).
     """
+    if module is not None:
+        names = {**dict(module.named_parameters()), **(names or {})}
     frame = _frame or inspect.currentframe().f_back
     try:
         rec = Recording(output, names, frame)
     finally:
         del frame
-    return _dot(rec, show_all, max_nodes, rankdir)
+    return _dot(rec, show_all, max_nodes, rankdir, _owners(module))
 
 
-def _dot(rec, show_all, max_nodes, rankdir):
+def _owners(module):
+    """id(parameter) → the label of the submodule that holds it: ``fc1 (Linear)``."""
+    owners = {}
+    if module is not None:
+        for path, m in module.named_modules():
+            label = f"{path} ({type(m).__name__})" if path else type(m).__name__
+            for p in m._parameters.values():
+                if p is not None:
+                    owners.setdefault(id(p), label)
+    return owners
+
+
+def _clusters(rec, ids, groups, owners):
+    """DOT subgraphs gathering each submodule's parameters and the ops that read them."""
+    members = {}
+    for leaf in rec.leaves:
+        if id(leaf) in owners:
+            members.setdefault(owners[id(leaf)], []).append(ids[id(leaf)])
+    for node in rec.forward:
+        if node in groups:
+            continue
+        for v in node.inputs:
+            if id(v) in owners:
+                members.setdefault(owners[id(v)], []).extend([f"op{ids[node][1:]}", ids[node]])
+                break
+    lines = []
+    for k, (label, nodes) in enumerate(members.items(), 1):
+        lines += [f"  subgraph cluster_{k} {{",
+                  f"    label=\"{_esc(label)}\"; style=rounded; color=\"#999999\";",
+                  "    " + "; ".join(nodes) + ";", "  }"]
+    return lines
+
+
+def _dot(rec, show_all, max_nodes, rankdir, owners=None):
     ids = {}
     for k, leaf in enumerate(rec.leaves, 1):
         ids[id(leaf)] = f"leaf{k}"
@@ -94,6 +133,8 @@ def _dot(rec, show_all, max_nodes, rankdir):
                     edge += (f" [label=\"∂{_esc(rec.names[node])}/∂"
                              f"{_esc(rec.name_of_input(node, i))} = {_num(d)}\"]")
             lines.append(edge + ";")
+    if owners:
+        lines += _clusters(rec, ids, groups, owners)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -221,12 +262,13 @@ class Drawing:
         return path
 
 
-def draw(output, names=None, *, show_all=False, max_nodes=200, rankdir="LR"):
-    """Draw the graph behind ``output``: a ``Drawing`` (inline SVG in Jupyter, ``.save(path)``)."""
+def draw(output, names=None, *, module=None, show_all=False, max_nodes=200, rankdir="LR"):
+    """Draw the graph behind ``output``: a ``Drawing`` (inline SVG in Jupyter, ``.save(path)``).
+    The arguments are ``to_dot``'s; ``module=model`` boxes each submodule's ops."""
     frame = inspect.currentframe().f_back
     try:
-        return Drawing(to_dot(output, names, show_all=show_all, max_nodes=max_nodes,
-                              rankdir=rankdir, _frame=frame))
+        return Drawing(to_dot(output, names, module=module, show_all=show_all,
+                              max_nodes=max_nodes, rankdir=rankdir, _frame=frame))
     finally:
         del frame
 
