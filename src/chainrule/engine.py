@@ -165,6 +165,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     ready = [n for n in dict.fromkeys(roots) if n not in deps]
 
     fast = not create_graph and trace is None
+    owned = set()              # nodes whose gradient buffer is an array this pass allocated
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
     token = B.quiet_fp()
@@ -193,6 +194,31 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
                 i += 1
                 if e is None:
                     continue
+                if fast and op.vjps_into is not None and g.dtype == values[i + 1].dtype:
+                    # a sparse VJP (x[index]) added straight into the gradient of x, in an
+                    # array this pass owns: each contribution costs its own size, not x's
+                    a = values[i + 1]                   # the input's array (or Freed record)
+                    if type(e) is Node:
+                        buf = buffers.get(e)
+                        if buf is None or e not in owned:
+                            buf = B.xp.zeros(a.shape, a.dtype) if buf is None else buf.copy()
+                            buffers[e] = buf
+                            owned.add(e)
+                        op.vjps_into[i](buf, g, *values, **params)
+                        n = deps[e] - 1
+                        deps[e] = n
+                        if n == 0:
+                            ready.append(e)
+                    else:
+                        entry = leaf_grads.get(id(e))
+                        if entry is None:
+                            entry = leaf_grads[id(e)] = [e, B.xp.zeros(a.shape, a.dtype), True]
+                            owned.add(id(e))
+                        elif id(e) not in owned:
+                            entry[1], entry[2] = B.asarray(entry[1]).copy(), True
+                            owned.add(id(e))
+                        op.vjps_into[i](entry[1], g, *values, **params)
+                    continue
                 if op.joint:
                     gi = joint[i]
                 elif op.nary:
@@ -216,7 +242,13 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
                         gi = gi.astype(a.dtype, copy=False)
                     if type(e) is Node:
                         prev = buffers.get(e)
-                        buffers[e] = gi if prev is None else prev + gi
+                        if prev is None:
+                            buffers[e] = gi
+                        elif e in owned:            # an array this pass made: add in place
+                            prev += gi
+                        else:
+                            buffers[e] = prev + gi
+                            owned.add(e)
                         n = deps[e] - 1
                         deps[e] = n
                         if n == 0:

@@ -23,11 +23,12 @@ class Primitive:
     """One differentiable operation.  See the module docstring."""
 
     __slots__ = ("name", "backward_name", "forward", "vjps", "formulas", "vjp_texts", "saves",
-                 "saves_out", "domain", "examples", "nary", "doc", "show")
+                 "saves_out", "domain", "examples", "nary", "doc", "show", "vjps_into")
 
     def __init__(self, name, forward, vjps, *, backward_name, formulas, vjp_texts, saves,
-                 saves_out, domain, examples, nary, doc, show):
+                 saves_out, domain, examples, nary, doc, show, vjps_into=None):
         self.name = name
+        self.vjps_into = vjps_into
         self.backward_name = backward_name
         self.forward = forward
         self.vjps = vjps
@@ -48,7 +49,8 @@ class Primitive:
 
 
 def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(), saves=(),
-            saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False, show=None):
+            saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False, show=None,
+            vjps_into=None):
     """Register a primitive.
 
     formulas: per input, ∂out/∂input as text in terms of x, y, out (for scalar explanations).
@@ -61,6 +63,10 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
     examples: ``(expr, shape, shape, ...)``: ``expr`` in ``x, y, z`` (and ``m``, the library
         module) runs on chainrule and on torch; one shape per tensor input.
     show: how the explainer writes the op, e.g. ``"{x}·{y}"`` (default ``name(x, ...)``).
+    vjps_into: optional, per input, ``rule_into(buf, g, out, *inputs, **params)`` that adds the
+        VJP into ``buf`` (an array of the input's shape the engine owns) in place, for ops whose
+        VJP is sparse (``index``: only the indexed elements), so that many small contributions
+        (``x[t]`` for every t) cost their own size, not the input's each.
     """
     if backward_name is None:
         backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
@@ -71,7 +77,7 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
     p = Primitive(name, forward, vjps, backward_name=backward_name, formulas=tuple(formulas),
                   vjp_texts=tuple(vjp_texts), saves=tuple(saves), saves_out=saves_out,
                   domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__,
-                  show=show)
+                  show=show, vjps_into=vjps_into)
     REGISTRY[name] = p
     return p
 
@@ -691,9 +697,18 @@ def _index(x, index, accumulate=False):
     return x[index]
 
 
+def _index_vjp_into(buf, g, out, x, index, accumulate=False):
+    """buf[index] += g: index's VJP added into a gradient that already has x's shape"""
+    if accumulate:
+        xp.add.at(buf, index, g)
+    else:
+        buf[index] += g
+
+
 index = defprim("index", _index,
                 lambda F, g, out, x, index, accumulate=False:
                     F.index_scatter(g, x.shape, index, accumulate),
+                vjps_into=(_index_vjp_into,),
                 backward_name="IndexBackward0", formulas=("1",),
                 vjp_texts=("g ↦ zeros of x's shape with g added at the index",),
                 examples=[("x[1]", (3, 4)), ("x[:, 1:3]", (3, 4)), ("x[..., None, 0]", (3, 4)),

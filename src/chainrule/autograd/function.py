@@ -67,6 +67,7 @@ class _FunctionOp:
 
     nary = False
     joint = True
+    vjps_into = None
     saves = ()
     saves_out = False
     formulas = ()
