@@ -266,6 +266,13 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` by the chain rule."""
+        if gradient is None and inputs is None and not create_graph and \
+                self._grad_fn is not None and self._data.size == 1:
+            # the usual call, loss.backward(): straight to the reverse pass
+            seed = xp.empty(self._data.shape, self._data.dtype)
+            seed.fill(1)
+            _engine.run_backward((self,), [seed], bool(retain_graph), False)
+            return
         from .engine import backward
         if gradient is not None and not isinstance(gradient, Tensor):
             raise TypeError(f"backward(): gradient must be a Tensor of the output's shape "
@@ -978,3 +985,4 @@ def clone(x):
 
 
 from . import functional as _F  # noqa: E402  (functional needs Tensor defined first)
+from . import engine as _engine  # noqa: E402
