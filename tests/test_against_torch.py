@@ -412,12 +412,12 @@ def test_opinfo_samples_match_torch(key, op_db):
     opinfo, fn = op_db[key], OPINFO_OPS[key]
     failures, skipped, ran = [], {}, 0
     samples = opinfo.sample_inputs("cpu", torch.float64, requires_grad=True)
-    for k, sample in enumerate(samples):
+    for k, case in enumerate(samples):
         if ran >= MAX_SAMPLES:
             break
-        what = f"{key[0]} sample {k}: {sample.summary() if hasattr(sample, 'summary') else sample}"
+        what = f"{key[0]} sample {k}: {case.summary() if hasattr(case, 'summary') else case}"
         leaves = []
-        inp, args, kwargs = sample.input, sample.args, sample.kwargs   # read once: the same objects
+        inp, args, kwargs = case.input, case.args, case.kwargs     # read once: the same objects
         try:
             bad = [n for n in kwargs if n in _UNSUPPORTED_KWARGS] + _accepts(fn, kwargs)
             if bad:
