@@ -7,21 +7,15 @@ torch's key phrase (chainrule may add a hint after it), the same values, dtypes 
 the same warnings.  Expected values are copied from the JSON as literals: these tests need
 neither the JSON nor torch.
 
-Cases not covered here, and why:
-
-- 31 ``linear_float64_input_float32_params``: needs ``nn.Linear`` (a later issue).
-- 78 ``cross_entropy_huge_logits``, 79 ``cross_entropy_bad_target``, 80
-  ``bce_with_probabilities_0_1``, 81 ``mse_loss_broadcast_warning``: losses (a later issue).
-- 98-101 ``gradcheck_*``: ``gradcheck`` (a later issue).
-- 103-107 ``zero_grad_sets_none``, ``optimizer_*``, ``module_parameters_and_train_eval``: nn/optim.
+Cases checked in the test file of the layer they belong to: 76 and 78-81 (activations and
+losses) in ``test_nn_activation_loss.py``, 98, 99 and 101 (``gradcheck``) in
+``test_gradcheck.py``, 103-106 (optimizers) in ``test_optim.py``.
 
 Parts of covered cases left out, and why:
 
-- 24 ``default_dtype``: the ``nn.Linear weight`` value (nn).
 - 58 ``index_put_repeated_indices_forward``: ``index_add_`` and ``index_put_(accumulate=True)``
   (chainrule has neither yet; only ``y[idx] += 1`` is checked).
 - 74 ``nan_inf_propagation``: ``sort`` (chainrule has no ``sort`` yet).
-- 76 ``sigmoid_logsigmoid_extremes``: ``F.logsigmoid`` (``nn.functional``).
 """
 import math
 import re
@@ -279,8 +273,9 @@ def test_tensor_ragged_list():  # case 23
         cr.tensor([[1, 2], [3]])
 
 
-def test_default_dtype():  # case 24 (nn.Linear's weight is left to the nn tests)
+def test_default_dtype():  # case 24
     assert cr.get_default_dtype().name == "float32"
+    assert cr.nn.Linear(2, 2).weight.dtype.name == "float32"
     assert cr.ones(2).dtype.name == "float32"
     assert cr.zeros(2, dtype=cr.float64).dtype.name == "float64"
     assert cr.arange(3).dtype.name == "int64"
@@ -1001,3 +996,32 @@ def test_a_float_too_large_for_float32_is_inf_without_a_warning():
         warnings.simplefilter("error")
         assert cr.tensor([1e300]).tolist() == [math.inf]
         assert cr.tensor([-1e300], dtype=cr.float32).tolist() == [-math.inf]
+
+
+def test_linear_float64_input_float32_params():  # case 31
+    layer = cr.nn.Linear(3, 2)
+    with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype, but got "
+                                           "Double and Float"):
+        layer(cr.ones(4, 3, dtype=cr.float64))
+
+
+def test_gradcheck_nondifferentiable_point():  # case 100
+    # abs at 0: the central difference is 0, and so is abs'(0) = sign(0)
+    x = cr.tensor([-1.0, 0.0, 2.0], dtype=cr.float64, requires_grad=True)
+    assert cr.autograd.gradcheck(cr.abs, (x,)) is True
+
+
+def test_module_parameters_and_train_eval():  # case 107
+    nn = cr.nn
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 1))
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "3.weight",
+                                                          "3.bias"]
+    assert [list(p.shape) for p in model.parameters()] == [[4, 3], [4], [1, 4], [1]]
+    assert model.training is True
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    model.eval()
+    x = cr.randn(5, 3)
+    assert cr.equal(model(x), model(x))                       # dropout is off in eval
+    bound = 1 / math.sqrt(3)
+    assert float(model[0].weight.abs().max()) <= bound
