@@ -232,31 +232,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
                         if deps[e] == 0:
                             ready.append(e)
                     continue
-                if fast and type(gi) is _ndarray:
-                    # _send, inlined for the plain pass (arrays, no trace): same steps
-                    v = node.inputs[i]
-                    a = v._data if isinstance(v, Tensor) else v
-                    if gi.shape != a.shape:
-                        gi = B.sum_to(gi, a.shape)
-                    if gi.dtype != a.dtype:
-                        gi = gi.astype(a.dtype, copy=False)
-                    if type(e) is Node:
-                        prev = buffers.get(e)
-                        if prev is None:
-                            buffers[e] = gi
-                        elif e in owned:            # an array this pass made: add in place
-                            prev += gi
-                        else:
-                            buffers[e] = prev + gi
-                            owned.add(e)
-                        n = deps[e] - 1
-                        deps[e] = n
-                        if n == 0:
-                            ready.append(e)
-                    else:
-                        _to_leaf(leaf_grads, e, gi, gi is not g and gi.base is None)
-                    continue
-                _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace)
+                _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace, owned)
             if not retain_graph:
                 _release(node)
     finally:
@@ -321,8 +297,11 @@ def _raise_modified(node, t, expected, now=None, data=None):
         "backward(), or apply it to a .clone().")
 
 
-def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace):
-    """Deliver input ``i``'s gradient: un-broadcast, cast, then add into its consumer's buffer."""
+def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace, owned):
+    """Deliver input ``i``'s gradient: un-broadcast, cast, then add into its consumer's buffer.
+
+    ``owned``: the nodes whose buffer is an array this pass allocated (``prev + gi``); only
+    those are added to in place, never an array a rule, a hook or the caller handed over."""
     v = node.inputs[i]
     a = v._data if isinstance(v, Tensor) else v
     shape = a.shape
@@ -334,7 +313,14 @@ def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace):
         trace(node, i, g, gi)
     if type(e) is Node:
         prev = buffers.get(e)
-        buffers[e] = gi if prev is None else prev + gi
+        if prev is None:
+            buffers[e] = gi
+        elif e in owned:
+            prev += gi
+        else:
+            buffers[e] = prev + gi
+            if type(gi) is _ndarray:           # tensors (create_graph) are never added in place
+                owned.add(e)
         deps[e] -= 1
         if deps[e] == 0:
             ready.append(e)
