@@ -195,29 +195,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
                 if e is None:
                     continue
                 if fast and op.vjps_into is not None and g.dtype == values[i + 1].dtype:
-                    # a sparse VJP (x[index]) added straight into the gradient of x, in an
-                    # array this pass owns: each contribution costs its own size, not x's
-                    a = values[i + 1]                   # the input's array (or Freed record)
-                    if type(e) is Node:
-                        buf = buffers.get(e)
-                        if buf is None or e not in owned:
-                            buf = B.xp.zeros(a.shape, a.dtype) if buf is None else buf.copy()
-                            buffers[e] = buf
-                            owned.add(e)
-                        op.vjps_into[i](buf, g, *values, **params)
-                        n = deps[e] - 1
-                        deps[e] = n
-                        if n == 0:
-                            ready.append(e)
-                    else:
-                        entry = leaf_grads.get(id(e))
-                        if entry is None:
-                            entry = leaf_grads[id(e)] = [e, B.xp.zeros(a.shape, a.dtype), True]
-                            owned.add(id(e))
-                        elif id(e) not in owned:
-                            entry[1], entry[2] = B.asarray(entry[1]).copy(), True
-                            owned.add(id(e))
-                        op.vjps_into[i](entry[1], g, *values, **params)
+                    _send_into(op.vjps_into[i], e, g, values, params, values[i + 1], buffers,
+                               deps, ready, leaf_grads, owned)
                     continue
                 if op.joint:
                     gi = joint[i]
@@ -326,6 +305,30 @@ def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace, owned):
             ready.append(e)
     else:
         _to_leaf(leaf_grads, e, gi, gi is not g and getattr(gi, "base", 1) is None)
+
+
+def _send_into(rule_into, e, g, values, params, a, buffers, deps, ready, leaf_grads, owned):
+    """Deliver a sparse VJP (``x[index]``'s) by adding it into the gradient of x in place, in an
+    array this pass owns (allocated, or copied once): each contribution costs its own size, not
+    x's.  ``a``: the input's array (or its Freed record), for shape and dtype."""
+    if type(e) is Node:
+        buf = buffers.get(e)
+        if buf is None or e not in owned:
+            buf = buffers[e] = B.xp.zeros(a.shape, a.dtype) if buf is None else buf.copy()
+            owned.add(e)
+        rule_into(buf, g, *values, **params)
+        deps[e] -= 1
+        if deps[e] == 0:
+            ready.append(e)
+        return
+    entry = leaf_grads.get(id(e))
+    if entry is None:
+        entry = leaf_grads[id(e)] = [e, B.xp.zeros(a.shape, a.dtype), True]
+        owned.add(id(e))
+    elif id(e) not in owned:
+        entry[1], entry[2] = B.asarray(entry[1]).copy(), True
+        owned.add(id(e))
+    rule_into(entry[1], g, *values, **params)
 
 
 def _to_leaf(leaf_grads, leaf, g, fresh):
