@@ -19,19 +19,28 @@ TRAIN_EXAMPLES = {
 }
 
 
-def load_example(module_name):
-    """The example module ``examples/<module_name>.py``: installed as ``chainrule.examples``, or
-    read from the source checkout when chainrule runs from ``src/`` without being installed."""
+def example_path(module_name):
+    """The file ``examples/<module_name>.py``: installed as ``chainrule.examples``, or in the
+    source checkout when chainrule runs from ``src/`` without being installed."""
     try:
-        return importlib.import_module(f"chainrule.examples.{module_name}")
+        spec = importlib.util.find_spec(f"chainrule.examples.{module_name}")
     except ModuleNotFoundError as e:
-        if e.name not in ("chainrule.examples", f"chainrule.examples.{module_name}"):
+        if e.name != "chainrule.examples":
             raise
+        spec = None
+    if spec is not None:
+        return pathlib.Path(spec.origin)
     path = pathlib.Path(__file__).resolve().parents[2] / "examples" / f"{module_name}.py"
     if not path.exists():
         raise ModuleNotFoundError(f"the example {module_name!r} is neither installed (as "
                                   f"chainrule.examples) nor at {path}")
-    spec = importlib.util.spec_from_file_location(f"chainrule_example_{module_name}", path)
+    return path
+
+
+def load_example(module_name):
+    """The example module ``examples/<module_name>.py``, imported (its ``main`` not run)."""
+    spec = importlib.util.spec_from_file_location(f"chainrule_example_{module_name}",
+                                                  example_path(module_name))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

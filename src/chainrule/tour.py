@@ -3,11 +3,12 @@
 Run ``chainrule tour`` (or ``python -m chainrule tour``); ``--no-pause`` runs straight through and
 ``--out DIR`` says where the drawings go (default ``chainrule-tour/``).
 """
+import contextlib
 import os
+import runpy
 import sys
 
 import chainrule as torch
-from chainrule.autograd import Variable
 
 RULE = "─" * 78
 
@@ -99,30 +100,12 @@ def exercise_4_2(t):
 
 def training(t):
     t.section(4, "Training y = w·x by gradient descent (the lecture's PyTorch script)")
-    t.say("The lecture's script, with `import chainrule as torch`, prints what PyTorch prints:\n")
-    x_data = [1.0, 2.0, 3.0]
-    y_data = [2.0, 4.0, 6.0]
-    w = Variable(torch.Tensor([1.0]), requires_grad=True)
-
-    def forward(x):
-        return x * w
-
-    def loss(x, y):
-        y_pred = forward(x)
-        return (y_pred - y) * (y_pred - y)
-
-    for epoch in range(40):
-        for x, y in zip(x_data, y_data):
-            l = loss(x, y)
-            l.backward()
-            if epoch % 5 == 0:
-                t.say("grad: ", x, y, w.grad.data[0])
-            w.data = w.data - 0.01 * w.grad.data
-            w.grad.data.zero_()
-        if epoch % 5 == 0:
-            t.say("process: ", epoch, l.data[0])
-    t.say("predict (after training) ", 4, forward(4).data[0])
-
+    from .cli import example_path
+    path = example_path("lecture_linear")
+    t.say("The lecture's script, examples/lecture_linear.py, is PyTorch code with its two import\n"
+          "lines changed to `import chainrule as torch`. It prints what PyTorch prints:\n")
+    with contextlib.redirect_stdout(t.stream):
+        runpy.run_path(str(path), run_name="__main__")
 
 def exercise_4_4(t):
     t.section(5, "Exercise 4.4: ŷ = x²·w2 + x·w1 + b, loss = (ŷ − y)²")
