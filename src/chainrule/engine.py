@@ -159,7 +159,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
         else:
             node = t._grad_fn
             prev = buffers.get(node)
-            buffers[node] = g if prev is None else prev + g
+            buffers[node] = g if prev is None else _add(prev, g)
             roots.append(node)
     deps = dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if n not in deps]
@@ -288,6 +288,8 @@ def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace, owned):
         gi = F.sum_to(gi, shape)
     if gi.dtype != a.dtype:
         gi = F.cast(gi, a)
+    if type(gi) is not _ndarray and not isinstance(gi, Tensor):
+        gi = B.asarray(gi)     # a rule's ufunc on 0-d arrays returns a NumPy scalar
     if trace is not None:
         trace(node, i, g, gi)
     if type(e) is Node:
@@ -297,7 +299,7 @@ def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace, owned):
         elif e in owned:
             prev += gi
         else:
-            buffers[e] = prev + gi
+            buffers[e] = _add(prev, gi)
             if type(gi) is _ndarray:           # tensors (create_graph) are never added in place
                 owned.add(e)
         deps[e] -= 1
@@ -331,12 +333,22 @@ def _send_into(rule_into, e, g, values, params, a, buffers, deps, ready, leaf_gr
     rule_into(entry[1], g, *values, **params)
 
 
+def _add(a, b):
+    """``a + b`` for gradient buffers: arrays stay arrays (NumPy returns a scalar for two 0-d
+    arrays, and a later in-place ``+=`` on that scalar would update a copy), tensors stay
+    tensors (create_graph)."""
+    r = a + b
+    if type(r) is not _ndarray and not isinstance(r, Tensor):
+        r = B.asarray(r)
+    return r
+
+
 def _to_leaf(leaf_grads, leaf, g, fresh):
     entry = leaf_grads.get(id(leaf))
     if entry is None:
         leaf_grads[id(leaf)] = [leaf, g, fresh]
     else:
-        entry[1] = entry[1] + g
+        entry[1] = _add(entry[1], g)
         entry[2] = True
 
 
@@ -356,7 +368,7 @@ def _accumulate(leaf, g, fresh, create_graph):
         leaf._grad = _new(g if fresh else g.copy())
     else:
         old = leaf._grad
-        old._data = old._data + g
+        old._data = _add(old._data, g)
         old._vc[0] += 1
 
 

@@ -858,6 +858,8 @@ class _RetainHook(_TensorHook):
 # --- construction -------------------------------------------------------------------------
 
 def _init(t, data, requires_grad=False):
+    if type(data) is not _ndarray:   # a NumPy scalar (0-d ufunc result) would be a copy, not
+        data = xp.asarray(data)      # storage: in-place ops and .grad updates would be lost
     t._data = data
     t._requires_grad = requires_grad
     t._grad = None
@@ -869,8 +871,10 @@ def _init(t, data, requires_grad=False):
 
 
 def _new(data, requires_grad=False, cls=None):
-    """Wrap an ndarray in a new leaf tensor (no copy)."""
+    """Wrap an ndarray in a new leaf tensor (no copy; a NumPy scalar becomes a 0-d array)."""
     t = object.__new__(Tensor if cls is None else cls)
+    if type(data) is not _ndarray:
+        data = xp.asarray(data)
     t._data = data
     t._requires_grad = requires_grad
     t._grad = None
