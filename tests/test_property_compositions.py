@@ -76,6 +76,17 @@ UNARY = {
     "index": lambda m, x: x[..., 0] if x.dim() else x[None][0],
     "flip": lambda m, x: x.flip(0) if x.dim() else x.flip([]),
     "stack_self": lambda m, x: m.stack([x, x * 2.0]),
+    "repeat": lambda m, x: x.repeat(2, *([1] * x.dim())),
+    "permute": lambda m, x: x.permute(tuple(reversed(range(x.dim())))),
+    "squeeze": lambda m, x: x.squeeze(),
+    "to_copy": lambda m, x: x.to(m.float64, copy=True),
+    # kinks: central differences are off only within 1e-6 of one, which random values miss
+    "abs": lambda m, x: (x - 0.25).abs(),
+    "relu": lambda m, x: m.relu(x - 0.25),
+    "clamp": lambda m, x: x.clamp(-0.5, 0.75),
+    "amax": lambda m, x: x.amax(),
+    "max_dim": lambda m, x: x.max(-1).values if x.dim() else x.max(),
+    "amin_keep": lambda m, x: x.amin(0, keepdim=True) if x.dim() else x.amin(),
 }
 BINARY = {
     "add": lambda m, x, y: x + y,
@@ -85,6 +96,10 @@ BINARY = {
     "pow": lambda m, x, y: _pos(m, x) ** m.tanh(y),
     "where": lambda m, x, y: m.where(x > y + 0.01, x, y),   # the 0.01 keeps ties out of reach
     "add_alpha": lambda m, x, y: m.add(x, y, alpha=0.5),
+    "maximum": lambda m, x, y: m.maximum(x, y),    # x with itself: torch halves the gradient
+    "minimum": lambda m, x, y: m.minimum(x, y * 0.5),
+    "matmul": lambda m, x, y: x.reshape(-1, 1) @ y.reshape(1, -1),
+    "cat": lambda m, x, y: m.cat([x.reshape(-1), y.reshape(-1)]),
 }
 
 
