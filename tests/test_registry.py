@@ -1,12 +1,15 @@
 """Registry-driven checks: every primitive, on every example its entry declares.
 
-- forward: the value equals an independent NumPy reference (below; a new op must add one);
+- forward: the value equals an independent NumPy reference (below; a new op must add one), and
+  an example whose last step is not the op (``gelu`` records ``erf`` inside a ``mul``) is checked
+  whole against a reference of its own in EXAMPLE_REFERENCES;
 - first derivatives: autograd's vector-Jacobian product equals central differences, float64;
 - second derivatives: the gradient recorded with ``create_graph=True`` differentiates again to
   the central differences of the first derivative.
 Adding an op with examples adds all of these tests.
 """
 import importlib
+import math
 import pathlib
 
 import numpy as np
@@ -125,6 +128,37 @@ for _path in sorted(pathlib.Path(__file__).parent.glob("references_*.py")):
     assert not set(_mod.REFERENCES) & set(REFERENCES), f"{_path.name} redefines a reference"
     REFERENCES.update(_mod.REFERENCES)
 
+
+def _erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def _avg_pool1d_3_2_1(x):
+    """avg_pool1d(x, 3, stride=2, padding=1): zero-padded windows of 3, divided by 3."""
+    xp = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(1, 1)])
+    n = (xp.shape[-1] - 3) // 2 + 1
+    return np.stack([xp[..., 2 * i:2 * i + 3].sum(-1) / 3 for i in range(n)], axis=-1)
+
+
+def _conv2d_unbatched(x, w):
+    """conv2d(x, w) on a (C, H, W) input: every output pixel a sum over its window."""
+    o, c, kh, kw = w.shape
+    out = np.zeros((o, x.shape[1] - kh + 1, x.shape[2] - kw + 1))
+    for i, j in np.ndindex(out.shape[1:]):
+        out[:, i, j] = np.einsum("ockl,ckl->o", w, x[:, i:i + kh, j:j + kw])
+    return out
+
+
+# Examples whose last recorded step is not the op under test (a composite around it, or a
+# reshape after it): the whole expression's reference, keyed by the example's text.
+EXAMPLE_REFERENCES = {
+    "m.nn.functional.gelu(x)": lambda x: 0.5 * x * (1 + _erf(x / np.sqrt(2))),
+    "m.nn.functional.avg_pool1d(x, 3, stride=2, padding=1)": _avg_pool1d_3_2_1,
+    "m.nn.functional.conv2d(x, y)": _conv2d_unbatched,
+    "m.nn.functional.binary_cross_entropy(x, y)":
+        lambda x, y: -np.mean(y * np.log(x) + (1 - y) * np.log(1 - x)),
+}
+
 # Primitives that exist only as the adjoint of another, exercised through it.
 ADJOINT_ONLY = {
     "index_scatter": "the VJP of `index`, checked by every indexing example's second derivative",
@@ -179,11 +213,34 @@ def test_forward_matches_numpy(name, k, ex):
     node = _find_node(out, op)
     assert node is not None, f"{ex[0]} did not record {name}"
     args = [v._data if isinstance(v, Tensor) else v for v in node.inputs]
-    expected = REFERENCES[name](*args, **(node.params or {}))
-    got = out.detach().numpy() if out.grad_fn.op is op else None
-    if got is not None:
-        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-        assert out.dtype == cr.float64
+    params = node.params or {}
+    # the primitive, on the operands it was recorded with
+    np.testing.assert_allclose(op.forward(*args, **params), REFERENCES[name](*args, **params),
+                               rtol=1e-12, atol=1e-12, err_msg=f"{name} on the inputs of {ex[0]}")
+    # the example as the user calls it
+    if out.grad_fn.op is op:
+        expected = REFERENCES[name](*args, **params)
+    else:
+        assert ex[0] in EXAMPLE_REFERENCES, _NO_WHOLE_REFERENCE.format(ex[0], name)
+        expected = EXAMPLE_REFERENCES[ex[0]](*(x._data for x in xs))
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12, atol=1e-12,
+                               err_msg=ex[0])
+    assert out.dtype == cr.float64
+
+
+_NO_WHOLE_REFERENCE = ("{}: the example's last step is not {} itself, so its value is not the "
+                       "op's: add a NumPy reference for the whole expression to EXAMPLE_REFERENCES")
+
+
+def test_every_example_has_a_forward_reference():
+    """No forward case can pass by asserting nothing: each example's value has a reference."""
+    missing = []
+    for name, k, ex in CASES:
+        op = ops.REGISTRY[name]
+        out, _ = _run(ex[0], _inputs(op, ex))
+        if out.grad_fn.op is not op and ex[0] not in EXAMPLE_REFERENCES:
+            missing.append(_NO_WHOLE_REFERENCE.format(ex[0], name))
+    assert not missing, "\n".join(missing)
 
 
 def _vjp_numeric(expr, arrays, w, eps=1e-6):
