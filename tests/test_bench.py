@@ -31,9 +31,6 @@ def test_gradients_agree_with_numpy_by_hand(cid, engine):
         assert result["status"] == "n/a"
     elif engine == "micrograd" and case.module == "w4_chain":
         assert result == dict(result, status="limit", note="RecursionError")
-    elif result["status"] == "skipped":     # W6 until chainrule.nn has its layers
-        assert cid == "W6" and engine == "chainrule", result
-        pytest.skip(result["note"])
     else:
         assert result["status"] == "ok", result
         assert result["max_rel_err"] <= case.workload().RTOL
