@@ -236,14 +236,16 @@ class Tensor:
             return
         self._retains_grad = True
         import weakref
+        # Weak references both ways: the hook lives in the node, so a strong reference to the
+        # node (or the tensor, whose grad_fn is the node) would be a cycle only gc can free.
         ref = weakref.ref(self)
-        node = self._grad_fn
+        node_ref = weakref.ref(self._grad_fn)
 
         def retain(grad):
             t = ref()
-            if t is not None and t._grad_fn is node:
+            if t is not None and t._grad_fn is node_ref():
                 t._grad = grad if t._grad is None else t._grad + grad
-        node.register_prehook(_RetainHook(retain))
+        self._grad_fn.register_prehook(_RetainHook(retain))
 
     @property
     def retains_grad(self):

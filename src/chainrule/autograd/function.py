@@ -16,6 +16,9 @@ tensor(12.)
 
 A ``Function`` becomes one node in the graph whose single VJP rule calls ``backward``.
 """
+import contextlib
+import weakref
+
 from ..grad_mode import no_grad, state as _grad_state
 from ..graph import Node
 from ..tensor import Tensor, _new
@@ -28,7 +31,8 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self._saved = ()
         self._saved_versions = ()
-        self._node = None
+        self._node = None           # a weak reference: the node holds this ctx
+        self._output = None         # (array, version box) when the output itself was saved
         self.materialize_grads = True
         self._non_differentiable = ()
 
@@ -46,11 +50,14 @@ class FunctionCtx:
         if self._saved is None:
             from ..engine import _SECOND_BACKWARD
             raise RuntimeError(_SECOND_BACKWARD)
-        for t, v in zip(self._saved, self._saved_versions):
-            if t is not None and t._vc[0] != v and self._node is not None:
+        node = self._node() if self._node is not None else None
+        saved = tuple(_output_again(self._output, node) if t is _OUTPUT else t
+                      for t in self._saved)
+        for t, v in zip(saved, self._saved_versions):
+            if t is not None and t._vc[0] != v and node is not None:
                 from ..engine import _raise_modified
-                _raise_modified(self._node, t, v)       # the engine's message, as torch's
-        return self._saved
+                _raise_modified(node, t, v)       # the engine's message, as torch's
+        return saved
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = tensors
@@ -82,7 +89,7 @@ class _FunctionOp:
         """Run the user's backward once; returns one gradient (or None) per input."""
         create_graph = F.__name__ == "TensorF"
         gt = g if isinstance(g, Tensor) else _new(g)
-        with no_grad() if not create_graph else _Nothing():
+        with no_grad() if not create_graph else contextlib.nullcontext():
             grads = self.cls.backward(ctx, gt)
         if not isinstance(grads, tuple):
             grads = (grads,)
@@ -113,12 +120,18 @@ class _FunctionOp:
         node.params["ctx"]._saved = None
 
 
-class _Nothing:
-    def __enter__(self):
-        pass
+# A saved output is kept as its array and version box, not as the tensor: the tensor's grad_fn
+# is the node that holds this ctx, a reference cycle (torch's SavedVariable does the same).
+_OUTPUT = object()
 
-    def __exit__(self, *exc):
-        return False
+
+def _output_again(output, node):
+    """The saved output as a tensor again: same storage and version box, ``grad_fn`` the node."""
+    data, vc = output
+    t = _new(data, requires_grad=node is not None)
+    t._vc = vc
+    t._grad_fn = node
+    return t
 
 
 class Function:
@@ -163,9 +176,12 @@ class Function:
         next_ = tuple((a if a._grad_fn is None else a._grad_fn) if n else None
                       for a, n in zip(args, needs))
         node = Node(cls._op, tuple(args), next_, {"ctx": ctx})
-        ctx._node = node
+        ctx._node = weakref.ref(node)
         if any(a is out for a in args):
             out = _new(out._data)       # forward returned an input: give the output its own node
+        elif any(t is out for t in ctx._saved):
+            ctx._output = (out._data, out._vc)
+            ctx._saved = tuple(_OUTPUT if t is out else t for t in ctx._saved)
         out._requires_grad = True
         out._grad_fn = node
         return out

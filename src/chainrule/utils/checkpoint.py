@@ -12,6 +12,8 @@ The replay re-runs primitives, not fn's Python, so it computes the same arrays b
 dropout masks and other random draws are inputs of the recorded ops and are kept, which is why
 ``preserve_rng_state`` has nothing to do here.
 """
+import weakref
+
 from .. import _backend as B
 from .._backend import xp
 from ..grad_mode import is_grad_enabled
@@ -140,7 +142,9 @@ def _drop(made, outputs):
         had_out = node.out_data is not None and id(t) not in kept
         if had_out:
             node.out_data = None
-        plan.append((node, dtypes, versions, t._vc, had_out))
+        # the node by weak reference: the plan lives in the nodes' pre-hooks, and a strong
+        # reference back would make a cycle only the garbage collector frees
+        plan.append((weakref.ref(node), dtypes, versions, t._vc, had_out))
     done = []
 
     def recompute(grad):
@@ -149,18 +153,22 @@ def _drop(made, outputs):
             _replay(plan)
     # every node that lost something replays on first use (normally an output's node is
     # reached first; a tensor that left fn another way may lead the pass to any of them)
-    for node, _, _, _, had_out in plan:
+    for node_ref, _, _, _, had_out in plan:
+        node = node_ref()
         if had_out or any(isinstance(v, _Dropped) for v in node.inputs):
             node.register_prehook(recompute)
 
 
 def _replay(plan):
-    """Run the recorded forwards again, in order, and give each node its inputs back."""
+    """Run the recorded forwards again, in order, and give each node its inputs back.  A node
+    that no longer exists had no consumer left, so nothing needs its output."""
+    nodes = [entry[0]() for entry in plan]
     arrays = {}
     token = B.quiet_fp()
     try:
-        for k, (node, dtypes, versions, _, had_out) in enumerate(plan):
-            if node.freed:
+        for k, (_, dtypes, versions, _, had_out) in enumerate(plan):
+            node = nodes[k]
+            if node is None or node.freed:
                 continue
             vals = []
             for i, v in enumerate(node.inputs):
@@ -188,17 +196,17 @@ def _replay(plan):
     finally:
         B.restore_fp(token)
     made = {}
-    for node, _, _, _, _ in plan:
-        if node.freed:
+    for node in nodes:
+        if node is None or node.freed:
             continue
         inputs = list(node.inputs)
         for i, v in enumerate(inputs):
             if isinstance(v, _Dropped):
                 t = made.get(v.k)
                 if t is None:
-                    producer, _, _, vc, _ = plan[v.k]
+                    vc = plan[v.k][3]
                     t = made[v.k] = _new(arrays[v.k], True)
-                    t._grad_fn = producer
+                    t._grad_fn = nodes[v.k]
                     t._vc = vc
                 inputs[i] = t
         node.inputs = tuple(inputs)
