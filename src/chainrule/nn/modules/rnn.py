@@ -72,21 +72,6 @@ def _dropout(x, p):
     return x * (keep.to(x.dtype) / (1.0 - p))
 
 
-def _time_steps(xw):
-    """The L slices (N, G) of ``xw`` (L, N, G).
-
-    The gradient of one slice is a zero array of the sliced tensor's whole shape (the index
-    op's VJP), so L slices of one tensor cost O(L²) in the backward pass; slicing √L blocks
-    first, then each block, costs O(L^1.5)."""
-    length = xw.shape[0]
-    if length <= 16:
-        return xw.unbind(0)
-    steps = []
-    for block in xw.split(math.isqrt(length), 0):
-        steps.extend(block.unbind(0))
-    return steps
-
-
 def _factory(device, dtype, owner):
     if device is not None and str(device) != "cpu":
         raise RuntimeError(f"{owner}: chainrule runs on the CPU only, got device={device!r}")
@@ -271,7 +256,7 @@ class RNNBase(Module):
                 xw = layer_input.reshape(length * batch, layer_input.shape[2]) @ w_ih.t()
                 if bias is not None:
                     xw = xw + bias
-                steps = _time_steps(xw.reshape(length, batch, xw.shape[1]))
+                steps = xw.reshape(length, batch, xw.shape[1]).unbind(0)
                 state = tuple(zeros(batch, self.hidden_size, dtype=input.dtype) if h is None
                               else h[k] for h in hidden)
                 state = state if lstm else state[0]
