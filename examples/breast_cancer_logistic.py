@@ -15,8 +15,8 @@ from chainrule.utils.training import Progress, Timer, parse_args, plot_history
 TARGET = 0.95
 
 
-def main(argv=None):
-    args = parse_args(argv, __doc__, epochs=30, lr=1e-2, batch_size=64)
+def main(argv=None, prog=None):
+    args = parse_args(argv, __doc__, prog, epochs=30, lr=1e-2, batch_size=64)
     torch.manual_seed(args.seed)
 
     x, y = load_breast_cancer()               # float32 (569, 30), int64 labels 0/1

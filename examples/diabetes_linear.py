@@ -21,8 +21,8 @@ def r2_score(y_true, y_pred):
     return 1 - ((y_true - y_pred) ** 2).sum().item() / ((y_true - y_true.mean()) ** 2).sum().item()
 
 
-def main(argv=None):
-    args = parse_args(argv, __doc__, epochs=500, lr=0.05)
+def main(argv=None, prog=None):
+    args = parse_args(argv, __doc__, prog, epochs=500, lr=0.05)
     torch.manual_seed(args.seed)
 
     x, y = load_diabetes()                    # float32 (442, 10), float32 targets
@@ -43,12 +43,13 @@ def main(argv=None):
     history = {"train loss": [], "test R²": []}
     with Timer() as timer:
         # full-batch gradient descent: 331 rows fit in one step
-        for step in Progress(range(args.epochs), desc="full-batch steps", every=100,
-                             quiet=args.quiet):
+        bar = Progress(range(args.epochs), desc="full-batch steps", every=100, quiet=args.quiet)
+        for step in bar:
             loss = nn.functional.mse_loss(model(x_train).squeeze(1), (y_train - y_mean) / y_std)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            bar.update_loss(loss.item())
             history["train loss"].append(loss.item())
             with torch.no_grad():
                 history["test R²"].append(r2_score(y_test, predict(x_test)))

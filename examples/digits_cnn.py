@@ -27,8 +27,8 @@ def accuracy(model, loader):
     return correct / total
 
 
-def main(argv=None):
-    args = parse_args(argv, __doc__, epochs=20, lr=3e-3, batch_size=32)
+def main(argv=None, prog=None):
+    args = parse_args(argv, __doc__, prog, epochs=20, lr=3e-3, batch_size=32)
     torch.manual_seed(args.seed)
 
     x, y = load_digits()                      # float32 (1797, 64) in 0..16, int64 labels
@@ -45,7 +45,8 @@ def main(argv=None):
         nn.Flatten(), nn.Linear(32 * 2 * 2, 64), nn.ReLU(), nn.Linear(64, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    print(model)
+    if not args.quiet:
+        print(model)
 
     history = {"train loss": [], "test accuracy": []}
     with Timer() as timer:

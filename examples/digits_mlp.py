@@ -27,8 +27,8 @@ def accuracy(model, loader):
     return correct / total
 
 
-def main(argv=None):
-    args = parse_args(argv, __doc__, epochs=30, lr=1e-3, batch_size=32)
+def main(argv=None, prog=None):
+    args = parse_args(argv, __doc__, prog, epochs=30, lr=1e-3, batch_size=32)
     torch.manual_seed(args.seed)
 
     x, y = load_digits()                      # float32 (1797, 64) in 0..16, int64 labels
@@ -41,7 +41,8 @@ def main(argv=None):
 
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    print(model)
+    if not args.quiet:
+        print(model)
 
     history = {"train loss": [], "test accuracy": []}
     with Timer() as timer:

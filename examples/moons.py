@@ -15,8 +15,8 @@ from chainrule.utils.training import Progress, Timer, parse_args, plot_history
 TARGET = 0.97
 
 
-def main(argv=None):
-    args = parse_args(argv, __doc__, epochs=200, lr=1e-2, batch_size=64)
+def main(argv=None, prog=None):
+    args = parse_args(argv, __doc__, prog, epochs=200, lr=1e-2, batch_size=64)
     torch.manual_seed(args.seed)
 
     x, y = make_moons(1000, noise=0.15, seed=args.seed)

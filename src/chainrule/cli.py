@@ -46,35 +46,74 @@ def load_example(module_name):
     return module
 
 
+def _examples_text():
+    return ", ".join(sorted(TRAIN_EXAMPLES))
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="chainrule",
-                                     description="chainrule: autograd you can read.")
-    sub = parser.add_subparsers(dest="command")
+    """Run the command; returns the exit status (0, 1 when a run failed, 2 for a usage error,
+    130 when stopped by Ctrl-C).  Every error is one line on stderr, never a traceback."""
+    from .utils.training import ArgumentParser
+    parser = ArgumentParser(prog="chainrule", description="chainrule: autograd you can read.")
+    sub = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
     tour = sub.add_parser("tour", help="walk through the back-propagation lecture")
     tour.add_argument("--out", default="chainrule-tour",
                       help="folder for the drawings (default: chainrule-tour/)")
     tour.add_argument("--no-pause", action="store_true", help="run straight through")
     train = sub.add_parser("train", help="train an example model, showing its progress",
-                           description="Train an example model. Options after the example's "
-                           "name go to the example: chainrule train digits-mlp --help.")
-    train.add_argument("example", choices=sorted(TRAIN_EXAMPLES))
+                           usage="chainrule train EXAMPLE [options]",
+                           description="Train an example model. EXAMPLE is one of: "
+                           f"{_examples_text()}. Options after its name go to the example: "
+                           "chainrule train digits-mlp --help.")
+    train.add_argument("example", nargs="?", metavar="EXAMPLE")
     train.add_argument("options", nargs=argparse.REMAINDER,
                        help="the example's own options (--epochs, --seed, --plot FILE, ...)")
     args = parser.parse_args(argv)
     if args.command == "tour":
-        from . import tour as tour_module
-        tour_module.run(args.out, pause=not args.no_pause)
-        return 0
+        return _tour(tour, args)
     if args.command == "train":
-        example = load_example(TRAIN_EXAMPLES[args.example])
-        try:
-            example.main(args.options)
-        except ImportError as e:        # an optional dependency: say which, without a traceback
-            print(f"chainrule train {args.example}: {e}", file=sys.stderr)
-            return 1
-        return 0
-    parser.print_help()
-    return 2
+        return _train(train, args)
+    parser.fail("say what to run: chainrule tour (the lecture, step by step) or chainrule train "
+                f"EXAMPLE (one of {_examples_text()})")
+
+
+def _tour(parser, args):
+    from ._files import check_writable_folder
+    try:        # before anything is printed: a tour that can't save its drawings stops here
+        check_writable_folder(args.out, "the tour's drawings")
+    except OSError as e:
+        parser.fail(f"--out: {e.strerror}; pass --out with a folder you can write to")
+    from . import tour as tour_module
+    try:
+        tour_module.run(args.out, pause=not args.no_pause)
+    except KeyboardInterrupt:
+        print("\nchainrule tour: stopped (Ctrl-C). Run it again to start over; --no-pause runs "
+              "straight through.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _train(parser, args):
+    if args.example is None or args.example.startswith("-"):
+        if args.example in ("-h", "--help"):
+            parser.print_help()
+            return 0
+        parser.fail(f"which example? Type chainrule train EXAMPLE, with EXAMPLE one of "
+                    f"{_examples_text()} (e.g. chainrule train moons)")
+    if args.example not in TRAIN_EXAMPLES:
+        parser.fail(f"no example named {args.example!r}: type chainrule train EXAMPLE with "
+                    f"EXAMPLE one of {_examples_text()}")
+    prog = f"chainrule train {args.example}"
+    example = load_example(TRAIN_EXAMPLES[args.example])
+    try:
+        example.main(args.options, prog=prog)
+    except ImportError as e:        # an optional dependency: say which, without a traceback
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{prog}: stopped (Ctrl-C).", file=sys.stderr)
+        return 130
+    return 0
 
 
 if __name__ == "__main__":

@@ -787,7 +787,10 @@ class DerivationResult:
 
 
 class DerivationReport:
-    """What ``check_derivation`` found: ``ok``, ``results`` (one per input checked); print it."""
+    """What ``check_derivation`` found: ``ok``, ``results`` (one per input checked); print it.
+
+    Its truth value is ``ok``: ``assert check_derivation(...)`` fails when a derivative is wrong.
+    """
 
     def __init__(self, output_name, results, points, rtol, atol):
         self.output_name = output_name
@@ -799,6 +802,9 @@ class DerivationReport:
     @property
     def ok(self):
         return bool(self.results) and all(r.right for r in self.results)
+
+    def __bool__(self):
+        return self.ok
 
     def _label(self, r):
         return f"∂{self.output_name}/∂{r.name}"

@@ -15,7 +15,10 @@ from ..utils.data import TensorDataset
 
 
 def _rng(seed):
-    return creation._rng(None) if seed is None else np.random.default_rng(seed)
+    if seed is None:
+        return creation._rng(None)
+    # a negative seed is taken modulo 2**64, as torch.manual_seed takes it (NumPy refuses it)
+    return np.random.default_rng(seed % 2**64 if isinstance(seed, int) else seed)
 
 
 def _check_n(n_samples, name, at_least=1):

@@ -4,8 +4,11 @@ They are deliberately thin: the training loops themselves stay in the examples, 
 a PyTorch user would write them.
 """
 import argparse
+import os
 import sys
 import time
+
+from .._files import atomic_write, check_writable_folder
 
 
 class Progress:
@@ -105,27 +108,108 @@ def plot_history(history, path, title=""):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        with atomic_write(path, "wb") as f:       # a failed save leaves no half-written file
+            fig.savefig(f, format=_plot_format(path), dpi=110)
+    finally:
+        plt.close(fig)
     return path
 
 
-def parse_args(argv, doc, **defaults):
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with each usage error on one line (problem, then the fix), exit status 2."""
+
+    def error(self, message):
+        """argparse's own messages name the problem; the fix is in the help."""
+        self.fail(f"{message} (see {self.prog} --help)")
+
+    def fail(self, message):
+        """One line, ``prog: message``, on stderr; exit status 2 (a usage error)."""
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 1e-3, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _seed(text):
+    try:
+        return int(text)        # any int, negative too: manual_seed takes it modulo 2**64
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def parse_args(argv, doc, prog=None, **defaults):
     """The options every training example takes; ``defaults`` gives its own epochs, lr, ...
 
     ``--epochs``, ``--lr``, ``--batch-size``, ``--seed``, ``--plot FILE`` (a PNG of the curves)
-    and ``--quiet`` (no per-epoch lines: what the tests use).
+    and ``--quiet`` (only the result: what the tests use).  ``prog`` names the command in usage
+    and errors (``chainrule train moons``).  Every bad value, and a ``--plot`` that could not be
+    saved (no matplotlib, a folder that can't be written), is refused here, before training.
     """
-    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=defaults.get("epochs", 10))
-    parser.add_argument("--lr", type=float, default=defaults.get("lr", 1e-3))
-    parser.add_argument("--batch-size", type=int, default=defaults.get("batch_size", 32))
-    parser.add_argument("--seed", type=int, default=defaults.get("seed", 0))
+    parser = ArgumentParser(prog=prog, description=doc.split("\n\n")[0],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=_positive_int, default=defaults.get("epochs", 10),
+                        help="passes over the training data (default: %(default)s)")
+    parser.add_argument("--lr", type=_learning_rate, default=defaults.get("lr", 1e-3),
+                        help="learning rate (default: %(default)s)")
+    parser.add_argument("--batch-size", type=_positive_int,
+                        default=defaults.get("batch_size", 32),
+                        help="examples per step (default: %(default)s)")
+    parser.add_argument("--seed", type=_seed, default=defaults.get("seed", 0),
+                        help="seeds the data split, the shuffling and the initial weights "
+                        "(default: %(default)s)")
     parser.add_argument("--plot", metavar="FILE", help="save the loss/metric curves as a PNG "
                         "(needs matplotlib: pip install \"chainrule[train]\")")
     parser.add_argument("--quiet", action="store_true", help="print only the result")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.plot is not None:
+        problem = _plot_problem(args.plot)
+        if problem:
+            parser.fail(problem)
+    return args
+
+
+def _plot_problem(path):
+    """Why the curves could not be saved at ``path`` (None if they can), found before training."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        return ('--plot needs matplotlib, which is not installed: pip install "chainrule[train]",'
+                " or leave out --plot")
+    if os.path.isdir(path):
+        return (f"--plot {path!r} is a folder: give a file name, e.g. "
+                f"--plot {os.path.join(path, 'curves.png')}")
+    fmt = _plot_format(path)
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in formats:
+        return (f"--plot {path!r}: can't save a .{fmt} file; end the name with one of "
+                f"{', '.join('.' + f for f in sorted(formats))} (e.g. curves.png)")
+    try:
+        check_writable_folder(os.path.dirname(os.path.abspath(path)), "the plot")
+    except OSError as e:
+        return f"--plot {path!r}: {e.strerror}; give a path in a folder you can write to"
+    return None
+
+
+def _plot_format(path):
+    return os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
 
 
 class Timer:
