@@ -7,6 +7,7 @@ atomic on POSIX and Windows.  An interruption at any point (an exception, Ctrl-C
 disk) leaves either the old file or the new one, never a truncated mix.
 """
 import contextlib
+import errno
 import os
 import tempfile
 
@@ -41,9 +42,15 @@ def atomic_write(path, mode="wb", encoding=None):
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    shown = os.fspath(path)
+    path = os.path.realpath(shown)          # through a symlink to its target, as open() writes
+    if os.path.isdir(path):                 # say so now, not after all the writing
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), shown)
+    folder, name = os.path.split(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    except OSError as e:                    # name the user's path, not the temporary one
+        raise type(e)(e.errno, e.strerror, shown) from None
     try:
         with os.fdopen(fd, mode, encoding=encoding) as f:
             yield f
@@ -76,6 +83,9 @@ def check_writable_folder(folder, what):
     """Create ``folder`` if needed and check a file can be written there, before any work that
     would be wasted: raises ``OSError`` naming ``what`` the folder is for and why it failed."""
     folder = os.fspath(folder)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise NotADirectoryError(errno.ENOTDIR, f"can't write {what} to {folder!r}: it is a "
+                                 "file, not a folder")
     try:
         os.makedirs(folder, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".chainrule-probe-", dir=folder)
