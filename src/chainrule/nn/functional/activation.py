@@ -66,7 +66,8 @@ def _softplus_vjp(F, g, out, x, beta=1.0, threshold=20.0):
 # A primitive for stability: as a composite, the discarded branch log1p(exp(βx)) overflows for
 # large x, and its zero gradient times e^(βx) = inf makes NaN.
 softplus_op = ops.defprim(
-    "softplus", _softplus, _softplus_vjp, formulas=("σ(βx)",), saves=(0,),
+    "softplus", _softplus, _softplus_vjp, saves=(0,),
+    formulas=("[βx ≤ threshold]·σ(βx) + [βx > threshold]",),     # out = x above the threshold
     domain=(-2.0, 2.0, [1.5]),
     examples=[("m.nn.functional.softplus(x)", (3, 4)),
               ("m.nn.functional.softplus(x, beta=2.0, threshold=3.0)", (6,))])

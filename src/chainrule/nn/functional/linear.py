@@ -51,7 +51,7 @@ def _linear_vjp_b(F, g, out, x, w, b=None):
 
 linear_op = ops.defprim(
     "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
-    backward_name="AddmmBackward0", formulas=("Wᵀ", "x", "1"),
+    backward_name="AddmmBackward0", formulas=("y", "x", "1"),
     vjp_texts=("g ↦ g·W", "g ↦ gᵀ·x", "g ↦ Σ g over the batch"), saves=(0, 1),
     examples=[("m.nn.functional.linear(x, y, z)", (2, 4), (3, 4), (3,)),
               ("m.nn.functional.linear(x, y)", (5, 4), (3, 4)),
