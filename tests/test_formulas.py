@@ -36,7 +36,8 @@ FUNCTIONS = {
     "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
     "tan": np.tan, "sign": np.sign, "abs": np.abs, "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
     "softmax": _softmax, "norm": lambda v: np.sqrt(np.sum(v * v)), "I": _iverson,
-    "T": np.transpose, "prod": np.prod,
+    "T": np.transpose, "prod": np.prod, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc,
+    "round": np.round,
 }
 
 # Words that describe a place inside a tensor, with what they are at one element.  A formula
