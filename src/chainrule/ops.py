@@ -542,7 +542,7 @@ def _softmax(x, dim):
 
 softmax = defprim("softmax", _softmax,
                   lambda F, g, out, x, dim: out * (g - F.sum(g * out, (dim,), True)),
-                  formulas=("s(δ - s)",), vjp_texts=("g ↦ s ⊙ (g - Σ g⊙s)",), saves=(),
+                  formulas=("out·(δ - out)",), vjp_texts=("g ↦ s ⊙ (g - Σ g⊙s)",), saves=(),
                   saves_out=True,
                   examples=[("x.softmax(1)", (3, 4)), ("m.softmax(x, dim=0)", (5,))])
 
