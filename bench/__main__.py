@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench import CASES, ENGINES, check, engine_available, report
+from chainrule._files import atomic_write, check_writable_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -110,6 +111,7 @@ def measure(args):
     settings = dict(QUICK if args.quick else FULL)
     if args.reps:
         settings["reps"] = args.reps
+    check_writable_folder(args.out, "the benchmark results")   # before minutes of work
     env, env_note = subprocess_env(args)
     started = time.perf_counter()
     load_start = _load()
@@ -144,12 +146,8 @@ def measure(args):
         "load_average": {"start": load_start, "end": _load()},
     }
     text = report.markdown(meta, results, args.engines)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.md").write_text(text)
-    (out / "latest.json").write_text(json.dumps(
-        {"meta": meta, "results": results, "targets": report.verdicts(results)},
-        indent=1, ensure_ascii=False) + "\n")
+    out = write_results(args.out, text, {"meta": meta, "results": results,
+                                         "targets": report.verdicts(results)})
     print()
     print(text)
     if not args.no_plot:
@@ -163,6 +161,18 @@ def measure(args):
           f"({meta['seconds']:.0f} s)")
     bad = [r for r in results if r["status"] in ("wrong", "error")]
     return 1 if bad else 0
+
+
+def write_results(folder, text, payload):
+    """``latest.md`` and ``latest.json`` in ``folder``, each replaced whole or not at all, so an
+    interrupted run leaves the previous results readable."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out / "latest.md", "w", encoding="utf-8") as f:
+        f.write(text)
+    with atomic_write(out / "latest.json", "w", encoding="utf-8") as f:
+        f.write(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+    return out
 
 
 def _load():

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bench import CASES, report
+from chainrule._files import atomic_write
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -85,7 +86,8 @@ def draw(json_path=RESULTS / "latest.json", png_path=RESULTS / "ratios.png"):
                  f"{meta.get('date', '')}\ngreen: target met, red: missed, black tick: target, "
                  "grey: no target", fontsize=9)
     fig.tight_layout()
-    fig.savefig(png_path, dpi=120)
+    with atomic_write(png_path, "wb") as f:        # the previous chart stays until this one is whole
+        fig.savefig(f, format="png", dpi=120)
     plt.close(fig)
     return Path(png_path)
 

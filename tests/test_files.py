@@ -114,3 +114,54 @@ def test_check_writable_folder_refuses_a_file(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(OSError, match=r"can't write the plot to .*f'.*a file, not a folder"):
         check_writable_folder(tmp_path / "f", "the plot")
+
+
+# --- every writer goes through atomic_write ---------------------------------------------------
+
+def _write_checkpoint(path):
+    import chainrule as cr
+    cr.save({"w": cr.ones(3)}, path)
+
+
+def _write_safetensors(path):
+    import chainrule as cr
+    cr.save_safetensors({"w": cr.ones(3)}, path)
+
+
+def _write_drawing(path):
+    from chainrule.viz import Drawing
+    Drawing("digraph chainrule { a -> b }").save(path)
+
+
+def _write_plot(path):
+    pytest.importorskip("matplotlib")
+    from chainrule.utils.training import plot_history
+    plot_history({"train loss": [3.0, 2.0, 1.5]}, path)
+
+
+def _write_bench_results(path):
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if root not in sys.path:                      # bench/ lives at the repository root
+        sys.path.insert(0, root)
+    from bench.__main__ import write_results
+    write_results(os.path.dirname(path), "# results\n", {"results": []})
+
+
+@pytest.mark.parametrize("write, name", [
+    (_write_checkpoint, "model.pt"), (_write_safetensors, "model.safetensors"),
+    (_write_drawing, "graph.dot"), (_write_plot, "curves.png"),
+    (_write_bench_results, "latest.md"),
+], ids=["save", "save_safetensors", "Drawing.save", "plot_history", "bench-results"])
+def test_every_writer_keeps_the_old_file_when_the_disk_fills(tmp_path, monkeypatch, write, name):
+    path = tmp_path / name
+    write(path)                                   # a first, good file
+    old = {p: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)   # the data is written; making it durable fails
+    with pytest.raises(OSError, match="No space left"):
+        write(path)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == old   # nothing else left either

@@ -248,16 +248,17 @@ class Drawing:
 
     def save(self, path):
         """Write the drawing; the format comes from the suffix (.svg, .png, .pdf or .dot)."""
+        from ._files import atomic_write      # a failed save leaves an earlier drawing whole
         path = str(path)
         fmt = path.rsplit(".", 1)[-1].lower() if "." in path else ""
         if fmt in ("dot", "gv"):
-            with open(path, "w", encoding="utf-8") as f:
+            with atomic_write(path, "w", encoding="utf-8") as f:
                 f.write(self.dot)
             return path
         if fmt not in ("svg", "png", "pdf"):
             raise ValueError(f"save({path!r}): the suffix must be .svg, .png, .pdf or .dot")
         data = self._render(fmt)
-        with open(path, "wb") as f:
+        with atomic_write(path, "wb") as f:
             f.write(data)
         return path
 
