@@ -136,7 +136,7 @@ def test_drawing_renders_svg_when_graphviz_is_installed(tmp_path):
         pytest.skip("Graphviz's dot program is not installed")
     J, names = CASES["lecture"]()
     d = cr.viz.draw(J, names=names)
-    svg = d._repr_svg_()
+    svg = d._repr_mimebundle_()["image/svg+xml"]
     assert svg.lstrip().startswith("<?xml") or "<svg" in svg
     assert "∂u/∂b = 2" in svg
     d.save(tmp_path / "g.png")
@@ -159,3 +159,137 @@ def test_drawing_boxes_each_submodule_with_its_parameters():
         prefix = label.split()[0]
         assert sorted(names.values()) == [f"{prefix}.bias", f"{prefix}.weight"]
     assert "Tanh" in dot and "cluster_3" not in dot              # tanh has no parameters
+
+
+# --- after backward(): compute, backward, then look -------------------------------------------
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_explain_and_draw_after_backward_are_as_before(case):
+    out, names = CASES[case]()
+    text, md, dot = (str(cr.explain(out, names=names)),
+                     cr.explain(out, names=names)._repr_markdown_(),
+                     cr.viz.to_dot(out, names=names))
+    out.backward()
+    leaves = [t for t in names.values() if t.is_leaf and t.requires_grad]
+    grads = [t.grad.numpy().copy() for t in leaves]
+    assert str(cr.explain(out, names=names)) == text
+    assert cr.explain(out, names=names)._repr_markdown_() == md
+    assert cr.viz.to_dot(out, names=names) == dot
+    assert cr.viz.draw(out, names=names).dot == dot
+    for t, g in zip(leaves, grads):                 # explaining adds nothing to .grad
+        np.testing.assert_array_equal(t.grad.numpy(), g)
+    if case != "many_paths":                        # (sums save nothing: torch runs them twice)
+        with pytest.raises(RuntimeError, match="second time"):
+            out.backward()                          # the graph itself stays freed
+
+
+def test_explain_after_backward_names_a_constant_by_its_variable():
+    x = cr.arange(100.0).reshape(10, 10) / 100   # a constant too big to keep: held by x here
+    w = cr.ones(10, requires_grad=True)
+    loss = (x @ w).sum()
+    loss.backward()
+    text = str(cr.explain(loss))
+    assert "matmul(x, w)" in text or "x@w" in text.replace(" ", "") or "x·w" in text
+    assert "Shapes only" not in text and "✓" in text
+
+
+def test_after_backward_a_big_constant_is_not_kept_alive():
+    import gc
+    import weakref
+    gc.disable()
+    try:
+        x = cr.randn(1000, 100)
+        w = cr.randn(100, requires_grad=True)
+        loss = (x @ w).sum()
+        alive = weakref.ref(x)
+        loss.backward()
+        del x
+        assert alive() is None                   # the graph did not keep the 100,000 values
+    finally:
+        gc.enable()
+    text = str(cr.explain(loss))                 # what can't be shown is said, not raised
+    assert text.startswith("Shapes only\n")
+    assert "shape [1000, 100], 100000 values" in text and "before loss.backward()" in text
+    assert "loss = matmul(const[1000, 100], w)" in text or "const[1000, 100]" in text
+    assert "w.grad: shape [100]" in text and "Check: nudge" not in text
+    dot = cr.viz.to_dot(loss)
+    assert "shapes only" in dot and "shape [100]" in dot
+
+
+def test_explain_after_backward_when_a_small_constant_is_gone():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * cr.tensor([3.0, 4.0])).sum()     # the constant has no name and no owner
+    loss.backward()
+    text = str(cr.explain(loss))
+    assert "Shapes only" not in text and "autograd: 4" in text
+
+
+def test_explain_after_optimizer_step_says_what_changed():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward()
+    cr.optim.SGD([w], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="modified in place since the graph was recorded"):
+        cr.explain(loss)
+
+
+def test_explain_after_backward_of_an_autograd_function():
+    class Cube(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return 3 * x ** 2 * g
+    a = cr.tensor(2.0, requires_grad=True)
+    y = Cube.apply(a) * 2
+    before = str(cr.explain(y))
+    y.backward()
+    assert str(cr.explain(y)) == before and "autograd: 24" in before
+
+
+# --- the nudge check shows a change ------------------------------------------------------------
+
+def test_nudge_picks_the_entry_with_the_largest_gradient():
+    W = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    loss = (W * cr.tensor([[0.0, 0.5], [-3.0, 0.0]])).sum()
+    line = next(l for l in str(cr.explain(loss)).splitlines() if "moves loss" in l)
+    assert line.lstrip().startswith("W[1, 0]: 3 → 3.001")
+    assert "autograd: -3" in line and "= -3.000" in line
+
+
+def test_nudge_prints_enough_digits_to_see_the_change():
+    w = cr.tensor(1.0, requires_grad=True)
+    J = w * 0.002 + 1.14437
+    line = next(l for l in str(cr.explain(J)).splitlines() if "moves J" in l)
+    before, after = re.search(r"moves J: (\S+) → (\S+),", line).groups()
+    assert before != after and float(after) - float(before) == pytest.approx(2e-6, rel=1e-3)
+    assert "ΔJ/Δw = 0.002" in line and "0.000" not in line
+
+
+# --- check_derivation's verdict is its truth value ----------------------------------------------
+
+def test_check_derivation_report_is_false_when_wrong():
+    def loss(x, w, y):
+        return (x * w - y) ** 2
+    right = cr.check_derivation(loss, lambda x, w, y: {"w": 2 * x * (x * w - y)}, (2.0, 1.0, 4.0))
+    wrong = cr.check_derivation(loss, lambda x, w, y: {"w": x * (x * w - y)}, (2.0, 1.0, 4.0))
+    assert "WRONG" in str(wrong) and "WRONG" not in str(right)
+    assert bool(right) is True and bool(wrong) is False
+    assert not wrong and right
+
+
+# --- the drawing in Jupyter without Graphviz: the DOT text ---------------------------------------
+
+def test_drawing_display_falls_back_to_the_dot_text(monkeypatch):
+    J, names = CASES["lecture"]()
+    d = cr.viz.draw(J, names=names)
+    monkeypatch.setitem(sys.modules, "graphviz", None)          # import graphviz fails
+    bundle = d._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    assert bundle["text/markdown"].startswith("```dot\ndigraph chainrule {")
+    assert d.dot in bundle["text/markdown"] and "pip install 'chainrule[viz]'" in bundle["text/markdown"]
+    assert bundle["text/plain"] == d.dot

@@ -12,7 +12,18 @@ from chainrule import tour
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def test_tour_runs_end_to_end(tmp_path):
+def test_tour_runs_end_to_end(tmp_path, monkeypatch):
+    # on the README's base install: no scikit-learn (the digits ship with chainrule), and every
+    # file the tour writes goes through _files.atomic_write, never a plain open()
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    real_open = open
+
+    def no_plain_writes(file, mode="r", *args, **kwargs):
+        assert not (str(tmp_path) in str(file) and set(mode) & set("wax")), file
+        return real_open(file, mode, *args, **kwargs)
+    monkeypatch.setattr("builtins.open", no_plain_writes)
     out = io.StringIO()
     saved = tour.run(str(tmp_path / "drawings"), pause=False, stream=out)
     text = out.getvalue()
@@ -34,12 +45,27 @@ def test_tour_runs_end_to_end(tmp_path):
     assert "∂logits/∂W2: g ↦ gᵀ·a" in text
     accuracies = [float(line.rsplit(" ", 1)[1].rstrip("%")) for line in text.splitlines()
                   if "held-out accuracy" in line]
-    assert len(accuracies) == 10 and accuracies[-1] > 80      # chance is 10% (33% on spirals)
+    assert "Data: 1,797 handwritten digits" in text and "spirals" not in text
+    assert len(accuracies) == 10 and accuracies[-1] > 80      # chance is 10%
+    # the nudges move the loss visibly, on entries whose gradient is not 0
+    nudges = [line for line in text.splitlines() if "moves loss" in line]
+    assert nudges and all("autograd: 0 " not in l + " " and "= 0.000" not in l for l in nudges)
     # the footnote on the lecture's two slips
     assert "33.0006" in text and "J = 2·(a + b·c)" in text
     assert saved and all(os.path.exists(p) for p in saved)
     assert {pathlib.Path(p).name for p in saved} >= {"1-lecture-graph.dot", "5-exercise-4-4.dot",
                                                     "6-two-layer-network.dot"}
+
+
+def test_tour_without_graphviz_says_so_once(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)        # import graphviz fails
+    out = io.StringIO()
+    monkeypatch.setattr(tour, "SECTIONS", tour.SECTIONS[:3])
+    saved = tour.run(str(tmp_path), pause=False, stream=out)
+    text = out.getvalue()
+    assert text.count("Only .dot drawings, no .svg") == 1
+    assert "pip install 'chainrule[viz]'" in text and "apt install graphviz" in text
+    assert [pathlib.Path(p).suffix for p in saved] == [".dot"] * 3
 
 
 def test_tour_command_line(tmp_path):
@@ -62,6 +88,11 @@ def test_notebook_executes():
     markdown = [o["data"]["text/markdown"] for o in outputs
                 if "data" in o and "text/markdown" in o["data"]]
     assert any(r"\frac{\partial J}{\partial b}" in m for m in markdown)
+    # the drawings: a picture with Graphviz, else the DOT text (not a one-line repr)
+    drawings = [o["data"] for o in outputs if "data" in o and
+                ("image/svg+xml" in o["data"] or "digraph chainrule" in o["data"].get(
+                    "text/markdown", ""))]
+    assert len(drawings) == 2
 
 
 def test_console_script_points_at_the_tour():

@@ -12,7 +12,7 @@ import warnings
 from . import _backend as B
 from ._fns import ArrayF
 from .grad_mode import state as _grad_state
-from .graph import Freed, Node, dependencies
+from .graph import Freed, Node, dependencies, freed_constant
 from .tensor import Tensor, _new, _RetainHook
 
 _ndarray = B.ndarray
@@ -432,7 +432,10 @@ def _release(node):
             if isinstance(inputs[i], Tensor):
                 saved = True
                 break
-    node.inputs = tuple([Freed(v._data) if isinstance(v, Tensor) else v for v in inputs])
+    # a small constant (no edge) stays, a big one leaves a weak reference (graph.freed_constant):
+    # the explainer re-runs the graph from them and the leaves after backward()
+    node.inputs = tuple([v if not isinstance(v, Tensor) else Freed(v._data) if e is not None
+                         else freed_constant(v) for v, e in zip(inputs, node.next)])
     node.out_data = None
     if saved:
         node.freed = True

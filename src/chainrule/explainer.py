@@ -13,8 +13,9 @@ Forward pass
 ...
 
 Everything comes from one run of the engine's reverse pass (``engine.run_backward`` with a
-``trace``): the nodes in the order the pass ran them, the gradient each received, and the local
-VJP on every edge.  Forward values and the finite-difference nudges come from re-running the
+``trace``) on a copy of the graph re-run from its leaves, so it works after ``backward()`` too:
+the nodes in the order the pass ran them, the gradient each received, and the local VJP on every
+edge.  Forward values and the finite-difference nudges come from re-running the
 recorded nodes' forwards in float64 (not the user's code).  Formula text comes from the op
 registry.
 """
@@ -27,7 +28,7 @@ from . import ops
 from ._backend import xp
 from ._fns import ArrayF
 from .engine import run_backward
-from .graph import Node
+from .graph import KEEP, Freed, FreedConstant, Node, dependencies
 from .tensor import Tensor, _new
 
 NUDGE = 1e-3
@@ -42,6 +43,12 @@ class Recording:
 
     forward: nodes in forward order; grads: the gradient each node (or leaf, by id) received;
     names: display name of every node and leaf; leaves: leaf tensors in first-use order.
+
+    The pass runs on a copy of the graph re-run from its leaves and constants (``_rebuild``), so
+    it works the same before and after ``output.backward()`` (which frees what the graph saved),
+    leaves every ``.grad`` alone and runs no hook.  When a constant is gone (freed by backward,
+    too big to keep, no longer referenced), ``missing`` says which, ``values`` is empty and the
+    gradients are the leaves' ``.grad``: shapes and structure are all that can be shown.
     """
 
     def __init__(self, output, names=None, frame=None):
@@ -52,34 +59,40 @@ class Recording:
                                "to explain; create the inputs with requires_grad=True")
         self.output = output
         self.scalar_output = output._data.size == 1
-        order, grads, local = [], {}, {}
-
-        def trace(node, i, g, gi):
-            if node not in grads:
-                order.append(node)
-                grads[node] = g
-            local[(node, i)] = gi
-
-        seed = xp.ones(output._data.shape, output._data.dtype)
-        leaf_grads = run_backward((output,), [seed], retain_graph=True, create_graph=False,
-                                  accumulate=False, trace=trace)
         self.root = output._grad_fn
+        recorded = _forward_order(self.root)
+        self.shapes, dtypes = _shapes(recorded, output)
+        self.missing = None
+        self.copies = {}            # recorded node -> its copy (a Function's rules read its ctx)
+        try:
+            copy, original = _rebuild(recorded, output, dtypes)
+        except _Unavailable as e:
+            self.missing = e
+            order, grads, local = list(reversed(recorded)), {}, {}
+            for leaf in _leaves(recorded):
+                if leaf.grad is not None:
+                    grads[id(leaf)] = leaf.grad._data
+        else:
+            order, grads, local = [], {}, {}
+
+            def trace(node, i, g, gi):
+                node = original[node]
+                if node not in grads:
+                    order.append(node)
+                    grads[node] = g
+                local[(node, i)] = gi
+
+            seed = xp.ones(output._data.shape, output._data.dtype)
+            leaf_grads = run_backward((copy,), [seed], retain_graph=True, create_graph=False,
+                                      accumulate=False, trace=trace)
+            grads.update(leaf_grads)
+            self.copies = {node: c for c, node in original.items()}
         self.backward_order = order
         self.forward = list(reversed(order))
-        self.grads = dict(grads)
-        for k, g in leaf_grads.items():
-            self.grads[k] = g
+        self.grads = grads
         self.vjp_results = local
-        self.leaves = []
-        seen = set()
-        for node in self.forward:
-            for e in node.next:
-                if isinstance(e, Tensor) and id(e) not in seen:
-                    seen.add(id(e))
-                    self.leaves.append(e)
-        if self.root is None:
-            self.leaves = [output]
-        self.values = self.replay()
+        self.leaves = _leaves(self.forward) if self.root is not None else [output]
+        self.values = {} if self.missing else self.replay()
         self.names = self._name_everything(names or {}, frame)
 
     # --- forward replay in float64 ----------------------------------------------------------
@@ -107,13 +120,17 @@ class Recording:
             return vals[e]
         if e is not None:
             return vals[id(e)]
-        v = node.inputs[i]
+        v = _constant(node, i)
         if isinstance(v, Tensor):
             return _f64(v._data)
         return v
 
     def value(self, key):
         return self.values[key]
+
+    def shape(self, key):
+        """The shape of a node's or a leaf's value (known even when the values are not)."""
+        return self.shapes[key]
 
     # --- names ------------------------------------------------------------------------------
     def _name_everything(self, given, frame):
@@ -150,6 +167,14 @@ class Recording:
         if e is not None:
             return self.names[id(e)]
         v = node.inputs[i]
+        if isinstance(v, Freed):            # backward() freed it: the tensor, if it still lives
+            t = v.tensor() if isinstance(v, FreedConstant) else None
+            if t is not None and id(t) in self.by_id:
+                return self.by_id[id(t)]
+            kept = v.recover()
+            if kept is None or kept.size != 1:
+                return "const" + _shape(v.shape)
+            return _num(float((kept._data if isinstance(kept, Tensor) else kept).reshape(())))
         if isinstance(v, Tensor):
             if id(v) in self.by_id:
                 return self.by_id[id(v)]
@@ -165,6 +190,8 @@ class Recording:
     # --- local derivatives ------------------------------------------------------------------
     def local_derivative(self, node, i):
         """∂node/∂input_i as a number, for scalar nodes and inputs (None otherwise)."""
+        if self.missing:
+            return None
         out = self.values[node]
         args = [self._arg(node, j, self.values) for j in range(len(node.inputs))]
         a = args[i]
@@ -173,7 +200,7 @@ class Recording:
         ones = xp.ones(xp.shape(out))
         token = B.quiet_fp()
         try:
-            g = _run_vjp(node, i, ones, out, args)
+            g = _run_vjp(self.copies.get(node, node), i, ones, out, args)
         finally:
             B.restore_fp(token)
         return None if g is None else float(xp.sum(g))
@@ -212,6 +239,132 @@ class Recording:
                     nxt.append((e, p))
             stack.extend(reversed(nxt))
         return found
+
+
+# =========================================================================================
+# Re-running the recorded graph: what lets explain() and draw() work after backward()
+# =========================================================================================
+
+class _Unavailable(Exception):
+    """A constant the graph needs is gone: ``shape`` and ``size`` say what it was."""
+
+    def __init__(self, shape):
+        super().__init__(shape)
+        self.shape = shape
+        self.size = math.prod(shape)
+
+
+def _forward_order(root):
+    """The recorded nodes in forward order: the reverse of the order the engine's pass runs them
+    (the same Kahn loop over ``graph.dependencies``), without running any rule."""
+    if root is None:
+        return []
+    deps = dependencies([root])
+    ready, order = [root], []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for e in node.next:
+            if type(e) is Node:
+                deps[e] -= 1
+                if deps[e] == 0:
+                    ready.append(e)
+    order.reverse()
+    return order
+
+
+def _leaves(forward):
+    leaves, seen = [], set()
+    for node in forward:
+        for e in node.next:
+            if e is not None and type(e) is not Node and id(e) not in seen:
+                seen.add(id(e))
+                leaves.append(e)
+    return leaves
+
+
+def _shapes(forward, output):
+    """Shape and dtype of every node's value and every leaf, read from the inputs that consume
+    them (a ``Freed`` record keeps both), so they are known after backward() too."""
+    shapes = {output._grad_fn: output._data.shape, id(output): output._data.shape}
+    dtypes = {output._grad_fn: output._data.dtype}
+    for node in forward:
+        for i, e in enumerate(node.next):
+            v = node.inputs[i]
+            if type(e) is Node:
+                shapes.setdefault(e, v.shape if isinstance(v, Freed) else v._data.shape)
+                dtypes.setdefault(e, v.dtype if isinstance(v, Freed) else v._data.dtype)
+            elif e is not None:
+                shapes.setdefault(id(e), e._data.shape)
+    return shapes, dtypes
+
+
+def _constant(node, i):
+    """Input ``i`` of ``node`` when it is no edge: a number, a tensor, or what backward() kept."""
+    v = node.inputs[i]
+    if isinstance(v, Freed):
+        kept = v.recover()
+        if kept is None:
+            raise _Unavailable(v.shape)
+        return kept if isinstance(kept, Tensor) else _new(kept)
+    return v
+
+
+def _rebuild(forward, output, dtypes):
+    """A fresh copy of the graph behind ``output``, each recorded op re-run on the leaves
+    themselves, the constants, and the copies of its inputs; returns the copy of ``output`` and
+    ``{copied node: recorded node}``.  The copy gives the engine's pass what the recorded graph
+    may have freed, so the one reverse pass serves the explainer after backward() too."""
+    from .grad_mode import enable_grad, state
+    made, original = {}, {}
+    hook, state.apply_hook = state.apply_hook, None
+    try:
+        with enable_grad():
+            for node in forward:
+                _check_leaves_unchanged(node)
+                args = []
+                for i, e in enumerate(node.next):
+                    if type(e) is Node:
+                        args.append(made[e])
+                    elif e is not None:
+                        args.append(e)
+                    else:
+                        args.append(_constant(node, i))
+                t = _apply_again(node, args)
+                if t._grad_fn is None:
+                    raise _Unavailable(())
+                if t._data.dtype != dtypes[node]:   # mixed dtypes promote as the op recorded
+                    t._data = t._data.astype(dtypes[node])
+                    if t._grad_fn.out_data is not None:
+                        t._grad_fn.out_data = t._data
+                t._grad_fn._name = node._name
+                made[node] = t
+                original[t._grad_fn] = node
+    finally:
+        state.apply_hook = hook
+    return made[output._grad_fn], original
+
+
+def _apply_again(node, args):
+    from .tensor import apply
+    op = node.op
+    if getattr(op, "joint", False):         # an autograd.Function: its forward, a fresh ctx
+        return op.cls.apply(*args)
+    return apply(op, tuple(args), node.params)
+
+
+def _check_leaves_unchanged(node):
+    """A leaf an op saved, changed in place since (optimizer.step()): what the engine refuses."""
+    if node.versions is None:
+        return
+    for i, v in zip(node.op.saves, node.versions):
+        e = node.next[i]
+        if e is not None and type(e) is not Node and e._vc[0] != v:
+            raise RuntimeError(
+                f"explain(): an input of {node._name} (shape {_shape(e._data.shape)}) has been "
+                f"modified in place since the graph was recorded (is at version {e._vc[0]}; "
+                f"expected version {v}), e.g. by optimizer.step(): explain the output before "
+                "changing its inputs, or compute the output again")
 
 
 def _f64(a):
@@ -295,8 +448,8 @@ def _show(node, rec):
     arg_names = [rec.name_of_input(node, i) for i in range(len(node.inputs))]
     show = getattr(op, "show", None)
     if show:
-        if op is ops.mul and not isinstance(node.inputs[1], Tensor) and \
-                isinstance(node.inputs[0], Tensor):
+        if op is ops.mul and not isinstance(node.inputs[1], (Tensor, Freed)) and \
+                isinstance(node.inputs[0], (Tensor, Freed)):
             arg_names.reverse()         # 3 * v records v * 3 (as torch); write it 3·v
         return show.format(**dict(zip("xyz", arg_names)))
     name = _op_name(node)
@@ -418,12 +571,17 @@ def _explain(rec, wrt, max_paths):
     names = rec.names
     out_name = names[rec.root] if rec.root is not None else names[id(rec.output)]
     sections = []
+    if rec.missing:
+        sections.append(("Shapes only", [_missing_text(rec, out_name)]))
 
     # forward pass
     fwd = []
     for node in rec.forward:
-        val = rec.values[node]
         shown = _show(node, rec)
+        if rec.missing:
+            fwd.append(f"{names[node]} = {shown}   shape {_shape(rec.shape(node))}")
+            continue
+        val = rec.values[node]
         if xp.size(val) == 1:
             fwd.append(f"{names[node]} = {shown} = {_num(xp.reshape(val, ()))}")
         else:
@@ -468,6 +626,9 @@ def _explain(rec, wrt, max_paths):
                                                    else g_arr)
         n_paths = rec.path_count(key)
         head = _partial(out_name, label)
+        if g_arr is None and rec.missing:
+            chain.append(f"{head}: not available (see above)")
+            continue
         if g_arr is None:
             chain.append(f"{head} = 0   ({label} does not affect {out_name})")
             continue
@@ -506,16 +667,19 @@ def _explain(rec, wrt, max_paths):
                 line += f" = {_num(sum(prods))}"
             chain.append(line)
         else:
-            chain.append(f"{head} = {' + '.join(terms_sym)}   ({_value_text(g_arr)})")
+            grad_of = f"{label}.grad: " if rec.missing else ""
+            chain.append(f"{head} = {' + '.join(terms_sym)}   ({grad_of}{_value_text(g_arr)})")
     sections.append(("Chain rule: multiply along each path, add over paths", chain))
 
     # many paths: the gradient accumulated at each node, as the engine did it
-    if any(rec.path_count(key) > max_paths for key, _ in targets):
+    if not rec.missing and any(rec.path_count(key) > max_paths for key, _ in targets):
         acc = [f"{_partial(out_name, names[node])} = {_value_text(rec.grads[node])}"
                for node in rec.backward_order]
         sections.append(("Gradient accumulated at each node (the engine's order)", acc))
 
     # nudges
+    if rec.missing:
+        return Explanation(sections, grads)
     nudges = []
     base = rec.values[rec.root] if rec.root is not None else _f64(rec.output._data)
     for key, label in targets:
@@ -526,6 +690,16 @@ def _explain(rec, wrt, max_paths):
     sections.append((f"Check: nudge each input by {NUDGE:g} and re-run the recorded graph "
                      "(float64)", nudges))
     return Explanation(sections, grads)
+
+
+def _missing_text(rec, out_name):
+    m = rec.missing
+    return (f"backward() has freed the values this graph saved, and a constant it needs (shape "
+            f"{_shape(m.shape)}, {m.size} values) is no longer there: the graph keeps constants "
+            f"of up to {KEEP} values, and bigger ones only while your code still holds "
+            f"them, unchanged. So only shapes, the paths and the leaves' .grad are shown, without "
+            f"values, local derivatives or nudges. To see them: explain({out_name}) before "
+            f"{out_name}.backward(), or call backward(retain_graph=True), or keep that tensor.")
 
 
 def _symbolic(rec, paths):
@@ -581,8 +755,7 @@ def _vjp_text(node, i, rec):
     mapping = {"out": rec.names[node]}
     for j, n in zip(range(len(node.inputs)), "xyz"):
         mapping[n] = rec.name_of_input(node, j)
-    shapes = f"{_shape(xp.shape(rec.values[node]))} → " \
-             f"{_shape(xp.shape(rec._arg(node, i, rec.values)))}"
+    shapes = f"{_shape(rec.shape(node))} → {_shape(rec.shape(rec.key_of_input(node, i)))}"
     return f"{_fill(t, mapping)}   ({shapes})"
 
 
@@ -596,7 +769,8 @@ def _value_text(g):
 def _nudge(rec, key, label, out_name, base, grad):
     """The lecture's check: move one input by NUDGE, re-run, and compare ΔJ/Δx with autograd."""
     start = xp.array(rec.values[key], dtype=xp.float64)
-    flat_index = 0
+    # the entry autograd says matters most: nudging one whose gradient is 0 shows nothing
+    flat_index = 0 if not isinstance(grad, B.ndarray) else int(xp.argmax(xp.abs(grad).reshape(-1)))
     moved = start.copy()
     moved.reshape(-1)[flat_index] += NUDGE
     vals = rec.replay({key: moved})
@@ -609,9 +783,29 @@ def _nudge(rec, key, label, out_name, base, grad):
     ok = abs(slope - g_here) <= 1e-2 * max(1.0, abs(g_here))
     mark = "✓" if ok else "✗"
     a, b = _num(start.reshape(-1)[flat_index]), _num(moved.reshape(-1)[flat_index])
-    text = (f"{where}: {a} → {b} moves {out_name}: {_num(before_out)} → {_num(after_out)}, "
-            f"Δ{out_name}/Δ{where} = {slope:.3f}   {mark} autograd: {_num(g_here)}")
-    md = (f"${_latex(where)}: {a} \\to {b}$ moves ${out_name}: {_num(before_out)} \\to "
-          f"{_num(after_out)}$, ${_latex(f'Δ{out_name}/Δ{where}')} = {slope:.3f}$ "
+    before, after = _distinct(before_out, after_out)
+    slope_text = _slope(slope)
+    text = (f"{where}: {a} → {b} moves {out_name}: {before} → {after}, "
+            f"Δ{out_name}/Δ{where} = {slope_text}   {mark} autograd: {_num(g_here)}")
+    md = (f"${_latex(where)}: {a} \\to {b}$ moves ${out_name}: {before} \\to "
+          f"{after}$, ${_latex(f'Δ{out_name}/Δ{where}')} = {slope_text}$ "
           f"{mark} autograd: {_num(g_here)}")
     return text, md
+
+
+def _distinct(before, after):
+    """Two values with enough significant digits to see that they differ: 1.14637 → 1.14637
+    hides a change that 1.146372 → 1.146378 shows."""
+    a, b = _num(before), _num(after)
+    digits = 6
+    while a == b and before != after and digits < 17:
+        digits += 1
+        a, b = f"{before:.{digits}g}", f"{after:.{digits}g}"
+    return a, b
+
+
+def _slope(slope):
+    """ΔJ/Δx as the lecture writes it (6.000), with significant digits when it is small."""
+    if slope == 0 or abs(slope) >= 0.01:
+        return f"{slope:.3f}"
+    return f"{slope:.3g}"

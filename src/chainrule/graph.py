@@ -5,6 +5,7 @@ the nodes of its inputs (``next``) -- never back at its output, so a graph holds
 cycles and is freed as soon as its output is.  Edges to leaf tensors point at the leaf itself:
 the engine accumulates into its ``.grad``.
 """
+import weakref
 
 
 class Node:
@@ -145,3 +146,44 @@ class Freed:
     @property
     def ndim(self):
         return len(self.shape)
+
+    def recover(self):
+        """The input's value, were it kept (an input with a gradient edge keeps none)."""
+        return None
+
+
+# A constant (an input without a gradient edge, such as the data x in w * x) of at most this many
+# elements stays in the node after backward(): every lecture graph's constants, never a data set.
+KEEP = 64
+
+
+def freed_constant(t):
+    """What backward() leaves of constant ``t`` in a node: ``t`` itself when it is small and owns
+    its array, else a ``FreedConstant``.  With the leaves, that is all the explainer and the
+    drawing need to re-run the recorded ops after backward(); nothing large stays alive."""
+    a = t._data
+    if a.size <= KEEP and a.base is None:
+        return t
+    return FreedConstant(t)
+
+
+class FreedConstant(Freed):
+    """A freed constant: its shape and dtype, a weak reference to the tensor and, when it is
+    small (a view of a bigger array), a copy of its value."""
+
+    __slots__ = ("value", "tensor", "version")
+
+    def __init__(self, constant):
+        array = constant._data
+        self.shape = array.shape
+        self.dtype = array.dtype
+        self.tensor = weakref.ref(constant)
+        self.version = constant._vc[0]
+        self.value = array.copy() if array.size <= KEEP else None
+
+    def recover(self):
+        """The constant's tensor while it lives unchanged, else its kept copy, else None."""
+        t = self.tensor()
+        if t is not None and t._vc[0] == self.version:
+            return t
+        return self.value

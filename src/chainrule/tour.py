@@ -19,6 +19,7 @@ class Tour:
         self.pause = pause
         self.stream = stream
         self.saved = []
+        self.svg_problem = None     # why SVG drawings can't be made (said once)
 
     def say(self, *parts, sep=" "):
         print(*parts, sep=sep, file=self.stream)
@@ -37,14 +38,17 @@ class Tour:
                 self.pause = False
 
     def draw(self, output, stem, names):
-        """Save the drawing as .dot, and as .svg too when Graphviz is installed."""
+        """Save the drawing as .dot, and as .svg too when Graphviz is installed (else say, once,
+        what the SVG needs).  Drawing.save writes each file atomically."""
         drawing = torch.viz.draw(output, names=names)
         os.makedirs(self.out_dir, exist_ok=True)
         paths = [drawing.save(os.path.join(self.out_dir, stem + ".dot"))]
-        try:
-            paths.append(drawing.save(os.path.join(self.out_dir, stem + ".svg")))
-        except (ImportError, RuntimeError):
-            pass
+        if self.svg_problem is None:
+            try:
+                paths.append(drawing.save(os.path.join(self.out_dir, stem + ".svg")))
+            except (ImportError, RuntimeError) as e:
+                self.svg_problem = str(e)
+                self.say(f"(Only .dot drawings, no .svg: {e})")
         self.saved.extend(paths)
         self.say(f"Drawing: {', '.join(paths)}")
 
@@ -146,14 +150,9 @@ def two_layer_network(t):
     from chainrule import nn
     import chainrule.nn.functional as F
     from chainrule.utils.data import DataLoader, TensorDataset, random_split
-    try:
-        from chainrule.datasets import load_digits
-        x, y = load_digits()
-        x, what = x / 16.0, "scikit-learn's 1,797 handwritten digits (8×8 pixels, 10 classes)"
-    except ImportError:        # the digits ship with scikit-learn; spirals need nothing
-        from chainrule.datasets import make_spirals
-        x, y = make_spirals(1200, n_classes=3, noise=0.05, seed=0)
-        what = "3 interleaved spirals (pip install scikit-learn for the real digits)"
+    from chainrule.datasets import load_digits     # shipped with chainrule: NumPy is enough
+    x, y = load_digits()
+    x, what = x / 16.0, "1,797 handwritten digits (8×8 pixels, 10 classes; the UCI set)"
     torch.manual_seed(0)
     classes = int(y.max()) + 1
     model = nn.Sequential(nn.Linear(x.shape[1], 32), nn.Tanh(), nn.Linear(32, classes))

@@ -62,9 +62,9 @@ def _clusters(rec, ids, groups, owners):
     for node in rec.forward:
         if node in groups:
             continue
-        for v in node.inputs:
-            if id(v) in owners:
-                members.setdefault(owners[id(v)], []).extend([f"op{ids[node][1:]}", ids[node]])
+        for e in node.next:         # a parameter is a leaf: the node's edge is the tensor itself
+            if e is not None and type(e) is not Node and id(e) in owners:
+                members.setdefault(owners[id(e)], []).extend([f"op{ids[node][1:]}", ids[node]])
                 break
     lines = []
     for k, (label, nodes) in enumerate(members.items(), 1):
@@ -86,6 +86,10 @@ def _dot(rec, show_all, max_nodes, rankdir, owners=None):
     lines = ["digraph chainrule {", f"  rankdir={rankdir};",
              '  node [fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9];']
+    if rec.missing:             # after backward(), a big constant gone: say why there are no values
+        lines.append(f'  labelloc=t; label="shapes only: backward() freed the values, and a '
+                     f'constant of shape {_esc(_shape(rec.missing.shape))} is gone (draw before '
+                     f'backward(), or backward(retain_graph=True)); grads are the leaves\' .grad";')
     for leaf in rec.leaves:
         lines.append(f"  {ids[id(leaf)]} [shape=record, style=filled, fillcolor=\"#dbe9f6\", "
                      f"label=\"{_value_label(rec, id(leaf), rec.names[id(leaf)])}\"];")
@@ -179,9 +183,11 @@ def _chains(rec):
 
 
 def _value_label(rec, key, name):
-    val = rec.values[key]
     parts = [_esc(name)]
-    if xp.size(val) == 1:
+    val = rec.values.get(key)
+    if val is None:             # values unknown (see Recording.missing): the shape is
+        parts.append(f"shape {_shape(rec.shape(key))}")
+    elif xp.size(val) == 1:
         parts.append(f"data {_num(xp.reshape(val, ()))}")
     else:
         parts.append(f"shape {_shape(xp.shape(val))}")
@@ -235,12 +241,14 @@ class Drawing:
                 "Graphviz (apt install graphviz, brew install graphviz or conda install "
                 "graphviz). Saving as .dot does not need it.") from None
 
-    def _repr_svg_(self):
-        # Without Graphviz, Jupyter falls back to the DOT text (returning None means "no SVG").
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter's display: the SVG picture, or without Graphviz the DOT text in a code block
+        with a line on what the picture needs."""
         try:
-            return self._render("svg").decode()
-        except (ImportError, RuntimeError):
-            return None
+            return {"image/svg+xml": self._render("svg").decode()}
+        except (ImportError, RuntimeError) as e:
+            return {"text/markdown": f"```dot\n{self.dot}```\n\n*The picture needs Graphviz: {e}*",
+                    "text/plain": self.dot}
 
     def __repr__(self):
         return (f"<chainrule.viz.Drawing: {self.dot.count(' -> ')} edges; .save('graph.svg'), "
