@@ -345,7 +345,6 @@ def test_safetensors_roundtrip(tmp_path):
 
 
 def test_safetensors_errors(tmp_path):
-    pytest.importorskip("safetensors")
     path = tmp_path / "w.safetensors"
     with pytest.raises(TypeError, match="the key 0 is a int"):
         cr.save_safetensors({0: cr.zeros(1)}, path)
@@ -374,7 +373,6 @@ def test_safetensors_errors(tmp_path):
 
 
 def test_load_state_dict_from_safetensors_names_mismatches(tmp_path):
-    pytest.importorskip("safetensors")
     model = MLP()
     sd = model.state_dict()
     sd["fc2.weight"] = cr.zeros(2, 8)
@@ -450,7 +448,6 @@ def test_pathlib_and_file_objects(tmp_path):
 
 def test_docstring_examples():
     import doctest
-    pytest.importorskip("safetensors")
     import chainrule.serialization as S
     result = doctest.testmod(S, extraglobs={"chainrule": cr},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
