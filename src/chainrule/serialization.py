@@ -391,8 +391,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     a dict or a function (all tensors are on the CPU already).  Tensors come back as leaf tensors
     with the dtype, shape and ``requires_grad`` they were saved with (a saved ``Parameter`` comes
     back as a ``Parameter``); tensors that were one object when saved are one object again.
-    A file that isn't a chainrule save, or is damaged, raises ``RuntimeError`` saying which; no
-    file makes ``load`` allocate more than the file's own size in arrays.
+    A file that isn't a chainrule save, or is damaged, raises ``RuntimeError`` saying which; a
+    small file can't make ``load`` allocate large arrays (every declared size is checked against
+    the file's before anything is allocated).
 
     >>> chainrule.save([chainrule.zeros(1), (1, "a")], "/tmp/x.pt")
     >>> chainrule.load("/tmp/x.pt", map_location="cpu")
