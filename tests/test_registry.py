@@ -69,6 +69,8 @@ REFERENCES = {
     "rsub": lambda x, y: y - x,
     "mul": lambda x, y: x * y,
     "div": lambda x, y: x / y,
+    "fmod": lambda x, y: x - np.trunc(x / y) * y,
+    "remainder": lambda x, y: x - np.floor(x / y) * y,
     "pow": lambda x, y: np.exp(y * np.log(x)) if np.all(np.asarray(x) > 0) else np.power(x, y),
     "maximum": lambda x, y: np.where(x >= y, x, y),
     "minimum": lambda x, y: np.where(x <= y, x, y),

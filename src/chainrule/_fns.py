@@ -61,6 +61,9 @@ class ArrayF:
 
     @staticmethod
     def sum(a, dims, keepdim):
+        if a.dtype == xp.float16:       # accumulated in float32, as the forward reductions
+            return xp.asarray(xp.sum(a, axis=dims, keepdims=keepdim, dtype=xp.float32),
+                              dtype=xp.float16)
         return xp.sum(a, axis=dims, keepdims=keepdim)
 
     sum_to = staticmethod(B.sum_to)

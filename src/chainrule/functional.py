@@ -193,20 +193,28 @@ def floor_divide(input, other):
     return floor(div(input, other))
 
 
+def _modulo(op, name, input, other):
+    """fmod and remainder: integer division by zero raises (as torch), floats give NaN."""
+    if builtins.any(isinstance(v, Tensor) and v._data.dtype == xp.bool_ for v in (input, other)):
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'; convert first, '
+                                  f"e.g. x.int().{name}(y)")
+    if _result_kind(input, other) != "f":
+        _check_int_zero(other, name)
+    backward = f"{name.capitalize()}Backward{1 if isinstance(other, Tensor) else 0}"
+    return _binary(op, input, other, name=backward)
+
+
 def remainder(input, other):
     """out = input - ⌊input / other⌋ · other (the sign of the divisor, as Python's %)"""
-    if _result_kind(input, other) != "f":
-        _check_int_zero(other, "remainder")
-        a = input._data if isinstance(input, Tensor) else input
-        b = other._data if isinstance(other, Tensor) else other
-        rt = D.result_type(a, b)
-        return _new(xp.asarray(xp.remainder(a, b)).astype(rt, copy=False))
-    return sub(input, mul(floor(div(input, other)), other))
+    return _modulo(ops.remainder, "remainder", input, other)
 
 
 def fmod(input, other):
     """out = input - trunc(input / other) · other (the sign of the dividend, as C's fmod)"""
-    return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod(): input must be a Tensor, got {type(input).__name__}; "
+                        "wrap it first, e.g. chainrule.fmod(chainrule.tensor(x), y)")
+    return _modulo(ops.fmod, "fmod", input, other)
 
 
 def pow(input, exponent):
@@ -509,16 +517,38 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 # Reductions
 # =========================================================================================
 
-def _dims(dim, ndim, axis=None):
-    """torch's dim argument -> a sorted tuple of axes, or None for all (also for dim=())."""
+def _numpy_names(op, dim, axis, keepdim=False, keepdims=None, dim_default=None):
+    """torch's aliases for NumPy's spellings: ``axis=`` for ``dim=``, ``keepdims=`` for
+    ``keepdim=``.  Returns ``(dim, keepdim)``; both spellings at once is a TypeError, as torch."""
     if axis is not None:
-        if dim is not None:
-            raise TypeError("pass either dim or axis, not both")
+        if dim is not None and dim is not dim_default:
+            raise TypeError(f"{op}(): got both dim={dim!r} and axis={axis!r}; axis is NumPy's "
+                            "name for dim: pass one of them")
         dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{op}(): got both keepdim and keepdims; keepdims is NumPy's name for "
+                            "keepdim: pass one of them")
+        keepdim = keepdims
+    return dim, keepdim
+
+
+def _required_dim(op, dim, axis):
+    """A dim that has no default (unsqueeze, narrow), given as dim= or as NumPy's axis=."""
+    dim, _ = _numpy_names(op, dim, axis)
+    if dim is None:
+        raise TypeError(f"{op}() missing required argument 'dim' (or its NumPy name, axis)")
+    return dim
+
+
+def _dims(dim, ndim):
+    """torch's dim argument -> a sorted tuple of axes, or None for all (also for dim=())."""
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0 or ndim == 0:
+            for d in dim:
+                _dim(d, ndim)
             return None
         dims = tuple(sorted(_dim(d, ndim) for d in dim))
         if len(set(dims)) != len(dims):
@@ -529,25 +559,42 @@ def _dims(dim, ndim, axis=None):
 
 
 def _reduce_count(x, dims):
+    """n, the number of elements reduced into each output element (torch's "reduction factor",
+    numel divided by output numel: 0 for an empty input whatever the dims)."""
     shape = x._data.shape
+    if x._data.size == 0:
+        return 0
     n = 1
     for a in (range(len(shape)) if dims is None else dims):
         n *= shape[a]
     return n
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
-    """out = Σ input over dim (all dims by default)"""
-    x = _as_tensor(input)
+def _wide(x):
+    """float16 reductions accumulate in float32, as torch: in float16, mean([60000, 60000]) sums
+    to inf and var([1000, 1001, 1002]) rounds its mean.  The caller casts the result back."""
+    return x.to(D.float32) if x._data.dtype == xp.float16 else x
+
+
+def _integer_to_int64(x, dtype):
+    """sum and prod: an explicit dtype converts first; bool and integers accumulate in int64."""
     if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "bi" and x._data.dtype != xp.int64:
-        x = _new(x._data.astype(xp.int64))
-    return apply(ops.sum, (x,), {"dims": _dims(dim, x._data.ndim, axis), "keepdim": keepdim})
+        return x.to(dtype)
+    if x._data.dtype.kind in "biu" and x._data.dtype != xp.int64:
+        return _new(x._data.astype(xp.int64))
+    return x
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """out = Σ input over dim (all dims by default)"""
+    dim, keepdim = _numpy_names("sum", dim, axis, keepdim, keepdims)
+    x = _integer_to_int64(_as_tensor(input), dtype)
+    return apply(ops.sum, (x,), {"dims": _dims(dim, x._data.ndim), "keepdim": keepdim})
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """out = Σ input / n over dim"""
+    dim, keepdim = _numpy_names("mean", dim, axis, keepdim, keepdims)
     x = _as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
@@ -556,45 +603,46 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)} "
             "(convert first, e.g. x.float().mean())")
-    dims = _dims(dim, x._data.ndim, axis)
-    return div(sum(x, dims if dims is not None else None, keepdim), _reduce_count(x, dims))
+    dims = _dims(dim, x._data.ndim)
+    w = _wide(x)
+    out = div(sum(w, dims, keepdim), _reduce_count(x, dims))
+    return out if w is x else out.to(x.dtype)
 
 
 _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
                  "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double"}
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """out = Π input over dim"""
-    x = _as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x._data.dtype.kind in "bi" and x._data.dtype != xp.int64:
-        x = _new(x._data.astype(xp.int64))
+    dim, keepdim = _numpy_names("prod", dim, axis, keepdim, keepdims)
+    x = _integer_to_int64(_as_tensor(input), dtype)
     return apply(ops.prod, (x,), {"dims": _dims(dim, x._data.ndim), "keepdim": keepdim})
 
 
-def _check_nonempty(x, dims, op):
+def _check_nonempty(x, dims, op, exc=RuntimeError):
     if x._data.size == 0:
         if dims is None:
-            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
-                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
-                               "argument.")
+            raise exc(f"{op}(): Expected reduction dim to be specified for "
+                      "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                      "argument.")
         for d in dims:
             if x._data.shape[d] == 0:
                 raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """out = max input over dim; ties split the gradient evenly"""
+    dim, keepdim = _numpy_names("amax", dim, axis, keepdim, keepdims, dim_default=())
     x = _as_tensor(input)
     dims = _dims(dim, x._data.ndim)
     _check_nonempty(x, dims, "amax")
     return apply(ops.amax, (x,), {"dims": dims, "keepdim": keepdim})
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """out = min input over dim; ties split the gradient evenly"""
+    dim, keepdim = _numpy_names("amin", dim, axis, keepdim, keepdims, dim_default=())
     x = _as_tensor(input)
     dims = _dims(dim, x._data.ndim)
     _check_nonempty(x, dims, "amin")
@@ -613,78 +661,77 @@ _max_result = _return_type("max", ["values", "indices"])
 _min_result = _return_type("min", ["values", "indices"])
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def _extreme(op, input, dim, keepdim, other, axis, keepdims):
+    """max and min: the whole tensor's, along a dim (values, indices), or elementwise."""
+    x = _as_tensor(input)
+    if isinstance(dim, Tensor) or other is not None:
+        if axis is not None or keepdims is not None:
+            raise TypeError(f"{op}(): axis and keepdims go with a dim, not with another tensor")
+        return (maximum if op == "max" else minimum)(x, dim if other is None else other)
+    dim, keepdim = _numpy_names(op, dim, axis, keepdim, keepdims)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{op}(): keepdim=True needs a dim, e.g. x.{op}(0, keepdim=True) "
+                            f"(or x.a{op}(dim=tuple(range(x.ndim)), keepdim=True) for all)")
+        _check_nonempty(x, None, op)
+        return apply(ops.amax if op == "max" else ops.amin, (x,), {"dims": None,
+                     "keepdim": False}, name="MaxBackward1" if op == "max" else "MinBackward1")
+    result = _max_result if op == "max" else _min_result
+    d = _dim(dim, x._data.ndim, op)
+    if x._data.ndim == 0:
+        return result(x.clone() if x._requires_grad else x, _new(xp.asarray(0)))
+    _check_nonempty(x, (d,), op)
+    values = apply(ops.max_dim if op == "max" else ops.min_dim, (x,),
+                   {"dim": d, "keepdim": keepdim})
+    return result(values, (argmax if op == "max" else argmin)(x, d, keepdim))
+
+
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """Largest element; with ``dim``, ``(values, indices)`` along it; with a tensor, maximum."""
-    x = _as_tensor(input)
-    if isinstance(dim, Tensor):
-        return maximum(x, dim)
-    if other is not None:
-        return maximum(x, other)
-    if dim is None:
-        _check_nonempty(x, None, "max")
-        return apply(ops.amax, (x,), {"dims": None, "keepdim": False}, name="MaxBackward1")
-    d = _dim(dim, x._data.ndim, "max")
-    if x._data.ndim == 0:
-        return _max_result(x.clone() if x._requires_grad else x, _new(xp.asarray(0)))
-    _check_nonempty(x, (d,), "max")
-    values = apply(ops.max_dim, (x,), {"dim": d, "keepdim": keepdim})
-    return _max_result(values, argmax(x, d, keepdim))
+    return _extreme("max", input, dim, keepdim, other, axis, keepdims)
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """Smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor, minimum."""
+    return _extreme("min", input, dim, keepdim, other, axis, keepdims)
+
+
+def _arg_extreme(op, pick, input, dim, keepdim, axis, keepdims):
+    dim, keepdim = _numpy_names(op, dim, axis, keepdim, keepdims)
     x = _as_tensor(input)
-    if isinstance(dim, Tensor):
-        return minimum(x, dim)
-    if other is not None:
-        return minimum(x, other)
     if dim is None:
-        _check_nonempty(x, None, "min")
-        return apply(ops.amin, (x,), {"dims": None, "keepdim": False}, name="MinBackward1")
-    d = _dim(dim, x._data.ndim, "min")
+        _check_nonempty(x, None, op, IndexError)
+        i = _nondiff(pick, x)
+        return i.reshape((1,) * x._data.ndim) if keepdim else i
+    d = _dim(dim, x._data.ndim, op)
     if x._data.ndim == 0:
-        return _min_result(x.clone() if x._requires_grad else x, _new(xp.asarray(0)))
-    _check_nonempty(x, (d,), "min")
-    values = apply(ops.min_dim, (x,), {"dim": d, "keepdim": keepdim})
-    return _min_result(values, argmin(x, d, keepdim))
+        return _new(xp.asarray(0))
+    _check_nonempty(x, (d,), op)
+    return _nondiff(pick, x, axis=d, keepdims=keepdim)
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the largest element (flattened without ``dim``); the first one among ties."""
-    x = _as_tensor(input)
-    if dim is None:
-        _check_nonempty(x, None, "argmax")
-        i = _nondiff(xp.argmax, x)
-        return i.reshape((1,) * x._data.ndim) if keepdim else i
-    d = _dim(dim, x._data.ndim, "argmax")
-    if x._data.ndim == 0:
-        return _new(xp.asarray(0))
-    _check_nonempty(x, (d,), "argmax")
-    return _nondiff(xp.argmax, x, axis=d, keepdims=keepdim)
+    return _arg_extreme("argmax", xp.argmax, input, dim, keepdim, axis, keepdims)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the smallest element (flattened without ``dim``); the first one among ties."""
-    x = _as_tensor(input)
-    if dim is None:
-        _check_nonempty(x, None, "argmin")
-        i = _nondiff(xp.argmin, x)
-        return i.reshape((1,) * x._data.ndim) if keepdim else i
-    d = _dim(dim, x._data.ndim, "argmin")
-    if x._data.ndim == 0:
-        return _new(xp.asarray(0))
-    _check_nonempty(x, (d,), "argmin")
-    return _nondiff(xp.argmin, x, axis=d, keepdims=keepdim)
+    return _arg_extreme("argmin", xp.argmin, input, dim, keepdim, axis, keepdims)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
     """out = Σ (x - mean)² / (n - correction); correction defaults to 1, as torch"""
-    return _variance(input, dim, unbiased, keepdim, correction, "var")
-
-
-def _variance(input, dim, unbiased, keepdim, correction, op):
-    """var's body; ``op`` names the public function (var or std) in errors and warnings."""
+    dim, keepdim = _numpy_names("var", dim, axis, keepdim, keepdims)
     x = _as_tensor(input)
+    w = _wide(x)
+    v = _variance(w, dim, unbiased, keepdim, correction, "var")
+    return v if w is x else v.to(x.dtype)
+
+
+def _variance(x, dim, unbiased, keepdim, correction, op):
+    """var's body; ``op`` names the public function (var or std) in errors and warnings."""
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{op}(): input dtype should be floating point, but got "
                            f"{D.of(x._data)}; convert first, e.g. x.float().{op}()")
@@ -703,23 +750,30 @@ def _variance(input, dim, unbiased, keepdim, correction, op):
     return div(sum(centred * centred, dims, keepdim), dof)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
     """out = √var"""
-    v = _variance(input, dim, unbiased, keepdim, correction, "std")
+    dim, keepdim = _numpy_names("std", dim, axis, keepdim, keepdims)
+    x = _as_tensor(input)
+    w = _wide(x)
+    v = _variance(w, dim, unbiased, keepdim, correction, "std")
     if _grad_state.apply_hook is not None:      # under vmap: no Python branch on the values
         zero = v == 0
-        return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
-    zero = v._data == 0
-    if zero.any():
+        s = where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    elif (v._data == 0).any():
         # torch takes std's gradient as 0 where std = 0 (√'s slope is infinite there); the
         # inner where keeps the unused branch finite, so no 0 · inf = NaN leaks through
-        zero = _new(zero)
-        return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
-    return sqrt(v)
+        zero = _new(v._data == 0)
+        s = where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    else:
+        s = sqrt(v)
+    return s if w is x else s.to(x.dtype)
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """out = ln Σ e^input over dim, stable for large inputs"""
+    dim, keepdim = _numpy_names("logsumexp", dim, axis, keepdim, keepdims)
+    dim = _required_dim("logsumexp", dim, None)
     x = _float_input(_as_tensor(input), "logsumexp")
     return apply(ops.logsumexp, (x,), {"dims": _dims(dim, x._data.ndim), "keepdim": keepdim})
 
@@ -745,32 +799,40 @@ def _softmax_dim(x, dim, op):
     return _dim(dim, x._data.ndim, op)
 
 
-def softmax(input, dim=None, dtype=None):
+def softmax(input, dim=None, dtype=None, *, axis=None):
     """out = e^input / Σ e^input along dim, stable for logits of any size"""
+    dim, _ = _numpy_names("softmax", dim, axis)
     x = _float_input(_as_tensor(input), "softmax")
     if dtype is not None:
         x = x.to(dtype)
+    d = _softmax_dim(x, dim, "softmax")
     if x._data.ndim == 0:
         return apply(ops.softmax, (x.reshape(1),), {"dim": 0}).reshape(())
-    return apply(ops.softmax, (x,), {"dim": _softmax_dim(x, dim, "softmax")})
+    return apply(ops.softmax, (x,), {"dim": d})
 
 
-def log_softmax(input, dim=None, dtype=None):
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
     """out = input - logsumexp(input) along dim"""
+    dim, _ = _numpy_names("log_softmax", dim, axis)
     x = _float_input(_as_tensor(input), "log_softmax")
     if dtype is not None:
         x = x.to(dtype)
+    d = _softmax_dim(x, dim, "log_softmax")
     if x._data.ndim == 0:
         return apply(ops.log_softmax, (x.reshape(1),), {"dim": 0}).reshape(())
-    return apply(ops.log_softmax, (x,), {"dim": _softmax_dim(x, dim, "log_softmax")})
+    return apply(ops.log_softmax, (x,), {"dim": d})
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where any element over dim is nonzero"""
+    dim, keepdim = _numpy_names("any", dim, axis, keepdim, keepdims)
     x = _as_tensor(input)
     return _nondiff(xp.any, x, axis=_dims(dim, x._data.ndim), keepdims=keepdim)
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where every element over dim is nonzero"""
+    dim, keepdim = _numpy_names("all", dim, axis, keepdim, keepdims)
     x = _as_tensor(input)
     return _nondiff(xp.all, x, axis=_dims(dim, x._data.ndim), keepdims=keepdim)
 
@@ -861,8 +923,9 @@ def unflatten(input, dim, sizes):
     return reshape(x, shape[:d] + tuple(sizes) + shape[d + 1:])
 
 
-def squeeze(input, dim=None):
+def squeeze(input, dim=None, *, axis=None):
     """input without its size-1 dims (only those in ``dim`` when given)"""
+    dim, _ = _numpy_names("squeeze", dim, axis)
     x = _as_tensor(input)
     shape = x._data.shape
     if dim is None:
@@ -877,8 +940,9 @@ def squeeze(input, dim=None):
     return _view_of(out, x)
 
 
-def unsqueeze(input, dim):
+def unsqueeze(input, dim=None, *, axis=None):
     """input with a size-1 dim inserted at ``dim``"""
+    dim = _required_dim("unsqueeze", dim, axis)
     x = _as_tensor(input)
     shape = x._data.shape
     d = _dim(dim, len(shape) + 1)
@@ -997,8 +1061,7 @@ def _promote_all(tensors):
 
 def cat(tensors, dim=0, *, axis=None):
     """The tensors joined along ``dim``"""
-    if axis is not None:
-        dim = axis
+    dim, _ = _numpy_names("cat", dim, axis, dim_default=0)
     tensors = _tensors_arg(tensors, "cat")
     # torch skips 1-d empty tensors in cat's checks (a legacy rule kept for compatibility), but
     # they still take part in type promotion and get a gradient (ops.cat skips them too)
@@ -1020,8 +1083,9 @@ def cat(tensors, dim=0, *, axis=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, axis=None):
     """The tensors stacked along a new dim"""
+    dim, _ = _numpy_names("stack", dim, axis, dim_default=0)
     tensors = _tensors_arg(tensors, "stack")
     ref = tensors[0]._data.shape
     for k, t in enumerate(tensors):
@@ -1032,7 +1096,11 @@ def stack(tensors, dim=0):
     return apply(ops.stack, tuple(tensors), {"dim": d}, arrays=_promote_all(tensors))
 
 
-def narrow(input, dim, start, length):
+def narrow(input, dim=None, start=None, length=None, *, axis=None):
+    """``length`` elements of ``input`` from ``start`` along ``dim`` (a view)"""
+    dim = _required_dim("narrow", dim, axis)
+    if start is None or length is None:
+        raise TypeError("narrow() missing required arguments: narrow(input, dim, start, length)")
     x = _as_tensor(input)
     d = _dim(dim, x._data.ndim)
     n, start, length = x._data.shape[d], int(start), int(length)
@@ -1067,8 +1135,9 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
-def chunk(input, chunks, dim=0):
+def chunk(input, chunks, dim=0, *, axis=None):
     """``chunks`` pieces of (nearly) equal size along ``dim``"""
+    dim, _ = _numpy_names("chunk", dim, axis, dim_default=0)
     x = _as_tensor(input)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -1076,8 +1145,9 @@ def chunk(input, chunks, dim=0):
     return split(x, builtins.max(1, -(-n // chunks)), dim)
 
 
-def unbind(input, dim=0):
+def unbind(input, dim=0, *, axis=None):
     """The slices of ``input`` along ``dim``, as a tuple"""
+    dim, _ = _numpy_names("unbind", dim, axis, dim_default=0)
     x = _as_tensor(input)
     d = _dim(dim, x._data.ndim)
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x._data.shape[d]))

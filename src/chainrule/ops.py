@@ -203,6 +203,42 @@ minimum = defprim(
     examples=[("m.minimum(x, y)", (3, 1), (3, 4))])
 
 
+def _fmod(x, y):
+    """out = x - trunc(x/y)·y, exactly (C's fmod: the sign of x)"""
+    # A primitive for exact values: x - trunc(x/y)·y composed from div loses the low bits when
+    # x/y is large (fmod(1e6, 0.1) came out 0.0, torch 0.0851), and gave NaN gradients at y = 0.
+    return xp.fmod(x, y)
+
+
+def _remainder(x, y):
+    """out = x - ⌊x/y⌋·y, exactly (Python's %: the sign of y)"""
+    m = xp.fmod(x, y)
+    # torch's rule: shift fmod's result by y where its sign differs from y's (so -0.0 % 2 stays
+    # -0.0, and -1 % inf is inf)
+    return xp.where((m != 0) & ((m < 0) != (y < 0)), m + y, m)
+
+
+def _quotient_rule(rounding):
+    def rule(F, g, out, x, y):
+        # d/dy (x - q·y) = -q with q = round(x/y) constant between its jumps (±inf at y = 0)
+        q = rounding(xp.true_divide(F.raw(x), F.raw(y)))
+        return -g * q
+    return rule
+
+
+fmod = defprim("fmod", _fmod, lambda F, g, out, x, y: g, _quotient_rule(xp.trunc),
+               formulas=("1", "-trunc(x/y)"), saves=(0, 1),
+               domain=[(-2.0, 2.0), (0.5, 2.0)],
+               examples=[("m.fmod(x, y)", (3, 4), (4,)), ("m.fmod(x, 1.5)", (2, 3)),
+                         ("x.fmod(y)", (), ())])
+remainder = defprim("remainder", _remainder, lambda F, g, out, x, y: g,
+                    _quotient_rule(xp.floor),
+                    formulas=("1", "-floor(x/y)"), saves=(0, 1),
+                    domain=[(-2.0, 2.0), (0.5, 2.0)],
+                    examples=[("m.remainder(x, y)", (3, 4), (4,)), ("x % 1.5", (2, 3)),
+                              ("x % y", (), ())])
+
+
 def _where(cond, x, y):
     """out = x where cond else y"""
     return xp.where(cond, x, y)
@@ -410,8 +446,20 @@ def _rekeep(F, g, x_shape, dims, keepdim):
     return F.reshape(g, tuple(shape))
 
 
+def _wide(x):
+    """float16 is accumulated in float32, as torch does (Σ of two 60000s, Π of 300, 300 and 1/300
+    overflow in float16); the reductions cast their result back with ``_narrow``."""
+    return x.astype(xp.float32) if x.dtype == xp.float16 else x
+
+
+def _narrow(r, x):
+    return xp.asarray(r).astype(x.dtype, copy=False)
+
+
 def _sum(x, dims=None, keepdim=False):
     """out = Σ x over dims"""
+    if x.dtype == xp.float16:
+        return _narrow(xp.sum(x, axis=dims, keepdims=keepdim, dtype=xp.float32), x)
     return xp.sum(x, axis=dims, keepdims=keepdim)
 
 
@@ -425,17 +473,18 @@ sum = defprim("sum", _sum,
 
 def _prod(x, dims=None, keepdim=False):
     """out = Π x over dims"""
-    return xp.prod(x, axis=dims, keepdims=keepdim)
+    return _narrow(xp.prod(_wide(x), axis=dims, keepdims=keepdim), x)
 
 
 def _prod_vjp(F, g, out, x, dims=None, keepdim=False):
     gk = _rekeep(F, g, x.shape, dims, keepdim)
     ok = _rekeep(F, out, x.shape, dims, keepdim)
     xr = F.raw(x)
-    if not (xr == 0).any():
+    if not (xr == 0).any() and xr.dtype != xp.float16:
         return gk * ok / x
-    # with zeros, out/x is 0/0: use the product of the *other* elements, computed exactly
-    return gk * F.raw(_prod_of_others(xr, dims))
+    # with zeros, out/x is 0/0, and in float16 out may have overflowed where the product of the
+    # others has not: use the product of the *other* elements, computed exactly
+    return gk * F.raw(_narrow(_prod_of_others(_wide(xr), dims), xr))
 
 
 def _prod_of_others(x, dims):
@@ -518,10 +567,11 @@ min_dim = defprim("min_dim", _min_dim, _at_index_vjp(xp.argmin), backward_name="
 def _logsumexp(x, dims=None, keepdim=False):
     """out = ln Σ eˣ, shifted by the max so it never overflows"""
     # A primitive for stability: the shift by the max keeps exp() in range.
-    m = xp.amax(x, axis=dims, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
-    m = xp.where(xp.isinf(m), 0, m).astype(x.dtype, copy=False)
-    s = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
-    return s if keepdim else xp.squeeze(s, dims if dims is not None else None)
+    w = _wide(x)
+    m = xp.amax(w, axis=dims, keepdims=True) if w.size else xp.zeros((1,) * w.ndim, w.dtype)
+    m = xp.where(xp.isinf(m), 0, m).astype(w.dtype, copy=False)
+    s = xp.log(xp.sum(xp.exp(w - m), axis=dims, keepdims=True)) + m
+    return _narrow(s if keepdim else xp.squeeze(s, dims if dims is not None else None), x)
 
 
 logsumexp = defprim(
@@ -536,8 +586,9 @@ logsumexp = defprim(
 def _softmax(x, dim):
     """out = eˣ / Σ eˣ along dim"""
     # A primitive for speed (one pass, one output saved); the max shift keeps it stable.
-    e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True, initial=-xp.inf))   # initial: empty dim
-    return e / xp.sum(e, axis=dim, keepdims=True)
+    w = _wide(x)
+    e = xp.exp(w - xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf))   # initial: empty dim
+    return _narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
 
 
 softmax = defprim("softmax", _softmax,
@@ -550,9 +601,10 @@ softmax = defprim("softmax", _softmax,
 def _log_softmax(x, dim):
     """out = x - ln Σ eˣ along dim"""
     # A primitive for stability: log(softmax) underflows to -inf for very negative logits.
-    m = xp.amax(x, axis=dim, keepdims=True, initial=-xp.inf)     # initial: an empty dim
-    s = x - m
-    return s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
+    w = _wide(x)
+    m = xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf)     # initial: an empty dim
+    s = w - m
+    return _narrow(s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True)), x)
 
 
 log_softmax = defprim("log_softmax", _log_softmax,
@@ -565,18 +617,20 @@ log_softmax = defprim("log_softmax", _log_softmax,
 def _norm(x, p=2.0, dims=None, keepdim=False):
     """out = (Σ |x|ᵖ)^(1/p)"""
     # A primitive for the gradient at 0: torch defines it as 0, sqrt(Σx²) would give NaN.
-    a = xp.abs(x)
+    a = xp.abs(_wide(x))
     if p == 2:
-        return xp.sqrt(xp.sum(x * x, axis=dims, keepdims=keepdim))
-    if p == 1:
-        return xp.sum(a, axis=dims, keepdims=keepdim)
-    if p == float("inf"):
-        return xp.amax(a, axis=dims, keepdims=keepdim)
-    if p == float("-inf"):
-        return xp.amin(a, axis=dims, keepdims=keepdim)
-    if p == 0:
-        return xp.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
-    return xp.power(xp.sum(xp.power(a, p), axis=dims, keepdims=keepdim), 1.0 / p)
+        r = xp.sqrt(xp.sum(a * a, axis=dims, keepdims=keepdim))
+    elif p == 1:
+        r = xp.sum(a, axis=dims, keepdims=keepdim)
+    elif p == float("inf"):
+        r = xp.amax(a, axis=dims, keepdims=keepdim)
+    elif p == float("-inf"):
+        r = xp.amin(a, axis=dims, keepdims=keepdim)
+    elif p == 0:
+        r = xp.sum(a != 0, axis=dims, keepdims=keepdim)
+    else:
+        r = xp.power(xp.sum(xp.power(a, p), axis=dims, keepdims=keepdim), 1.0 / p)
+    return _narrow(r, x)
 
 
 def _norm_vjp(F, g, out, x, p=2.0, dims=None, keepdim=False):
@@ -593,8 +647,12 @@ def _norm_vjp(F, g, out, x, p=2.0, dims=None, keepdim=False):
         hit = (F.raw(a) == F.raw(ok))
         count = xp.sum(hit, axis=dims, keepdims=True)
         return gk * F.sign(x) * (hit / count).astype(F.raw(x).dtype)
-    safe = F.where(F.raw(ok) == 0, 1.0, ok)
-    return gk * F.where(F.raw(ok) == 0, 0.0, x * F.abs(x) ** (p - 2) / safe ** (p - 1))
+    # sign(x)·(|x|/‖x‖)^(p-1): the ratio is at most 1 for p > 0, so nothing overflows (in float16
+    # x·|x|^(p-2)/‖x‖^(p-1) is inf/inf at |x| = 300, p = 3); torch's 0 where x = 0 (for p < 1 the
+    # power is infinite there) or where the norm is 0
+    zero = (F.raw(x) == 0) | (F.raw(ok) == 0)
+    ratio = F.abs(F.where(zero, 1.0, x)) / F.where(F.raw(ok) == 0, 1.0, ok)
+    return gk * F.where(zero, 0.0, F.sign(x) * ratio ** (p - 1))
 
 
 norm = defprim("norm", _norm, _norm_vjp, backward_name="LinalgVectorNormBackward0",

@@ -389,6 +389,12 @@ class Tensor:
     def __rmod__(self, other):
         return _F.remainder(other, self)
 
+    def remainder(self, other):
+        return _F.remainder(self, other)
+
+    def fmod(self, other):
+        return _F.fmod(self, other)
+
     def __pow__(self, other):
         return _F.pow(self, other)
 
@@ -624,56 +630,60 @@ class Tensor:
         return _F.allclose(self, other, rtol, atol, equal_nan)
 
     # --- reductions -------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
-        return _F.sum(self, dim, keepdim, dtype=dtype, axis=axis)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _F.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
-        return _F.mean(self, dim, keepdim, dtype=dtype, axis=axis)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _F.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        return _F.prod(self, dim, keepdim, dtype=dtype)
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _F.prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def max(self, dim=None, keepdim=False):
-        return _F.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False):
-        return _F.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amax(self, dim=(), keepdim=False):
-        return _F.amax(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return _F.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amin(self, dim=(), keepdim=False):
-        return _F.amin(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return _F.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _F.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _F.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _F.var(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        return _F.var(self, dim, unbiased, keepdim, correction=correction, axis=axis,
+                      keepdims=keepdims)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _F.std(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        return _F.std(self, dim, unbiased, keepdim, correction=correction, axis=axis,
+                      keepdims=keepdims)
 
-    def logsumexp(self, dim, keepdim=False):
-        return _F.logsumexp(self, dim, keepdim)
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _F.norm(self, p, dim, keepdim, dtype=dtype)
 
-    def softmax(self, dim=None, dtype=None):
-        return _F.softmax(self, dim, dtype=dtype)
+    def softmax(self, dim=None, dtype=None, *, axis=None):
+        return _F.softmax(self, dim, dtype=dtype, axis=axis)
 
-    def log_softmax(self, dim=None, dtype=None):
-        return _F.log_softmax(self, dim, dtype=dtype)
+    def log_softmax(self, dim=None, dtype=None, *, axis=None):
+        return _F.log_softmax(self, dim, dtype=dtype, axis=axis)
 
-    def any(self, dim=None, keepdim=False):
-        return _F.any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.any(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def all(self, dim=None, keepdim=False):
-        return _F.all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.all(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     # --- shape ------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -691,11 +701,11 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         return _F.flatten(self, start_dim, end_dim)
 
-    def squeeze(self, dim=None):
-        return _F.squeeze(self, dim)
+    def squeeze(self, dim=None, *, axis=None):
+        return _F.squeeze(self, dim, axis=axis)
 
-    def unsqueeze(self, dim):
-        return _F.unsqueeze(self, dim)
+    def unsqueeze(self, dim=None, *, axis=None):
+        return _F.unsqueeze(self, dim, axis=axis)
 
     def transpose(self, dim0, dim1):
         return _F.transpose(self, dim0, dim1)
@@ -732,14 +742,14 @@ class Tensor:
     def split(self, split_size_or_sections, dim=0):
         return _F.split(self, split_size_or_sections, dim)
 
-    def chunk(self, chunks, dim=0):
-        return _F.chunk(self, chunks, dim)
+    def chunk(self, chunks, dim=0, *, axis=None):
+        return _F.chunk(self, chunks, dim, axis=axis)
 
-    def unbind(self, dim=0):
-        return _F.unbind(self, dim)
+    def unbind(self, dim=0, *, axis=None):
+        return _F.unbind(self, dim, axis=axis)
 
-    def narrow(self, dim, start, length):
-        return _F.narrow(self, dim, start, length)
+    def narrow(self, dim=None, start=None, length=None, *, axis=None):
+        return _F.narrow(self, dim, start, length, axis=axis)
 
     # --- linear algebra ---------------------------------------------------------------------
     def matmul(self, other):

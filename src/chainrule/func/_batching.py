@@ -629,6 +629,7 @@ def _embedding(op, xs, bd, params, name, size, level):
 for _name in ("add", "sub", "rsub", "mul", "div", "pow", "maximum", "minimum", "where", "neg",
               "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
               "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "clamp",
+              "fmod", "remainder",
               "clone", "to_copy",
               # elementwise primitives of nn.functional (a rule per name; the registry test
               # checks each against the per-example loop)
