@@ -12,7 +12,8 @@ from ._printing import get_printoptions, set_printoptions
 from .explainer import explain
 from .autograd.gradcheck import check_derivation
 from .creation import (Generator, arange, as_tensor, asarray, default_generator, empty,
-                       empty_like, eye, from_numpy, full, full_like, initial_seed, linspace,
+                       empty_like, eye, from_dlpack, from_numpy, full, full_like,
+                       initial_seed, linspace,
                        logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
                        randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
 from .dtypes import (bool_ as bool, double, dtype, finfo, float, float16, float32, float64,

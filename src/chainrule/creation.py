@@ -1,11 +1,12 @@
 """Making tensors: ``tensor``, ``zeros``, ``arange``, ``randn``, ... with PyTorch's dtype rules."""
 import builtins
+import math
 import warnings
 
 from . import _backend as B
 from . import dtypes as D
 from ._backend import xp
-from .tensor import Tensor, _new
+from .tensor import Tensor, _check_device, _new
 
 
 class Generator:
@@ -16,7 +17,13 @@ class Generator:
         self._gen = xp.random.default_rng(self._seed)
 
     def manual_seed(self, seed):
-        self._seed = int(seed)
+        """Seed with any int in [-2**63, 2**64), as torch: a negative seed is its value modulo
+        2**64 (``manual_seed(-1).initial_seed()`` is 2**64 - 1)."""
+        seed = int(seed)
+        if not _INT64_MIN <= seed < _UINT64_END:
+            raise ValueError(f"Overflow when unpacking long long: manual_seed({seed}) takes an "
+                             "int in [-2**63, 2**64); reduce it, e.g. seed % 2**64")
+        self._seed = seed % _UINT64_END
         self._gen = xp.random.default_rng(self._seed)
         return self
 
@@ -34,6 +41,8 @@ class Generator:
         self._gen.bit_generator.state = ast.literal_eval(bytes(state._data).decode())
         return self
 
+
+_INT64_MIN, _UINT64_END = -2 ** 63, 2 ** 64
 
 default_generator = Generator()
 
@@ -98,32 +107,134 @@ def _ragged_error(data):
     return ValueError("could not build a tensor from ragged nested sequences")
 
 
-def _array_from(data, dtype=None):
-    """A new ndarray from ``data`` with torch's dtype inference (floats → default dtype)."""
-    dt = D.to_dtype(dtype)
+def _complex_error(op, value):
+    return TypeError(f"{op}(): chainrule has no complex dtype (got {value!r}): keep the real and "
+                     "imaginary parts as two real tensors")
+
+
+def _leaf_dtype(kind, op):
+    """The dtype torch gives one element of nested data (``kind``: its type, or an array's dtype):
+    bool, int64 for ints, the default float dtype for floats, a NumPy scalar's own dtype."""
+    if isinstance(kind, xp.dtype):
+        d = kind
+    elif issubclass(kind, (bool, xp.bool_)):
+        return xp.dtype(bool)
+    elif issubclass(kind, xp.generic):
+        d = xp.dtype(kind)
+    elif issubclass(kind, int):
+        return xp.dtype(xp.int64)
+    elif issubclass(kind, float):
+        return D.default_float_np()
+    elif issubclass(kind, complex):
+        raise _complex_error(op, kind())
+    elif issubclass(kind, str):
+        raise TypeError(f"{op}(): invalid data type 'str': chainrule tensors hold bools, ints or "
+                        "floats; convert strings first, e.g. float(s)")
+    else:
+        raise TypeError(f"Could not infer dtype of {kind.__name__}: chainrule tensors hold bools, "
+                        "ints or floats")
+    if d.kind == "c":
+        raise _complex_error(op, d)
+    if d not in D._BY_NP:
+        raise TypeError(D._unsupported(d))
+    return d
+
+
+def _infer(data, op):
+    """torch's dtype for nested Python data: every element's dtype (``_leaf_dtype``) promoted as
+    torch promotes; None when there is no element (``tensor([])``)."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        for v in stack.pop():
+            t = type(v)
+            if t is list or t is tuple:
+                stack.append(v)
+            elif t is B.ndarray:
+                kinds.add(v.dtype)
+            elif hasattr(v, "__array__") and not isinstance(v, xp.generic):
+                kinds.add(xp.asarray(v).dtype)       # a torch tensor in the list, say
+            else:
+                kinds.add(t)
+    result = None
+    for kind in kinds:
+        d = _leaf_dtype(kind, op)
+        result = d if result is None else D.promote_types(result, d)
+    return result
+
+
+def _overflow(op, value, name):
+    return RuntimeError(f"{op}(): value cannot be converted to type {name} without overflow "
+                        f"({value!r} is outside its range): pass a dtype that holds it, e.g. "
+                        "dtype=chainrule.int64 or chainrule.float64")
+
+
+def _from_python(data, dt, op):
+    """A new ndarray from Python numbers or nested sequences, with torch's dtype inference and
+    torch's checks: ints must fit in 64 bits, values must fit an explicit integer dtype."""
+    inferred = _infer([data], op) or D.default_float_np()
+    if dt is not None and dt.np.kind == "f":
+        build = dt.np                    # straight to the target: 2**70 as float64 is fine
+    elif dt is not None and inferred.kind == "f":
+        build = xp.dtype(xp.float64)     # checked against the target before the cast
+    else:
+        build = inferred
+    token = B.quiet_fp()
+    try:
+        a = xp.array(data, dtype=build)
+    except OverflowError as e:
+        if build.kind == "f":
+            raise
+        raise ValueError(f"Overflow when unpacking long long: {op}() infers int64 from Python "
+                         "ints, and one lies outside [-2**63, 2**63); pass dtype=chainrule.float64 "
+                         "to keep it approximately") from e
+    except ValueError:
+        raise _ragged_error(data) from None
+    finally:
+        B.restore_fp(token)
+    if dt is not None and dt.np != a.dtype:
+        if dt.np.kind in "iu":
+            ok = _fits(a, dt.np)
+            if not ok.all():
+                raise _overflow(op, a.reshape(-1)[~ok][0].item(), dt.name)
+        a = _cast(a, dt.np)
+    return a
+
+
+def _fits(a, np_dtype):
+    """Which values of ``a`` (flattened) convert to the integer dtype ``np_dtype`` as torch allows:
+    those within its range (an unsigned dtype takes negatives modulo 2**bits, as torch does)."""
+    info = xp.iinfo(np_dtype)
+    flat = a.reshape(-1)
+    with xp.errstate(invalid="ignore"):
+        if a.dtype.kind == "f":
+            ok = flat < float(info.max) + 1
+            return ok & (flat >= float(info.min)) if np_dtype.kind == "i" else ok
+        ok = flat <= info.max
+        return ok & (flat >= info.min) if np_dtype.kind == "i" else ok
+
+
+def _array_from(data, dtype=None, op="tensor"):
+    """A new ndarray from ``data`` with torch's dtype inference (Python floats → the default
+    dtype, Python ints → int64; NumPy scalars and arrays keep their dtype)."""
+    dt = D.to_dtype(dtype, op)
     if isinstance(data, Tensor):
         a = data._data
-    elif isinstance(data, B.ndarray):
-        a = data
-    else:
+    elif isinstance(data, (list, tuple, bool, int, float, complex)):
         if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
-            data = [v.tolist() if isinstance(v, Tensor) else v for v in data]
-        try:
-            a = xp.array(data)
-        except ValueError:
-            raise _ragged_error(data) from None
-        if a.dtype.kind == "f" and a.dtype != xp.float16:
-            a = _cast(a, D.default_float_np()) if dt is None else a
-        elif a.dtype.kind in "iu" and a.dtype != xp.int64 and dt is None:
-            a = a.astype(xp.int64)
-        elif a.dtype.kind not in "biuf":
+            data = [v._data if isinstance(v, Tensor) else v for v in data]
+        return _from_python(data, dt, op)
+    else:
+        # an ndarray, a NumPy scalar, or anything NumPy reads (a torch tensor's __array__)
+        a = data if isinstance(data, B.ndarray) else xp.asarray(data)
+        if a.dtype == object:
             raise TypeError(f"Could not infer dtype of {type(data).__name__}: chainrule tensors "
                             "hold bools, ints or floats")
-        if a.size == 0 and dt is None:
-            a = a.astype(D.default_float_np())
+        D.of(a)                          # refuses complex and other dtypes chainrule lacks
     if dt is not None and a.dtype != dt.np:
         return _cast(a, dt.np)
-    return a.copy() if a is data or (isinstance(data, Tensor) and a is data._data) else a
+    # a copy, never a view of the caller's array or of another library's memory
+    return a.copy() if a is data or isinstance(data, Tensor) or not a.flags.owndata else a
 
 
 def _cast(a, np_dtype):
@@ -141,54 +252,85 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     >>> chainrule.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
+    _check_device(device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than "
                       "chainrule.tensor(sourceTensor).", UserWarning, stacklevel=2)
-    a = _array_from(data, dtype)
-    if isinstance(data, B.ndarray) and a is data:
-        a = a.copy()
-    return _finish(a, requires_grad)
+    return _finish(_array_from(data, dtype), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing memory with a NumPy array or tensor when the dtype allows."""
-    if isinstance(data, Tensor) and (dtype is None or D.to_dtype(dtype) == data.dtype):
+    _check_device(device)
+    dt = D.to_dtype(dtype, "as_tensor")
+    if isinstance(data, Tensor) and (dt is None or dt == data.dtype):
         return data
-    if isinstance(data, B.ndarray) and (dtype is None or D.to_dtype(dtype).np == data.dtype):
+    if isinstance(data, B.ndarray) and (dt is None or dt.np == data.dtype):
+        D.of(data)
         return _new(data)
-    return tensor(data, dtype=dtype)
+    return tensor(data, dtype=dt)
 
 
 asarray = as_tensor
 
 
 def from_numpy(ndarray):
-    """A tensor sharing memory with a NumPy array (dtype kept)."""
+    """A tensor sharing memory with a NumPy array (dtype kept).
+
+    >>> chainrule.from_numpy(np.zeros(2, np.float64))
+    tensor([0., 0.], dtype=chainrule.float64)
+    """
     if not isinstance(ndarray, B.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+        kind = type(ndarray)
+        name = f"{kind.__module__.split('.')[0]}.{kind.__qualname__}"
+        raise TypeError(f"expected np.ndarray (got {name}): from_numpy() shares a NumPy array's "
+                        "memory; for another library's tensor use chainrule.from_dlpack(t) (shares "
+                        "memory) or chainrule.tensor(t) (copies)")
     D.of(ndarray)
     return _new(ndarray)
 
 
-def _dtype_or_default(dtype):
-    return (D.to_dtype(dtype) or D.get_default_dtype()).np
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with any object that speaks DLPack (a torch tensor, a NumPy array,
+    a JAX array on the CPU), as ``torch.from_dlpack``.
+
+    >>> chainrule.from_dlpack(np.arange(3))
+    tensor([0, 1, 2])
+    """
+    try:
+        a = xp.from_dlpack(ext_tensor)
+    except BufferError as e:
+        raise RuntimeError(f"from_dlpack(): the {type(ext_tensor).__name__} cannot be shared "
+                           f"({e}); chainrule cannot record through another library's graph, so "
+                           "pass t.detach()") from e
+    D.of(a)
+    return _new(a)
+
+
+def _dtype_or_default(dtype, op):
+    return (D.to_dtype(dtype, op) or D.get_default_dtype()).np
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of zeros of the given size (default float dtype)."""
-    return _finish(xp.zeros(_size(size, "zeros"), _dtype_or_default(dtype)), requires_grad)
+    _check_device(device)
+    return _finish(xp.zeros(_size(size, "zeros"), _dtype_or_default(dtype, "zeros")),
+                   requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of ones of the given size (default float dtype)."""
-    return _finish(xp.ones(_size(size, "ones"), _dtype_or_default(dtype)), requires_grad)
+    _check_device(device)
+    return _finish(xp.ones(_size(size, "ones"), _dtype_or_default(dtype, "ones")), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
     """An uninitialised tensor of the given size."""
-    return _finish(xp.empty(_size(size, "empty"), _dtype_or_default(dtype)), requires_grad)
+    _check_device(device)
+    return _finish(xp.empty(_size(size, "empty"), _dtype_or_default(dtype, "empty")),
+                   requires_grad)
 
 
 def _scalar_dtype(value):
@@ -199,45 +341,80 @@ def _scalar_dtype(value):
     return D.default_float_np()
 
 
+def _fill_value(value, np_dtype, op):
+    """``value`` ready to fill an array of ``np_dtype``, checked as torch checks a Scalar: a real
+    number that fits the dtype (ints wrap into unsigned dtypes, as in torch)."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, (complex, xp.complexfloating)):
+        raise _complex_error(op, value)
+    if not isinstance(value, (bool, int, float, xp.number, xp.bool_)):
+        raise TypeError(f"{op}(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(value).__name__}")
+    if isinstance(value, (xp.number, xp.bool_)):
+        value = value.item()
+    if type(value) is int and not _INT64_MIN <= value < _UINT64_END:
+        raise OverflowError(f"{op}(): int too big to convert: {value} does not fit in 64 bits")
+    kind = np_dtype.kind
+    if kind in "iu" and not isinstance(value, bool):
+        info = xp.iinfo(np_dtype)
+        if not (info.min if kind == "i" else _INT64_MIN) <= value < info.max + 1:   # NaN too
+            raise _overflow(op, value, D.of(xp.empty(0, np_dtype)).name)
+        if kind == "u" and type(value) is int:
+            value %= 2 ** (8 * np_dtype.itemsize)
+    elif kind == "f" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and abs(value) > float(xp.finfo(np_dtype).max):
+            raise _overflow(op, value, D.of(xp.empty(0, np_dtype)).name)
+    return value
+
+
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of ``fill_value`` (its dtype inferred from the value, as torch)."""
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    dt = D.to_dtype(dtype).np if dtype is not None else _scalar_dtype(fill_value)
-    return _finish(xp.full(_size((size,) if isinstance(size, int) else (size,), "full"),
-                           fill_value, dt), requires_grad)
+    _check_device(device)
+    dt = D.to_dtype(dtype, "full").np if dtype is not None else _scalar_dtype(fill_value)
+    v = _fill_value(fill_value, dt, "full")
+    shape = _size((size,) if isinstance(size, int) else (size,), "full")
+    return _finish(xp.full(shape, v, dt), requires_grad)
 
 
-def _like(input, dtype):
-    return D.to_dtype(dtype).np if dtype is not None else input._data.dtype
+def _like(input, dtype, op):
+    return D.to_dtype(dtype, op).np if dtype is not None else input._data.dtype
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(xp.zeros(input._data.shape, _like(input, dtype)), requires_grad)
+    _check_device(device)
+    return _finish(xp.zeros(input._data.shape, _like(input, dtype, "zeros_like")), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(xp.ones(input._data.shape, _like(input, dtype)), requires_grad)
+    _check_device(device)
+    return _finish(xp.ones(input._data.shape, _like(input, dtype, "ones_like")), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(xp.empty(input._data.shape, _like(input, dtype)), requires_grad)
+    _check_device(device)
+    return _finish(xp.empty(input._data.shape, _like(input, dtype, "empty_like")), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None):
-    return _finish(xp.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
+    _check_device(device)
+    dt = _like(input, dtype, "full_like")
+    return _finish(xp.full(input._data.shape, _fill_value(fill_value, dt, "full_like"), dt),
+                   requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples from [0, 1)."""
-    dt = _dtype_or_default(dtype)
+    _check_device(device)
+    dt = _dtype_or_default(dtype, "rand")
     return _finish(_rng(generator).random(_size(size, "rand"), dtype=dt), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    dt = _dtype_or_default(dtype)
+    _check_device(device)
+    dt = _dtype_or_default(dtype, "randn")
     return _finish(_rng(generator).standard_normal(_size(size, "randn"), dtype=dt), requires_grad)
 
 
@@ -251,6 +428,7 @@ def randn_like(input, *, dtype=None, requires_grad=False):
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    _check_device(device)
     if size is None:
         *bounds, size = args
     else:
@@ -259,50 +437,108 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    dt = D.to_dtype(dtype).np if dtype is not None else xp.dtype(xp.int64)
+    dt = D.to_dtype(dtype, "randint").np if dtype is not None else xp.dtype(xp.int64)
     data = _rng(generator).integers(low, high, _size((size,), "randint")).astype(dt)
     return _finish(data, requires_grad)
 
 
+def _int_arg(value, name, op):
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    return value.__index__()
+
+
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    dt = D.to_dtype(dtype).np if dtype is not None else xp.dtype(xp.int64)
+    """A random permutation of 0, ..., n - 1."""
+    _check_device(device)
+    (n,) = _size((_int_arg(n, "n", "randperm"),), "randperm")
+    dt = D.to_dtype(dtype, "randperm").np if dtype is not None else xp.dtype(xp.int64)
     return _finish(_rng(generator).permutation(n).astype(dt), requires_grad)
 
 
 def normal(mean, std, size=None, *, generator=None):
+    _check_normal(std, "normal")
     return _finish(_rng(generator).normal(mean, std, _size((size,), "normal")).astype(
         D.default_float_np()), False)
 
 
+def _check_normal(std, op):
+    """torch's checks on a normal distribution's std (a number, not negative, not NaN)."""
+    if not isinstance(std, (int, float, xp.number)):
+        raise TypeError(f"{op}(): argument 'std' (position 2) must be float, not "
+                        f"{type(std).__name__}")
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std} ({op}: a standard "
+                           "deviation cannot be negative)")
+
+
+def _check_uniform(a, b, op):
+    """torch's checks on uniform bounds: finite numbers, from <= to."""
+    for name, v in (("from", a), ("to", b)):
+        if not isinstance(v, (int, float, xp.number)):
+            raise TypeError(f"{op}(): argument '{name}' must be float, not {type(v).__name__}")
+        if not math.isfinite(v):
+            raise RuntimeError(f"{name} is out of bounds for float ({op} got {v}): pass finite "
+                               "bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}; swap them")
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from start up to (not including) end, ``step`` apart (ints stay int64)."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
+    if not vals[2] or math.isnan(vals[2]):
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(vals[0]) and math.isfinite(vals[1])):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]} (arange needs finite "
+                           "bounds)")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        sign = "negative" if vals[1] < vals[0] else "positive"
+        raise RuntimeError(f"upper bound and lower bound inconsistent with step sign: arange("
+                           f"{vals[0]}, {vals[1]}, {vals[2]}) never reaches its end; use a "
+                           f"{sign} step or swap start and end")
     if dtype is None:
         dt = D.default_float_np() if any(isinstance(v, float) for v in vals) else xp.dtype(xp.int64)
     else:
-        dt = D.to_dtype(dtype).np
-    import math
+        dt = D.to_dtype(dtype, "arange").np
     n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
     data = (vals[0] + vals[2] * xp.arange(n, dtype=xp.float64)) if dt.kind == "f" else \
         xp.arange(vals[0], vals[1], vals[2])
     return _finish(data.astype(dt), requires_grad)
 
 
+def _steps(steps, op):
+    steps = _int_arg(steps, "steps", op)
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative ({op} got steps={steps})")
+    return steps
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from start to end, both included."""
-    return _finish(xp.linspace(start, end, steps).astype(_dtype_or_default(dtype)), requires_grad)
-
-
-def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
-    return _finish(xp.logspace(start, end, steps, base=base).astype(_dtype_or_default(dtype)),
+    _check_device(device)
+    steps = _steps(steps, "linspace")
+    return _finish(xp.linspace(start, end, steps).astype(_dtype_or_default(dtype, "linspace")),
                    requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    steps = _steps(steps, "logspace")
+    return _finish(xp.logspace(start, end, steps, base=base).astype(
+        _dtype_or_default(dtype, "logspace")), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n×m identity matrix."""
-    return _finish(xp.eye(n, m, dtype=_dtype_or_default(dtype)), requires_grad)
-
+    _check_device(device)
+    n = _int_arg(n, "n", "eye")
+    m = n if m is None else _int_arg(m, "m", "eye")
+    for name, v in (("n", n), ("m", m)):
+        if v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v} (eye)")
+    return _finish(xp.eye(n, m, dtype=_dtype_or_default(dtype, "eye")), requires_grad)

@@ -67,23 +67,30 @@ def default_float_np():
     return _default[0].np
 
 
-def to_dtype(d):
-    """Accept a chainrule dtype, a NumPy dtype or Python's float/int/bool."""
-    if isinstance(d, dtype):
+def to_dtype(d, op=None):
+    """A chainrule dtype from ``d``: a chainrule dtype, or Python's float (float64, as in torch),
+    int (int64) or bool.  Anything else, a string or a NumPy dtype included, is refused as torch
+    refuses it, with the chainrule spelling to use instead."""
+    if isinstance(d, dtype) or d is None:
         return d
-    if d is None:
-        return None
     if d is builtins.float:
-        return _default[0]
+        return float64
     if d is builtins.int:
         return int64
     if d is builtins.bool:
         return bool_
+    raise TypeError(f"{op or 'dtype'}(): argument 'dtype' must be chainrule.dtype, not "
+                    f"{type(d).__name__} ({d!r}): pass dtype={_suggest(d)}")
+
+
+def _suggest(d):
+    """The chainrule dtype a user meant by a string or a NumPy dtype (float32 if unclear)."""
     try:
-        return _BY_NP[xp.dtype(d)]
-    except (TypeError, KeyError):
-        raise TypeError(f"{d!r} is not a dtype chainrule supports; use one of "
-                        + ", ".join("chainrule." + x.name for x in _ALL)) from None
+        name = xp.dtype(d).name
+    except (TypeError, ValueError):
+        name = str(d)
+    name = name.rsplit(".", 1)[-1]
+    return "chainrule." + (_BY_NAME[name].name if name in _BY_NAME else "float32")
 
 
 def of(array):
@@ -91,8 +98,15 @@ def of(array):
     try:
         return _BY_NP[array.dtype]
     except KeyError:
-        raise TypeError(f"NumPy dtype {array.dtype} has no chainrule equivalent; use one of "
-                        + ", ".join(x.name for x in _ALL)) from None
+        raise TypeError(_unsupported(array.dtype)) from None
+
+
+def _unsupported(np_dtype):
+    if np_dtype.kind == "c":
+        return (f"chainrule has no complex dtype (got NumPy {np_dtype}): keep the real and "
+                "imaginary parts as two real tensors (a.real, a.imag)")
+    return (f"NumPy dtype {np_dtype} has no chainrule equivalent; convert the array with "
+            ".astype() to one of " + ", ".join(x.name for x in _ALL))
 
 
 class finfo:

@@ -24,22 +24,52 @@ _ndarray = B.ndarray
 # Operands and type promotion
 # =========================================================================================
 
+_INT64_MIN, _UINT64_END = -2 ** 63, 2 ** 64
+
+
 def _number(v, op):
     """A Python number from a number-like operand, or a TypeError naming the op."""
-    if isinstance(v, (bool, int, float)):
+    if isinstance(v, (bool, float)):
         return v
-    if isinstance(v, (xp.number, xp.bool_)):
+    if isinstance(v, int):
+        if not _INT64_MIN <= v < _UINT64_END:
+            raise OverflowError(f"{op}(): int too big to convert: {v} does not fit in 64 bits; "
+                                "use a float (float(v)) if an approximation will do")
+        return v
+    if isinstance(v, (xp.number, xp.bool_)) and not isinstance(v, xp.complexfloating):
         return v.item()
-    raise TypeError(f"{op}(): unsupported operand of type {type(v).__name__}; expected a "
-                    "Tensor or a Python number")
+    raise _operand_error(v, op, "a Tensor or a Python number")
 
 
-def _as_tensor(v):
+def _operand_error(v, op, expected):
+    """The TypeError for an operand chainrule cannot take, saying what to do with it."""
+    kind = type(v)
+    where = f"{op}(): " if op else ""
+    if kind.__module__.split(".")[0] == "torch":
+        return TypeError(f"{where}got a torch.{kind.__name__}, and chainrule does not mix with "
+                         "PyTorch: convert it with chainrule.from_dlpack(t) or "
+                         "chainrule.tensor(t.detach().numpy()) (or the chainrule tensor x to torch "
+                         "with torch.from_dlpack(x) or torch.tensor(x.detach().numpy()))")
+    if isinstance(v, (complex, xp.complexfloating)):
+        return TypeError(f"{where}chainrule has no complex dtype (got {v!r}): keep the real and "
+                         "imaginary parts as two real tensors")
+    return TypeError(f"{where}unsupported operand of type {kind.__name__}; expected {expected}")
+
+
+def _as_tensor(v, op=None):
     if isinstance(v, Tensor):
         return v
     if isinstance(v, _ndarray):
         return _new(v)
-    raise TypeError(f"expected a Tensor, got {type(v).__name__}")
+    raise _operand_error(v, op, "a Tensor")
+
+
+def _wrap_int(v, np_dtype):
+    """A Python int cast to an integer dtype as torch casts it: modulo 2**bits (so ``int32 tensor
+    + 2**40`` adds 0, as in torch)."""
+    bits = 8 * np_dtype.itemsize
+    v %= 1 << bits
+    return v - (1 << bits) if np_dtype.kind == "i" and v >> (bits - 1) else v
 
 
 def _binary(op, a, b, name=None, floating=False):
@@ -50,7 +80,7 @@ def _binary(op, a, b, name=None, floating=False):
     """
     tb = type(b)
     if type(a) is Tensor:
-        if tb is float or tb is int:
+        if tb is float or tb is int and _INT64_MIN <= b < _UINT64_END:
             if a._data.dtype.kind == "f":
                 return apply(op, (a, b), name=name)
         elif tb is Tensor and a._data.dtype == b._data.dtype and \
@@ -82,8 +112,11 @@ def _binary(op, a, b, name=None, floating=False):
     # a Python float with an integer tensor, or two numbers (add(2.5, 1.0) is the default float
     # dtype): give NumPy the numbers as arrays of the result type
     for i, v in enumerate(arrays):
-        if not isinstance(v, _ndarray) and (rt.kind != "f" and isinstance(v, float) or
-                                            not (ta or tb)):
+        if isinstance(v, _ndarray):
+            continue
+        if type(v) is int and rt.kind in "iu":
+            arrays[i] = v = _wrap_int(v, rt)
+        if rt.kind != "f" and isinstance(v, float) or not (ta or tb):
             arrays[i] = xp.asarray(v, rt)
     return apply(op, (a, b), arrays=arrays, name=name)
 
@@ -1375,7 +1408,11 @@ def fill_(x, value, name="FillBackward2"):
 
 def copy_(x, src):
     """Copy ``src`` (broadcast, cast) into x in place; gradients flow to src."""
-    src = _as_tensor(src) if not isinstance(src, Tensor) else src
+    if not isinstance(src, Tensor):
+        src = _new(src) if isinstance(src, _ndarray) else \
+            _new(xp.asarray(_number(src, "copy_")))
+    if src._data.shape != x._data.shape:
+        _check_copy_shape(x._data.shape, src._data.shape)
     if _grad_state.enabled and (x._requires_grad or src._requires_grad):
         _check_inplace(x, "copy_")
         old = _alias(x)
@@ -1390,8 +1427,32 @@ def copy_(x, src):
     return x
 
 
+def _check_copy_shape(xs, ss):
+    """torch's errors for a copy_ source that does not broadcast to the destination's shape."""
+    n = builtins.max(len(xs), len(ss))
+    px, ps = (1,) * (n - len(xs)) + xs, (1,) * (n - len(ss)) + ss
+    for d in range(n - 1, -1, -1):
+        if px[d] != ps[d] and px[d] != 1 and ps[d] != 1:
+            raise RuntimeError(f"The size of tensor a ({px[d]}) must match the size of tensor b "
+                               f"({ps[d]}) at non-singleton dimension {d} (copy_ of a source of "
+                               f"shape {list(ss)} into a tensor of shape {list(xs)})")
+    out = [p if q == 1 else q for p, q in zip(px, ps)]
+    if tuple(out) != tuple(xs):
+        raise RuntimeError(f"output with shape {list(xs)} doesn't match the broadcast shape "
+                           f"{out} (copy_ writes into the tensor in place: the source must "
+                           "broadcast to its shape; reshape or index it first)")
+
+
 def random_fill_(x, kind, a, b):
-    from .creation import _rng
+    from .creation import _check_normal, _check_uniform, _rng
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kind}_" not implemented for {D.of(x._data)} tensors: random '
+                                  "values fill floating tensors; make it with "
+                                  "dtype=chainrule.float32")
+    if kind == "uniform":
+        _check_uniform(a, b, "uniform_")
+    else:
+        _check_normal(b, "normal_")
     with _no_grad():
         if kind == "uniform":
             x._data[...] = _rng().uniform(a, b, x._data.shape)
@@ -1507,11 +1568,11 @@ def to(x, *args, dtype=None, device=None, copy=False):
         else:
             dtype = a
     if device is not None:
-        from .tensor import device as _device
-        _device(device)        # raises for anything but cpu
+        from .tensor import _check_device
+        _check_device(device)        # raises for anything but cpu, as torch without CUDA
     if dtype is None:
         return x.clone() if copy else x
-    d = D.to_dtype(dtype).np
+    d = D.to_dtype(dtype, "to").np
     if d == x._data.dtype and not copy:
         return x
     if x._requires_grad and d.kind == "f" and _grad_state.enabled:

@@ -208,8 +208,32 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(x)`` shares x's storage, as ``numpy()``; refused while x requires grad.
+
+        >>> np.asarray(chainrule.ones(2), dtype=np.float64)
+        array([1., 1.])
+        """
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
         a = self._data
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None and xp.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"np.asarray(x, dtype={xp.dtype(dtype)}, copy=False): x is "
+                                 f"{D.of(a)}, so the conversion needs a copy; leave out "
+                                 "copy=False")
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __dlpack__(self, **kwargs):
+        """DLPack export of the storage (``torch.from_dlpack(x)``, ``torch.as_tensor(x)``,
+        ``np.from_dlpack(x)`` share it); refused while x requires grad, as torch refuses."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
 
     def data_ptr(self):
         """The address of the first element (equal for tensors that share storage there)."""
@@ -312,15 +336,26 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+            many = "more than one value" if self._data.size else "no values"
+            raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous "
                                f"(shape {tuple(self._data.shape)}); use .any() or .all()")
         return bool(self._data)
 
+    def _scalar(self, kind):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"({kind}() of a tensor of shape {list(self._data.shape)}); reduce "
+                             "it first (.sum(), .mean()) or index one element (x[0])")
+        return self._data.reshape(()).item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar("int"))
+
+    def __complex__(self):
+        return complex(self._scalar("complex"))
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -777,6 +812,10 @@ class Tensor:
     def cpu(self):
         return self
 
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Fails as PyTorch does without CUDA: chainrule computes on the CPU only."""
+        _check_device("cuda")
+
     def type(self, dtype=None):
         if dtype is None:
             return "chainrule." + _LEGACY_NAMES[self._data.dtype.name]
@@ -826,30 +865,53 @@ _LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16":
                  "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
-class device:
-    """Where a tensor lives: always ``device(type='cpu')`` with the NumPy backend."""
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
 
-    __slots__ = ("type",)
+
+class device:
+    """Where a tensor lives; any of torch's device names can be spelled, but tensors live only
+    on ``device(type='cpu')`` with the NumPy backend (``_check_device`` refuses the others)."""
+
+    __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
-            type = type.type
-        if type != "cpu":
-            raise RuntimeError(f"chainrule has no '{type}' device: its backend is NumPy on "
-                               "the CPU (device 'cpu')")
-        self.type = type
+            type, index = type.type, type.index
+        name, _, idx = str(type).partition(":")
+        if name not in _DEVICE_TYPES or (idx and not idx.isdigit()):
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start "
+                               f"of device string: {type}")
+        self.type = name
+        self.index = int(idx) if idx else index
 
     def __repr__(self):
-        return f"device(type='{self.type}')"
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
 
     def __str__(self):
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
         return str(self) == str(other)
 
     def __hash__(self):
-        return hash(self.type)
+        return hash(str(self))
+
+
+def _check_device(where):
+    """Refuse a device other than the CPU the way PyTorch without it does."""
+    if where is None or where == "cpu":
+        return
+    d = device(where)
+    if d.type == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled: chainrule computes with NumPy "
+                             "on the CPU only; use device='cpu', or pick it with "
+                             "'cuda' if chainrule.cuda.is_available() else 'cpu'")
+    if d.type != "cpu":
+        raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices: chainrule "
+                           "computes with NumPy on the CPU only; use device='cpu'")
 
 
 class _TensorHook:

@@ -13,7 +13,7 @@ import math
 import warnings
 
 from .._backend import xp
-from ..creation import _rng
+from ..creation import _check_normal, _check_uniform, _fill_value, _rng
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
@@ -68,10 +68,20 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _write(tensor, values):
-    """Write ``values`` into ``tensor``'s storage without recording (torch's no_grad fill)."""
+def _check(tensor, random=None):
+    """nn.init fills a chainrule Tensor; random values (``random``: the sampler's name) only a
+    floating one, as in torch."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init expects a chainrule Tensor, got {type(tensor).__name__}")
+    if random and not tensor.is_floating_point():
+        raise NotImplementedError(f'"{random}" not implemented for {tensor.dtype.name} tensors: '
+                                  "random initialisation fills floating tensors; make it with "
+                                  "dtype=chainrule.float32")
+
+
+def _write(tensor, values):
+    """Write ``values`` into ``tensor``'s storage without recording (torch's no_grad fill)."""
+    _check(tensor)
     tensor._data[...] = values
     tensor._vc[0] += 1
     return tensor
@@ -83,6 +93,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     >>> bool((chainrule.nn.init.uniform_(chainrule.empty(100), -1, 1).abs() <= 1).all())
     True
     """
+    _check(tensor, "uniform_")
+    _check_uniform(a, b, "uniform_")
     return _write(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
 
 
@@ -92,6 +104,11 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     >>> chainrule.nn.init.normal_(chainrule.empty(2, 3), std=0.02).shape
     chainrule.Size([2, 3])
     """
+    _check(tensor, "normal_")
+    if not isinstance(mean, (int, float, xp.number)):
+        raise TypeError(f"normal_(): argument 'mean' (position 1) must be float, not "
+                        f"{type(mean).__name__}")
+    _check_normal(std, "normal_")
     return _write(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
 
 
@@ -103,6 +120,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+    _check(tensor, "trunc_normal_")
+    std = abs(std)        # N(mean, std²) is the same distribution for -std; torch accepts it
     rng = _rng(generator)
     n = tensor.numel()
     lo, hi = (a - mean) / std, (b - mean) / std           # bounds in standard units
@@ -166,7 +185,8 @@ def constant_(tensor, val):
     >>> chainrule.nn.init.constant_(chainrule.empty(2), 0.5)
     tensor([0.5000, 0.5000])
     """
-    return _write(tensor, val)
+    _check(tensor)
+    return _write(tensor, _fill_value(val, tensor._data.dtype, "fill_"))
 
 
 def ones_(tensor):
