@@ -349,7 +349,9 @@ def test_bool_of_tensors_without_one_value():
                                   lambda: cr.full((2,), 1.0, device="cuda"),
                                   lambda: cr.arange(3, device="cuda"),
                                   lambda: cr.randn(2, device="cuda"),
-                                  lambda: cr.zeros_like(cr.ones(2), device="cuda")])
+                                  lambda: cr.zeros_like(cr.ones(2), device="cuda"),
+                                  lambda: cr.nn.Linear(2, 2).cuda(),
+                                  lambda: cr.nn.Linear(2, 2).to("cuda")])
 def test_cuda_is_torchs_not_compiled_assertion(make):
     # torch without CUDA: AssertionError "Torch not compiled with CUDA enabled"
     with pytest.raises(AssertionError, match="not compiled with CUDA enabled.*CPU"):
@@ -361,6 +363,8 @@ def test_devices_torch_accepts():
     assert cr.ones(2, device="cpu").device == cr.device("cpu")
     assert cr.ones(2).to("cpu").device.type == "cpu"
     assert cr.ones(2).cpu().device.type == "cpu"
+    assert isinstance(cr.nn.Module().cuda(), cr.nn.Module)        # nothing to move, as torch
+    assert cr.nn.Linear(2, 2).to("cpu").weight.device.type == "cpu"
     with pytest.raises(RuntimeError, match="not linked with support for mps devices"):
         cr.ones(2).to("mps")
     with pytest.raises(RuntimeError, match="device type at start of device string: foo"):

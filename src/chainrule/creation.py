@@ -140,13 +140,21 @@ def _leaf_dtype(kind, op):
     return d
 
 
+_PY_NUMBERS = {bool, int, float}
+
+
 def _infer(data, op):
     """torch's dtype for nested Python data: every element's dtype (``_leaf_dtype``) promoted as
     torch promotes; None when there is no element (``tensor([])``)."""
     kinds = set()
     stack = [data]
     while stack:
-        for v in stack.pop():
+        seq = stack.pop()
+        types = set(map(type, seq))          # at C speed: most rows hold only Python numbers
+        if types <= _PY_NUMBERS:
+            kinds |= types
+            continue
+        for v in seq:
             t = type(v)
             if t is list or t is tuple:
                 stack.append(v)

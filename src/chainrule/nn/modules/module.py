@@ -9,7 +9,7 @@ from collections import OrderedDict, namedtuple
 
 from ... import dtypes, grad_mode
 from ...graph import RemovableHandle
-from ...tensor import Tensor
+from ...tensor import Tensor, _check_device
 from ..parameter import Parameter
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -310,9 +310,8 @@ class Module:
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
-            elif a is not None and not isinstance(a, bool) and str(a) != "cpu":
-                raise RuntimeError(f"chainrule runs on the CPU only: cannot move a module to "
-                                   f"{a!r}")
+            elif a is not None and not isinstance(a, bool):
+                _check_device(a)           # 'cuda': PyTorch-without-CUDA's AssertionError
         if dtype is None:
             return self
         if not dtype.is_floating_point:
@@ -328,6 +327,11 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        """Fails as PyTorch does without CUDA when there is a tensor to move: chainrule computes
+        on the CPU only."""
+        return self._apply(lambda t: t.cuda(device))
 
     def type(self, dst_type):
         return self.to(dst_type)
