@@ -276,6 +276,21 @@ def test_init_argument_errors(make, exc, message):
         make()
 
 
+@pytest.mark.parametrize("x, value, exc, message", [
+    (cr.ones(2, dtype=cr.int32), 2 ** 40, RuntimeError,
+     "value cannot be converted to type int32 without overflow"),
+    (cr.ones(2), 1e300, RuntimeError, "value cannot be converted to type float32"),
+    (cr.ones(2), "a", TypeError, "must be Number, not str"),
+    (cr.ones(2), 1j, TypeError, "complex"),
+])
+def test_fill_checks_its_value_as_torch(x, value, exc, message):
+    # torch: RuntimeError "value cannot be converted to type int without overflow"
+    with pytest.raises(exc, match=message):
+        x.fill_(value)
+    with pytest.raises(exc, match=message):
+        x.clone().requires_grad_(x.is_floating_point()).clone().fill_(value)
+
+
 def test_init_cases_torch_accepts():
     assert init.normal_(cr.empty(3), std=0).tolist() == [0.0, 0.0, 0.0]
     assert init.uniform_(cr.empty(3), 1, 1).tolist() == [1.0, 1.0, 1.0]

@@ -1387,7 +1387,10 @@ def fill_(x, value, name="FillBackward2"):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions (use copy_ to copy a tensor)")
         name = "FillBackward3"
-    v = value.item() if isinstance(value, Tensor) else value
+        v = value.item()
+    else:
+        from .creation import _fill_value      # a number that fits x's dtype, as torch checks
+        v = _fill_value(value, x._data.dtype, "fill_")
     grad_value = isinstance(value, Tensor) and value._requires_grad
     if _grad_state.enabled and (x._requires_grad or grad_value):
         _check_inplace(x, "fill_")
