@@ -1,5 +1,8 @@
-"""Sampling registry inputs inside each op's domain, shared by the registry and torch tests."""
+"""Sampling registry inputs inside each op's domain, and finding an op's node in a graph: shared
+by the registry, formula and torch tests."""
 import numpy as np
+
+from chainrule.tensor import Tensor
 
 
 def domains(op, n):
@@ -23,3 +26,17 @@ def sample(shape, domain, rng):
             return x
         x = np.where(bad, rng.uniform(lo, hi, np.shape(x)), x)
     raise ValueError(f"domain {domain} leaves no room 0.1 away from its avoided points")
+
+
+def find_node(out, op):
+    """The node in out's history that applied ``op`` (the example's op under test)."""
+    stack, seen = [out.grad_fn], set()
+    while stack:
+        n = stack.pop()
+        if n is None or id(n) in seen or not hasattr(n, "op"):
+            continue
+        seen.add(id(n))
+        if n.op is op:
+            return n
+        stack.extend(e for e in n.next if not isinstance(e, Tensor))   # leaves end a path
+    return None

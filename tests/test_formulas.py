@@ -20,7 +20,7 @@ import chainrule as cr
 from chainrule import ops
 from chainrule._fns import ArrayF
 from chainrule.tensor import Tensor
-from sampling import domains, sample
+from sampling import domains, find_node, sample
 
 
 def _iverson(p):
@@ -132,19 +132,6 @@ ONE_ELEMENT_CASES = {
 }
 
 
-def _find_node(out, op):
-    stack, seen = [out.grad_fn], set()
-    while stack:
-        n = stack.pop()
-        if n is None or id(n) in seen or not hasattr(n, "op"):
-            continue
-        seen.add(id(n))
-        if n.op is op:
-            return n
-        stack.extend(e for e in n.next if not isinstance(e, Tensor))
-    return None
-
-
 def one_element_calls(op, seed):
     """(args, params) of calls of ``op`` on one-element inputs, from its examples."""
     rng = np.random.default_rng(seed)
@@ -157,7 +144,7 @@ def one_element_calls(op, seed):
             out = eval(ex[0], {"float": float}, dict(zip("xyz", xs), m=cr))
         except Exception:               # the example needs more than one element
             continue
-        node = _find_node(out, op) if isinstance(out, Tensor) else None
+        node = find_node(out, op) if isinstance(out, Tensor) else None
         if node is None:
             continue
         args = [v._data if isinstance(v, Tensor) else v for v in node.inputs]

@@ -18,7 +18,7 @@ import pytest
 import chainrule as cr
 from chainrule import ops
 from chainrule.tensor import Tensor
-from sampling import domains, sample
+from sampling import domains, find_node, sample
 
 
 def _reduce(fn):
@@ -185,20 +185,6 @@ def _run(expr, arrays, requires_grad=True):
     return eval(expr, {"float": float}, env), xs
 
 
-def _find_node(out, op):
-    """The node in out's history that applied ``op`` (the example's op under test)."""
-    stack, seen = [out.grad_fn], set()
-    while stack:
-        n = stack.pop()
-        if n is None or id(n) in seen or not hasattr(n, "op"):
-            continue
-        seen.add(id(n))
-        if n.op is op:
-            return n
-        stack.extend(e for e in n.next if not isinstance(e, Tensor))
-    return None
-
-
 def test_every_primitive_has_examples_and_a_reference():
     for name, op in ops.REGISTRY.items():
         if name in ADJOINT_ONLY:
@@ -212,7 +198,7 @@ def test_every_primitive_has_examples_and_a_reference():
 def test_forward_matches_numpy(name, k, ex):
     op = ops.REGISTRY[name]
     out, xs = _run(ex[0], _inputs(op, ex))
-    node = _find_node(out, op)
+    node = find_node(out, op)
     assert node is not None, f"{ex[0]} did not record {name}"
     args = [v._data if isinstance(v, Tensor) else v for v in node.inputs]
     params = node.params or {}
