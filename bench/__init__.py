@@ -1,9 +1,9 @@
 """chainrule's benchmark suite: ``python -m bench`` from the repository root.
 
-Each workload (``w1_lecture.py`` ... ``w6_cnn.py``) holds the same computation written once per
-engine, side by side: chainrule, NumPy with hand-derived gradients (the limit), PyTorch, HIPS
-autograd and micrograd.  Every engine's gradients are checked against NumPy by hand before it is
-timed.  ``bench/__main__.py`` runs each workload on each engine in a fresh subprocess
+Each workload (``w1_lecture.py`` ... ``w7_mlp.py``) holds the same computation written once
+per engine, side by side: chainrule, NumPy with hand-derived gradients (the limit), PyTorch,
+HIPS autograd and micrograd.  Every engine's gradients are checked against NumPy by hand before
+it is timed (or, for W7's graph-memory cases, before its memory is measured).  ``bench/__main__.py`` runs each workload on each engine in a fresh subprocess
 (``bench/_worker.py``), ``bench/report.py`` turns the medians into the Markdown table and the
 target verdicts, ``bench/plot.py`` draws the ratios.  How to run it and read it:
 docs/performance.md.
@@ -47,10 +47,15 @@ class Program:
     ``step()`` is what is timed: one forward, backward and (where the workload trains) update.
     ``grads()`` returns the gradients at the current parameters as NumPy arrays, keyed by
     name, without updating; ``params()`` the current parameters (empty if nothing is trained).
+    ``forward()`` (the W7 graph-memory cases) runs the forward pass alone and returns a function
+    that finishes it: backward, then the gradients as ``grads()`` returns them.  What the graph
+    holds is measured between the two; ``grads`` is ``lambda: forward()()``, so the check
+    covers the path that is measured.
     """
     step: Callable[[], object]
     grads: Callable[[], dict]
     params: Callable[[], dict] = field(default=dict)
+    forward: Callable[[], Callable[[], dict]] = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Case:
     check_in_quick: bool = True      # checked by ``--quick --check-only`` (the test)
     quick_engines: tuple = ()        # if set: the engines ``--quick`` times (others too slow)
     memory: bool = False             # W7: its peak RSS is reported
+    graph_memory: bool = False       # W7: what the graph holds before backward, not timed
 
     def workload(self):
         return importlib.import_module(f"bench.{self.module}")
@@ -81,6 +87,14 @@ CASES = {c.id: c for c in [
          "sum(sin(x)·exp(−x²) + log1p(x²)), 10⁶ float32 values, forward+backward"),
     Case("W6", "w6_cnn", "CNN step: Conv2d(1,16,3) → ReLU → MaxPool2d(2) → Linear, "
                          "batch 64, 8×8 images, float32"),
+    Case("W7-add", "w7_graph_memory", "graph memory: y ← y + 1.0, 20 times, on a 4 MiB float32 "
+         "tensor requiring grad", size={"op": "add"}, graph_memory=True),
+    Case("W7-tanh", "w7_graph_memory", "graph memory: y ← tanh(0.5·y), 20 times, on a 4 MiB "
+         "float32 tensor requiring grad", size={"op": "tanh"}, graph_memory=True),
+    Case("W7-MLP", "w7_mlp", "graph memory: MLP 784→1024→1024→10 ReLU, batch 1024, float32, "
+         "cross-entropy", graph_memory=True),
+    Case("W7-CNN", "w6_cnn", "graph memory: W6's CNN on batch 256 of 28×28 images, float32",
+         size={"batch": 256, "side": 28}, graph_memory=True),
 ]}
 
 

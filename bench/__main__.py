@@ -22,6 +22,9 @@ from chainrule._files import atomic_write, check_writable_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
+# W7's graph-memory workers: glibc gives every allocation of 64 KiB or more its own mapping and
+# unmaps it when freed, so the resident set follows the arrays alive (see bench/_worker.py)
+GRAPH_MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
 # OpenBLAS tuning variables some machines set, which slow current NumPy's OpenBLAS; the suite
 # unsets them for its own subprocesses only (never in tests or CI) and reports what it did.
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -132,7 +135,8 @@ def measure(args):
                 r = {"case": cid, "engine": engine, "status": "skipped",
                      "note": "not timed with --quick (too slow); run without --quick"}
             else:
-                r = run_worker([cid, engine, *worker_flags(settings, args)], env,
+                r = run_worker([cid, engine, *worker_flags(settings, args)],
+                               dict(env, **GRAPH_MEMORY_ENV) if case.graph_memory else env,
                                settings["timeout_s"], cid, engine)
             results.append(r)
             print(progress(r), flush=True)
@@ -230,6 +234,9 @@ def run_worker(worker_args, env, timeout_s, case=None, engine=None):
 
 
 def progress(r):
+    if r["status"] == "ok" and "graph_mib" in r:
+        return (f"{r['case']:8} {r['engine']:10} {r['graph_mib']:10.1f} MiB held before "
+                f"backward ({len(r['graph_samples_mib'])} measurements)")
     if r["status"] == "ok":
         return (f"{r['case']:8} {r['engine']:10} {report.fmt_us(r['median_us']):>10} µs  "
                 f"({r['reps']} × {r['inner']} steps, peak RSS {r['peak_rss_mib']:.0f} MiB)")

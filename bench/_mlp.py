@@ -46,7 +46,7 @@ def numpy_(cfg, d):
     n_layers = len(cfg.sizes) - 1
     rows = np.arange(len(y))
 
-    def loss_and_grads():
+    def forward():
         hs = [x]                                # each layer's input, kept for the backward
         for i in range(1, n_layers + 1):
             z = hs[-1] @ p[f"W{i}"] + p[f"b{i}"]
@@ -55,26 +55,30 @@ def numpy_(cfg, d):
         zmax = z.max(axis=1, keepdims=True)
         e = np.exp(z - zmax)
         s = e.sum(axis=1, keepdims=True)
-        loss = -(z[rows, y] - zmax[:, 0] - np.log(s[:, 0])).mean()
-        dz = e / s                              # ∂loss/∂logits = (softmax − onehot) / N
-        dz[rows, y] -= 1
-        dz /= len(y)
-        g = {}
-        for i in range(n_layers, 0, -1):
-            h = hs[i - 1]
-            g[f"W{i}"] = h.T @ dz
-            g[f"b{i}"] = dz.sum(axis=0)
-            if i > 1:
-                dh = dz @ p[f"W{i}"].T
-                dz = dh * (1 - h * h) if cfg.act == "tanh" else dh * (h > 0)
-        return loss, g
+        -(z[rows, y] - zmax[:, 0] - np.log(s[:, 0])).mean()    # the loss, computed as all do
+
+        def backward():
+            dz = e / s                          # ∂loss/∂logits = (softmax − onehot) / N
+            dz[rows, y] -= 1
+            dz /= len(y)
+            g = {}
+            for i in range(n_layers, 0, -1):
+                h = hs[i - 1]
+                g[f"W{i}"] = h.T @ dz
+                g[f"b{i}"] = dz.sum(axis=0)
+                if i > 1:
+                    dh = dz @ p[f"W{i}"].T
+                    dz = dh * (1 - h * h) if cfg.act == "tanh" else dh * (h > 0)
+            return g
+        return backward
 
     def step():
-        _, g = loss_and_grads()
+        g = forward()()
         for k, v in g.items():
             p[k] -= LR * v
 
-    return Program(step, lambda: loss_and_grads()[1], lambda: {k: v.copy() for k, v in p.items()})
+    return Program(step, lambda: forward()(), lambda: {k: v.copy() for k, v in p.items()},
+                   forward)
 
 
 def torchlike(lib, cfg, d):
@@ -100,14 +104,19 @@ def torchlike(lib, cfg, d):
                 q -= LR * q.grad
                 q.grad = None
 
-    def grads():
-        loss().backward()
-        g = {k: q.grad.numpy().copy() for k, q in p.items()}
-        for q in params:
-            q.grad = None
-        return g
+    def forward():
+        out = loss()
 
-    return Program(step, grads, lambda: {k: q.detach().numpy().copy() for k, q in p.items()})
+        def finish():
+            out.backward()
+            g = {k: q.grad.numpy().copy() for k, q in p.items()}
+            for q in params:
+                q.grad = None
+            return g
+        return finish
+
+    return Program(step, lambda: forward()(),
+                   lambda: {k: q.detach().numpy().copy() for k, q in p.items()}, forward)
 
 
 def chainrule_(cfg, d):

@@ -8,6 +8,12 @@ Order: build the program (data, engine import), run it once for the gradients an
 to train (the peak RSS is read here, before anything else allocates), compare with NumPy by hand
 (a wrong gradient is reported and nothing is timed), warm up, then ``reps`` repetitions of
 ``inner`` steps each, ``inner`` chosen so one repetition takes about ``rep_s`` seconds.
+
+A graph-memory case (W7-add, W7-tanh, W7-MLP, W7-CNN) is not timed: after the check, one
+warm-up and ``reps`` measurements of what the graph holds (``graph_memory``).  ``python -m
+bench`` runs its worker with ``MALLOC_MMAP_THRESHOLD_=65536``, so that glibc gives every array
+of 64 KiB or more its own mapping and returns it when it is freed: the resident set then
+follows what is alive.
 """
 import argparse
 import gc
@@ -27,6 +33,35 @@ def peak_rss_mib():
     """This process's peak resident set size so far, in MiB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)   # bytes on macOS, KiB
+
+
+def rss_mib():
+    """This process's resident set size now, in MiB; None where there is no /proc/self/statm."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def graph_memory(forward, reps):
+    """MiB held between the forward pass and ``backward()``: the resident set just before
+    ``backward()`` minus the resident set just before the forward pass (garbage collected),
+    the median of ``reps`` measurements after one warm-up.  It counts the forward's output and
+    everything the graph keeps alive; ``backward()`` runs after each, and its gradients are
+    dropped, so every measurement starts from the same state."""
+    held = []
+    for _ in range(reps + 1):
+        gc.collect()
+        before = rss_mib()
+        finish = forward()
+        after = rss_mib()
+        finish()
+        del finish
+        held.append(after - before)
+    return {"graph_mib": statistics.median(held[1:]), "graph_samples_mib": held[1:],
+            "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_")}
 
 
 def run(case_id, engine, reps=7, rep_s=0.2, warmup_s=0.3, budget_s=40.0, min_reps=3,
@@ -58,6 +93,13 @@ def run(case_id, engine, reps=7, rep_s=0.2, warmup_s=0.3, budget_s=40.0, min_rep
     except AssertionError as e:
         return dict(out, status="wrong", note=str(e))
     if check_only:
+        return out
+    if case.graph_memory:
+        if program.forward is None:
+            return dict(out, status="n/a", note="no separate forward pass to measure after")
+        if rss_mib() is None:
+            return dict(out, status="n/a", note="needs /proc/self/statm (Linux)")
+        out.update(graph_memory(program.forward, reps))
         return out
     out.update(_time(program.step, out["first_step_us"] / 1e6, reps, rep_s, warmup_s, budget_s,
                      min_reps))

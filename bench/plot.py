@@ -22,6 +22,12 @@ def bars(results):
     targets = {(t.case, t.kind, t.other): t for t in report.TARGETS}
     out, memory = [], []
     for cid in CASES:
+        t = targets.get((cid, "graph", "torch"))
+        if t is not None:
+            value = report.ratio(by, cid, "torch", "graph_mib")
+            if value is not None:
+                memory.append(_bar(f"{cid} held before backward ÷ PyTorch", value, t))
+            continue
         for other, name in (("numpy", "NumPy"), ("torch", "PyTorch"), ("micrograd", "micrograd")):
             t = targets.get((cid, "time", other))
             if other == "micrograd" and t is None:

@@ -36,6 +36,26 @@ def test_gradients_agree_with_numpy_by_hand(cid, engine):
         assert result["max_rel_err"] <= case.workload().RTOL
 
 
+GRAPH_CASES = [cid for cid, c in CASES.items() if c.graph_memory]
+
+
+@pytest.mark.parametrize("engine", ["chainrule", "numpy", "torch"])
+@pytest.mark.parametrize("cid", GRAPH_CASES)
+def test_graph_memory_cases_measure_a_repeatable_forward(cid, engine):
+    """W7's graph-memory measurement runs ``forward()`` and then what it returns, again and
+    again: each round gives the gradients that the check compared with NumPy by hand."""
+    if not engine_available(engine):
+        pytest.skip(f"{engine} is not installed")
+    program = bench.build(CASES[cid], engine)
+    assert program.forward is not None
+    first = program.forward()()
+    finish = program.forward()
+    again = finish()
+    assert sorted(first) == sorted(again)
+    for name in first:
+        np.testing.assert_array_equal(first[name], again[name])
+
+
 def test_every_case_has_a_numpy_reference_and_a_chainrule_version():
     for case in CASES.values():
         builders = case.workload().BUILDERS
@@ -153,6 +173,31 @@ def test_report_ratios_and_targets():
     assert "- W6 on chainrule: skipped: chainrule.nn has no Conv2d yet" in text
 
 
+def test_report_graph_memory_rows():
+    results = [_result("W1", "chainrule", 20.0), _result("W1", "torch", 100.0)]
+    for engine, mib in (("chainrule", 80.0), ("numpy", 4.0), ("torch", 4.0)):
+        results.append(dict(_result("W7-add", engine), graph_mib=mib))
+    for engine, mib in (("chainrule", 90.0), ("numpy", 80.0), ("torch", 80.0)):
+        results.append(dict(_result("W7-tanh", engine), graph_mib=mib))
+    v = {(t["case"], t["kind"]): t for t in report.verdicts(results)}
+    assert v["W7-add", "graph"]["value"] == 20.0 and v["W7-add", "graph"]["met"] is False
+    assert v["W7-tanh", "graph"]["value"] == 90.0 / 80.0 and v["W7-tanh", "graph"]["met"] is True
+    assert v["W7-MLP", "graph"]["met"] is None
+    text = report.markdown({"date": "D", "mode": "quick run"}, results,
+                           ["chainrule", "numpy", "torch"])
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()
+            if line.startswith("| **")}
+    assert set(rows) == {"**W1**", "**W7-add**", "**W7-tanh**"}      # no time row for W7
+    assert rows["**W7-add**"] == ("| **W7-add** | 80.0 | 4.0 | 4.0 | 20× | 20× | "
+                                  "✗ ≤ 1.25× PyTorch (20×) |")
+    assert "✓ ≤ 1.25× PyTorch (1.12×)" in rows["**W7-tanh**"]
+    assert "MALLOC_MMAP_THRESHOLD_=65536" in text
+    from bench import plot
+    labels = [b[0] for b in plot.bars(results)]
+    assert labels[-2:] == ["W7-add held before backward ÷ PyTorch",
+                           "W7-tanh held before backward ÷ PyTorch"]
+
+
 def test_formatting():
     assert [report.fmt_us(x) for x in (4.4, 19.25, 320.4, 8572.0, 1404970.0)] == \
         ["4.40", "19.2", "320", "8,572", "1,404,970"]
@@ -172,6 +217,21 @@ def test_measure_end_to_end(tmp_path):
     assert saved["meta"]["machine"]["versions"]["numpy"] == np.__version__
     text = (tmp_path / "latest.md").read_text()
     assert "| **W1** |" in text and "chainrule / NumPy" in text
+
+
+def test_graph_memory_end_to_end(tmp_path):
+    """A graph-memory case goes through a worker started with the allocator setting it needs,
+    and its rows are written; what it measures is not asserted."""
+    code = main(["--quick", "--reps", "1", "--cases", "W7-add", "--engines", "chainrule,numpy",
+                 "--keep-blas-env", "--out", str(tmp_path), "--no-plot"])
+    assert code == 0
+    saved = json.loads((tmp_path / "latest.json").read_text())
+    for r in saved["results"]:
+        assert r["status"] == "ok", r
+        assert r["malloc_mmap_threshold"] == "65536"
+        assert len(r["graph_samples_mib"]) == 1 and isinstance(r["graph_mib"], float)
+        assert "median_us" not in r                 # not timed
+    assert "| **W7-add** |" in (tmp_path / "latest.md").read_text()
 
 
 def test_plot(tmp_path):
