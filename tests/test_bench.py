@@ -253,3 +253,23 @@ def test_a_busy_machine_is_flagged():
     assert "busy" not in "\n".join(report.header_lines(meta))
     meta["load_average"]["end"] = 3.5
     assert "The machine was busy" in "\n".join(report.header_lines(meta))
+
+
+def test_ab_exports_a_commit_and_prints_the_table(tmp_path):
+    """``python -m bench.ab``: a commit's src/ comes out of git and is what its workers import;
+    the table's ratios are the median of the rounds' own ratios and the best runs'."""
+    import argparse
+    from bench import ab
+    if not ab._git("rev-parse", "--verify", "--quiet", "HEAD").strip():
+        pytest.skip("not a git checkout")
+    src, label = ab.export("HEAD", tmp_path)
+    assert (src / "chainrule" / "__init__.py").is_file() and label.startswith("HEAD (")
+    ab.check_import(src, ab.environment(src))
+    assert ab.export(".", tmp_path) == (ROOT / "src", "the working tree")
+    with pytest.raises(SystemExit, match="not a commit"):
+        ab.export("no-such-commit", tmp_path)
+    with pytest.raises(SystemExit):
+        ab.parse(["HEAD", "HEAD", "--cases", "W7-add"])       # not timed
+    args = argparse.Namespace(engine="chainrule", rounds=3, reps=5)
+    text = ab.table({"W1": ([40.0, 50.0, 44.0], [20.0, 26.0, 23.0])}, ["x", "y"], args)
+    assert "| W1 | 44.0 | 23.0 | 0.520× | 40.0 | 20.0 | 0.500× |" in text
