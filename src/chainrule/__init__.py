@@ -58,11 +58,11 @@ def result_type(tensor1, tensor2):
     """The dtype PyTorch's promotion gives ``tensor1 op tensor2``."""
     a = tensor1._data if isinstance(tensor1, Tensor) else tensor1
     b = tensor2._data if isinstance(tensor2, Tensor) else tensor2
-    return dtypes._BY_NP[dtypes.result_type(a, b)]
+    return dtypes.BY_NP[dtypes.result_type(a, b)]
 
 
 def promote_types(type1, type2):
-    return dtypes._BY_NP[dtypes.promote_types(type1.np, type2.np)]
+    return dtypes.BY_NP[dtypes.promote_types(type1.np, type2.np)]
 
 
 # the layers on top of the core (they import it; it never imports them)

@@ -6,7 +6,7 @@ import warnings
 from . import _backend as B
 from . import dtypes as D
 from ._backend import xp
-from .tensor import Tensor, _check_device, _new
+from .tensor import Tensor, check_device, wrap
 
 
 class Generator:
@@ -34,7 +34,7 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        return _new(xp.frombuffer(repr(self._gen.bit_generator.state).encode(), xp.uint8).copy())
+        return wrap(xp.frombuffer(repr(self._gen.bit_generator.state).encode(), xp.uint8).copy())
 
     def set_state(self, state):
         import ast
@@ -47,7 +47,7 @@ _INT64_MIN, _UINT64_END = -2 ** 63, 2 ** 64
 default_generator = Generator()
 
 
-def _rng(generator=None):
+def numpy_rng(generator=None):
     return (generator or default_generator)._gen
 
 
@@ -79,7 +79,7 @@ def _size(size, op):
 
 
 def _finish(data, requires_grad):
-    t = _new(data)
+    t = wrap(data)
     if requires_grad:
         if data.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
@@ -135,8 +135,8 @@ def _leaf_dtype(kind, op):
                         "ints or floats")
     if d.kind == "c":
         raise _complex_error(op, d)
-    if d not in D._BY_NP:
-        raise TypeError(D._unsupported(d))
+    if d not in D.BY_NP:
+        raise TypeError(D.unsupported_message(d))
     return d
 
 
@@ -222,7 +222,7 @@ def _fits(a, np_dtype):
         return ok & (flat >= info.min) if np_dtype.kind == "i" else ok
 
 
-def _array_from(data, dtype=None, op="tensor"):
+def array_from(data, dtype=None, op="tensor"):
     """A new ndarray from ``data`` with torch's dtype inference (Python floats → the default
     dtype, Python ints → int64; NumPy scalars and arrays keep their dtype)."""
     dt = D.to_dtype(dtype, op)
@@ -260,24 +260,24 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     >>> chainrule.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
-    _check_device(device)
+    check_device(device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than "
                       "chainrule.tensor(sourceTensor).", UserWarning, stacklevel=2)
-    return _finish(_array_from(data, dtype), requires_grad)
+    return _finish(array_from(data, dtype), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing memory with a NumPy array or tensor when the dtype allows."""
-    _check_device(device)
+    check_device(device)
     dt = D.to_dtype(dtype, "as_tensor")
     if isinstance(data, Tensor) and (dt is None or dt == data.dtype):
         return data
     if isinstance(data, B.ndarray) and (dt is None or dt.np == data.dtype):
         D.of(data)
-        return _new(data)
+        return wrap(data)
     return tensor(data, dtype=dt)
 
 
@@ -297,7 +297,7 @@ def from_numpy(ndarray):
                         "memory; for another library's tensor use chainrule.from_dlpack(t) (shares "
                         "memory) or chainrule.tensor(t) (copies)")
     D.of(ndarray)
-    return _new(ndarray)
+    return wrap(ndarray)
 
 
 def from_dlpack(ext_tensor):
@@ -314,7 +314,7 @@ def from_dlpack(ext_tensor):
                            f"({e}); chainrule cannot record through another library's graph, so "
                            "pass t.detach()") from e
     D.of(a)
-    return _new(a)
+    return wrap(a)
 
 
 def _dtype_or_default(dtype, op):
@@ -323,20 +323,20 @@ def _dtype_or_default(dtype, op):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of zeros of the given size (default float dtype)."""
-    _check_device(device)
+    check_device(device)
     return _finish(xp.zeros(_size(size, "zeros"), _dtype_or_default(dtype, "zeros")),
                    requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     """A tensor of ones of the given size (default float dtype)."""
-    _check_device(device)
+    check_device(device)
     return _finish(xp.ones(_size(size, "ones"), _dtype_or_default(dtype, "ones")), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
     """An uninitialised tensor of the given size."""
-    _check_device(device)
+    check_device(device)
     return _finish(xp.empty(_size(size, "empty"), _dtype_or_default(dtype, "empty")),
                    requires_grad)
 
@@ -349,7 +349,7 @@ def _scalar_dtype(value):
     return D.default_float_np()
 
 
-def _fill_value(value, np_dtype, op):
+def checked_fill(value, np_dtype, op):
     """``value`` ready to fill an array of ``np_dtype``, checked as torch checks a Scalar: a real
     number that fits the dtype (ints wrap into unsigned dtypes, as in torch)."""
     if isinstance(value, Tensor):
@@ -378,9 +378,9 @@ def _fill_value(value, np_dtype, op):
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of ``fill_value`` (its dtype inferred from the value, as torch)."""
-    _check_device(device)
+    check_device(device)
     dt = D.to_dtype(dtype, "full").np if dtype is not None else _scalar_dtype(fill_value)
-    v = _fill_value(fill_value, dt, "full")
+    v = checked_fill(fill_value, dt, "full")
     shape = _size((size,) if isinstance(size, int) else (size,), "full")
     return _finish(xp.full(shape, v, dt), requires_grad)
 
@@ -390,40 +390,40 @@ def _like(input, dtype, op):
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    _check_device(device)
+    check_device(device)
     return _finish(xp.zeros(input._data.shape, _like(input, dtype, "zeros_like")), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    _check_device(device)
+    check_device(device)
     return _finish(xp.ones(input._data.shape, _like(input, dtype, "ones_like")), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    _check_device(device)
+    check_device(device)
     return _finish(xp.empty(input._data.shape, _like(input, dtype, "empty_like")), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None):
-    _check_device(device)
+    check_device(device)
     dt = _like(input, dtype, "full_like")
-    return _finish(xp.full(input._data.shape, _fill_value(fill_value, dt, "full_like"), dt),
+    return _finish(xp.full(input._data.shape, checked_fill(fill_value, dt, "full_like"), dt),
                    requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples from [0, 1)."""
-    _check_device(device)
+    check_device(device)
     dt = _dtype_or_default(dtype, "rand")
-    return _finish(_rng(generator).random(_size(size, "rand"), dtype=dt), requires_grad)
+    return _finish(numpy_rng(generator).random(_size(size, "rand"), dtype=dt), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    _check_device(device)
+    check_device(device)
     dt = _dtype_or_default(dtype, "randn")
-    return _finish(_rng(generator).standard_normal(_size(size, "randn"), dtype=dt), requires_grad)
+    return _finish(numpy_rng(generator).standard_normal(_size(size, "randn"), dtype=dt), requires_grad)
 
 
 def rand_like(input, *, dtype=None, requires_grad=False):
@@ -436,7 +436,7 @@ def randn_like(input, *, dtype=None, requires_grad=False):
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
-    _check_device(device)
+    check_device(device)
     if size is None:
         *bounds, size = args
     else:
@@ -446,7 +446,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     dt = D.to_dtype(dtype, "randint").np if dtype is not None else xp.dtype(xp.int64)
-    data = _rng(generator).integers(low, high, _size((size,), "randint")).astype(dt)
+    data = numpy_rng(generator).integers(low, high, _size((size,), "randint")).astype(dt)
     return _finish(data, requires_grad)
 
 
@@ -458,19 +458,19 @@ def _int_arg(value, name, op):
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0, ..., n - 1."""
-    _check_device(device)
+    check_device(device)
     (n,) = _size((_int_arg(n, "n", "randperm"),), "randperm")
     dt = D.to_dtype(dtype, "randperm").np if dtype is not None else xp.dtype(xp.int64)
-    return _finish(_rng(generator).permutation(n).astype(dt), requires_grad)
+    return _finish(numpy_rng(generator).permutation(n).astype(dt), requires_grad)
 
 
 def normal(mean, std, size=None, *, generator=None):
-    _check_normal(std, "normal")
-    return _finish(_rng(generator).normal(mean, std, _size((size,), "normal")).astype(
+    check_normal(std, "normal")
+    return _finish(numpy_rng(generator).normal(mean, std, _size((size,), "normal")).astype(
         D.default_float_np()), False)
 
 
-def _check_normal(std, op):
+def check_normal(std, op):
     """torch's checks on a normal distribution's std (a number, not negative, not NaN)."""
     if not isinstance(std, (int, float, xp.number)):
         raise TypeError(f"{op}(): argument 'std' (position 2) must be float, not "
@@ -480,7 +480,7 @@ def _check_normal(std, op):
                            "deviation cannot be negative)")
 
 
-def _check_uniform(a, b, op):
+def check_uniform(a, b, op):
     """torch's checks on uniform bounds: finite numbers, from <= to."""
     for name, v in (("from", a), ("to", b)):
         if not isinstance(v, (int, float, xp.number)):
@@ -495,7 +495,7 @@ def _check_uniform(a, b, op):
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from start up to (not including) end, ``step`` apart (ints stay int64)."""
-    _check_device(device)
+    check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -528,14 +528,14 @@ def _steps(steps, op):
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from start to end, both included."""
-    _check_device(device)
+    check_device(device)
     steps = _steps(steps, "linspace")
     return _finish(xp.linspace(start, end, steps).astype(_dtype_or_default(dtype, "linspace")),
                    requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
+    check_device(device)
     steps = _steps(steps, "logspace")
     return _finish(xp.logspace(start, end, steps, base=base).astype(
         _dtype_or_default(dtype, "logspace")), requires_grad)
@@ -543,7 +543,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n×m identity matrix."""
-    _check_device(device)
+    check_device(device)
     n = _int_arg(n, "n", "eye")
     m = n if m is None else _int_arg(m, "m", "eye")
     for name, v in (("n", n), ("m", m)):

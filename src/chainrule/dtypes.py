@@ -26,7 +26,7 @@ class dtype:
 
 
 def _from_name(name):
-    return _BY_NAME[name]
+    return BY_NAME[name]
 
 
 bool_ = dtype("bool", xp.bool_, 0)
@@ -42,8 +42,15 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 
 _ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
-_BY_NAME = {d.name: d for d in _ALL}
-_BY_NP = {d.np: d for d in _ALL}
+BY_NAME = {d.name: d for d in _ALL}
+BY_NP = {d.np: d for d in _ALL}
+
+# torch's names for the scalar types, as its error messages print them ("result type Float can't
+# be cast to ...", "... Got: Long"); CPP_NAMES are the C++ names its matmul errors print
+SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double"}
+CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+             "bool": "bool", "float16": "c10::Half"}
 
 _default = [float32]
 
@@ -90,18 +97,18 @@ def _suggest(d):
     except (TypeError, ValueError):
         name = str(d)
     name = name.rsplit(".", 1)[-1]
-    return "chainrule." + (_BY_NAME[name].name if name in _BY_NAME else "float32")
+    return "chainrule." + (BY_NAME[name].name if name in BY_NAME else "float32")
 
 
 def of(array):
     """The chainrule dtype of a NumPy array."""
     try:
-        return _BY_NP[array.dtype]
+        return BY_NP[array.dtype]
     except KeyError:
-        raise TypeError(_unsupported(array.dtype)) from None
+        raise TypeError(unsupported_message(array.dtype)) from None
 
 
-def _unsupported(np_dtype):
+def unsupported_message(np_dtype):
     if np_dtype.kind == "c":
         return (f"chainrule has no complex dtype (got NumPy {np_dtype}): keep the real and "
                 "imaginary parts as two real tensors (a.real, a.imag)")

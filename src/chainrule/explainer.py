@@ -29,7 +29,7 @@ from ._backend import xp
 from ._fns import ArrayF
 from .engine import run_backward
 from .graph import KEEP, Freed, FreedConstant, Node, dependencies
-from .tensor import Tensor, _new
+from .tensor import Tensor, wrap
 
 NUDGE = 1e-3
 
@@ -306,7 +306,7 @@ def _constant(node, i):
         kept = v.recover()
         if kept is None:
             raise _Unavailable(v.shape)
-        return kept if isinstance(kept, Tensor) else _new(kept)
+        return kept if isinstance(kept, Tensor) else wrap(kept)
     return v
 
 
@@ -385,7 +385,7 @@ def _run_forward(node, args):
         from .grad_mode import no_grad
         ctx = FunctionCtx(tuple(False for _ in args))
         with no_grad():
-            out = op.cls.forward(ctx, *[_new(xp.asarray(a)) if isinstance(a, B.ndarray) else a
+            out = op.cls.forward(ctx, *[wrap(xp.asarray(a)) if isinstance(a, B.ndarray) else a
                                         for a in args], **{k: v for k, v in node.params.items()
                                                            if k != "ctx"})
         return _f64(out._data)

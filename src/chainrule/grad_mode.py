@@ -6,7 +6,7 @@ import threading
 class _State(threading.local):
     enabled = True
     # chainrule.func.vmap and utils.checkpoint install an object here that sees every recorded
-    # op (``tensor.apply``) and every op without a gradient (``functional._nondiff``)
+    # op (``tensor.apply``) and every op without a gradient (``functional._args.nondiff``)
     apply_hook = None
 
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from . import dtypes as D
 from ._files import atomic_write
-from .tensor import Size, Tensor, _new, device
+from .tensor import Size, Tensor, device, wrap
 
 _FORMAT = "chainrule.save"
 _VERSION = 1
@@ -315,7 +315,7 @@ class _Reader:
         if kind == "float":
             return float(node["value"])
         if kind == "dtype":
-            return D._from_name(node["name"])
+            return D.BY_NAME[node["name"]]
         if kind == "device":
             if node["type"] != "cpu":
                 raise self.fail(f"it holds the device {str(node['type'])[:80]!r}; "
@@ -326,7 +326,7 @@ class _Reader:
     def tensor(self, node):
         k = node["data"]
         a = self.array(k)
-        if a.dtype not in D._BY_NP or D._BY_NP[a.dtype].name != node.get("dtype") or \
+        if a.dtype not in D.BY_NP or D.BY_NP[a.dtype].name != node.get("dtype") or \
                 list(a.shape) != node.get("shape"):
             raise self.fail(f"array {k} holds {a.dtype} of shape {tuple(a.shape)}, but the "
                             f"structure says {str(node.get('dtype'))[:40]} of shape "
@@ -334,9 +334,9 @@ class _Reader:
         if k not in self.tensors:
             if node.get("parameter"):
                 from .nn.parameter import Parameter
-                t = Parameter(_new(a), requires_grad=bool(node.get("requires_grad")))
+                t = Parameter(wrap(a), requires_grad=bool(node.get("requires_grad")))
             else:
-                t = _new(a, requires_grad=bool(node.get("requires_grad")))
+                t = wrap(a, requires_grad=bool(node.get("requires_grad")))
             self.tensors[k] = t
         return self.tensors[k]
 
@@ -587,5 +587,5 @@ def load_safetensors(path):
                                    "being read?)")
             if dtype == np.bool_:                    # any byte but 0 is True
                 a = a != 0
-            out[key] = _new(a.astype(dtype.newbyteorder("="), copy=False).reshape(shape))
+            out[key] = wrap(a.astype(dtype.newbyteorder("="), copy=False).reshape(shape))
         return out

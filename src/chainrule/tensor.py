@@ -47,11 +47,11 @@ class Tensor:
     def __init__(self, *args, dtype=None, requires_grad=False):
         # The legacy constructor: Tensor([1., 2.]) copies data as float; Tensor(2, 3) is empty.
         if len(args) == 1 and not isinstance(args[0], int):
-            from .creation import _array_from
-            data = _array_from(args[0], dtype or D.get_default_dtype())
+            from .creation import array_from
+            data = array_from(args[0], dtype or D.get_default_dtype())
         else:
             data = xp.empty(tuple(args), dtype=(D.to_dtype(dtype) or D.get_default_dtype()).np)
-        _init(self, data, requires_grad=False)
+        init_slots(self, xp.asarray(data))
         if requires_grad:
             self.requires_grad_(True)
 
@@ -63,7 +63,7 @@ class Tensor:
         Unlike ``detach()``, its version counter is its own (as torch): in-place changes through
         ``.data`` are invisible to autograd's saved-tensor checks.
         """
-        return _new(self._data)
+        return wrap(self._data)
 
     @data.setter
     def data(self, value):
@@ -97,8 +97,8 @@ class Tensor:
             if value._data.dtype != self._data.dtype:
                 g, t = value._data.dtype.name, self._data.dtype.name
                 raise RuntimeError(f"attempting to assign a gradient with dtype "
-                                   f"'{_F._MATMUL_TYPES.get(g, g)}' to a tensor with grad_dtype "
-                                   f"'{_F._SCALAR_NAMES.get(t, t)}'. The gradient must match the "
+                                   f"'{D.CPP_NAMES.get(g, g)}' to a tensor with grad_dtype "
+                                   f"'{D.SCALAR_NAMES.get(t, t)}'. The gradient must match the "
                                    "tensor's grad_dtype (defaults to the tensor's dtype): assign "
                                    f"grad.to({D.of(self._data)!r}) instead")
         self._grad = value
@@ -143,7 +143,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[dim_index(dim, self._data.ndim, "size")]
 
     def dim(self):
         return self._data.ndim
@@ -241,7 +241,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's storage and version counter, cut from the graph."""
-        t = _new(self._data)
+        t = wrap(self._data)
         t._vc = self._vc
         return t
 
@@ -378,7 +378,7 @@ class Tensor:
         if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
-        t = _new(self._data.copy(), cls=type(self))      # a Parameter stays a Parameter
+        t = wrap(self._data.copy(), cls=type(self))      # a Parameter stays a Parameter
         t._requires_grad = self._requires_grad
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
@@ -408,7 +408,7 @@ class Tensor:
         return _F.div(self, other)
 
     def __rtruediv__(self, other):
-        if _F._is_number(other):        # torch computes 3 / x as x.reciprocal() * 3
+        if isinstance(other, (bool, int, float, complex)):   # torch computes 3 / x as x.reciprocal() * 3
             return _F.mul(_F.reciprocal(self), other)
         return _F.div(other, self)
 
@@ -814,7 +814,7 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         """Fails as PyTorch does without CUDA: chainrule computes on the CPU only."""
-        _check_device("cuda")
+        check_device("cuda")
 
     def type(self, dtype=None):
         if dtype is None:
@@ -872,7 +872,7 @@ _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ide
 
 class device:
     """Where a tensor lives; any of torch's device names can be spelled, but tensors live only
-    on ``device(type='cpu')`` with the NumPy backend (``_check_device`` refuses the others)."""
+    on ``device(type='cpu')`` with the NumPy backend (``check_device`` refuses the others)."""
 
     __slots__ = ("type", "index")
 
@@ -900,7 +900,7 @@ class device:
         return hash(str(self))
 
 
-def _check_device(where):
+def check_device(where):
     """Refuse a device other than the CPU the way PyTorch without it does."""
     if where is None or where == "cpu":
         return
@@ -931,24 +931,14 @@ class _RetainHook(_TensorHook):
 
 # --- construction -------------------------------------------------------------------------
 
-def _init(t, data, requires_grad=False):
-    if type(data) is not _ndarray:   # a NumPy scalar (0-d ufunc result) would be a copy, not
-        data = xp.asarray(data)      # storage: in-place ops and .grad updates would be lost
-    t._data = data
-    t._requires_grad = requires_grad
-    t._grad = None
-    t._grad_fn = None
-    t._vc = [0]
-    t._hooks = None
-    t._retains_grad = False
-    t._base = None
+_object_new = object.__new__
 
 
-def _new(data, requires_grad=False, cls=None):
-    """Wrap an ndarray in a new leaf tensor (no copy; a NumPy scalar becomes a 0-d array)."""
-    t = object.__new__(Tensor if cls is None else cls)
-    if type(data) is not _ndarray:
-        data = xp.asarray(data)
+def init_slots(t, data, requires_grad=False):
+    """Give ``t`` every slot of a new leaf tensor holding the ndarray ``data`` (not copied).
+
+    The one slot set-up: ``Tensor()``, ``wrap`` and vmap's batched tensors call it; ``apply``
+    inlines it (keep the two in step when a slot is added)."""
     t._data = data
     t._requires_grad = requires_grad
     t._grad = None
@@ -960,11 +950,22 @@ def _new(data, requires_grad=False, cls=None):
     return t
 
 
+def wrap(data, requires_grad=False, cls=None):
+    """Wrap an ndarray in a new leaf tensor (no copy; a NumPy scalar becomes a 0-d array)."""
+    if type(data) is not _ndarray:   # a NumPy scalar (0-d ufunc result) would be a copy, not
+        data = xp.asarray(data)      # storage: in-place ops and .grad updates would be lost
+    return init_slots(_object_new(Tensor if cls is None else cls), data, requires_grad)
+
+
+# wrap's old name, still imported by engine.py, autograd/function.py and utils/checkpoint.py
+_new = wrap
+
+
 def _rebuild(data, requires_grad, cls=None):
-    return _new(data, requires_grad, cls)
+    return wrap(data, requires_grad, cls)
 
 
-def _dim(d, ndim, op="dim"):
+def dim_index(d, ndim, op="dim"):
     """Normalise one dimension index, with torch's IndexError when out of range."""
     n = ndim if ndim else 1
     try:
@@ -979,7 +980,6 @@ def _dim(d, ndim, op="dim"):
 
 # --- recording ----------------------------------------------------------------------------
 
-_object_new = object.__new__
 _quiet_fp, _restore_fp = B.quiet_fp, B.restore_fp
 
 
@@ -1004,7 +1004,7 @@ def apply(op, inputs, params=None, arrays=None, name=None):
         _restore_fp(token)
     if type(out) is not _ndarray:
         out = xp.asarray(out)
-    # _new, inlined: this is the hottest path in chainrule
+    # init_slots(_object_new(Tensor), out), inlined: this is the hottest path in chainrule
     t = _object_new(Tensor)
     t._data = out
     t._requires_grad = False

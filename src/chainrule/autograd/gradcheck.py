@@ -169,8 +169,8 @@ def _random_grad_output(out, noncontiguous, rng=None):
     shape = tuple(out.shape)
     wide = shape[:-1] + (2 * shape[-1],) if noncontiguous and shape else shape
     if rng is None:                     # chainrule's global generator, as torch uses its own
-        from ..creation import _rng
-        rng = _rng()
+        from ..creation import numpy_rng
+        rng = numpy_rng()
     draw = rng.random(wide)
     data = xp.asarray(draw * 2 - 1, dtype=dtype)
     if wide != shape:

@@ -16,7 +16,7 @@ from ..utils.data import TensorDataset
 
 def _rng(seed):
     if seed is None:
-        return creation._rng(None)
+        return creation.numpy_rng(None)
     # a negative seed is taken modulo 2**64, as torch.manual_seed takes it (NumPy refuses it)
     return np.random.default_rng(seed % 2**64 if isinstance(seed, int) else seed)
 

@@ -81,7 +81,7 @@ def _to_plain(v, keep):
     if perm != list(range(plain.dim())):
         plain = plain.permute(*perm)
     for lvl in others:
-        plain = Bt._wrap(plain, lvl)
+        plain = Bt.batched(plain, lvl)
     return plain
 
 
@@ -94,7 +94,7 @@ def _from_plain(v, keep):
     if perm != list(range(plain.dim())):
         plain = plain.permute(*perm)
     for lvl in order:
-        plain = Bt._wrap(plain, lvl)
+        plain = Bt.batched(plain, lvl)
     return plain
 
 

@@ -15,7 +15,7 @@ ordinary reverse pass.  An op without a rule runs once per example in a Python l
 a one-time warning; code that needs one example's values (``if x > 0:``, ``x.item()``, a
 check on values) makes that vmap run the whole function once per example, also after a warning.
 Functions without a gradient (comparisons, casts, isnan, argmax, any)
-reach the hook through ``functional._nondiff`` and are batched the same way.
+reach the hook through ``functional._args.nondiff`` and are batched the same way.
 
 Nested vmaps are levels 1, 2, ...: a level-2 BatchedTensor's ``_phys`` may itself be a level-1
 BatchedTensor (levels decrease inwards), and a rule's own ``apply`` calls go through the hook
@@ -27,7 +27,8 @@ import weakref
 from .. import ops
 from .._backend import xp
 from ..grad_mode import state as _grad_state
-from ..tensor import Tensor, apply
+from ..functional._args import astype, nondiff
+from ..tensor import Tensor, apply, init_slots
 
 RULES = {}           # primitive name -> rule(op, xs, bd, params, name, size, level)
 _WARNED = set()
@@ -124,11 +125,11 @@ class BatchedTensor(Tensor):
         raise NeedsValues("using it as a Python index", self._level)
 
     def detach(self):
-        return _wrap(self._phys.detach(), self._level)
+        return batched(self._phys.detach(), self._level)
 
     @property
     def data(self):
-        return _wrap(self._phys.data, self._level)
+        return batched(self._phys.data, self._level)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         raise RuntimeError("vmap: backward() inside a vmapped function is not supported; "
@@ -145,27 +146,20 @@ class BatchedTensor(Tensor):
         raise RuntimeError("vmap: a batched tensor cannot be pickled or copied")
 
 
-def _wrap(phys, level):
+def batched(phys, level):
     """The BatchedTensor at ``level`` whose batch is ``phys`` (batch dimension first)."""
     t = object.__new__(BatchedTensor)
     d = phys._data
     s = xp.broadcast_to(xp.zeros((), d.dtype), d.shape[1:]).view(_StandIn)
     s._level = level
     s._bt = weakref.ref(t)          # lets an index array that came from `t` be recognised
-    t._data = s
-    t._requires_grad = phys._requires_grad
-    t._grad = None
-    t._grad_fn = None
-    t._vc = [0]
-    t._hooks = None
-    t._retains_grad = False
-    t._base = None
+    init_slots(t, s, phys._requires_grad)
     t._phys = phys
     t._level = level
     return t
 
 
-def _at(v, level):
+def at_level(v, level):
     return type(v) is BatchedTensor and v._level == level
 
 
@@ -201,7 +195,7 @@ class _Batching:
                 level = v._level
         if not level:
             return None if self.prev is None else self.prev.nondiff(fn, args, kwargs)
-        return _wrap(_batch_nondiff(fn, args, kwargs, level), level)
+        return batched(_batch_nondiff(fn, args, kwargs, level), level)
 
 
 def delegate(prev, op, inputs, params, arrays, name):
@@ -269,7 +263,7 @@ def _params_level(params):
 def _batch_op(op, inputs, params, arrays, name, level):
     xs, bd, size = [], [], None
     for i, v in enumerate(inputs):
-        b = _at(v, level)
+        b = at_level(v, level)
         p = v._phys if b else v
         if b:
             size = p._data.shape[0]
@@ -286,7 +280,7 @@ def _batch_op(op, inputs, params, arrays, name, level):
         out = _loop(op, xs, bd, params, name, size, level)
     else:
         out = rule(op, xs, bd, params or {}, name, size, level)
-    return _wrap(out, level)
+    return batched(out, level)
 
 
 def _index_size(params, level):
@@ -341,7 +335,7 @@ def _pad(x, k):
     return _reshape(x, s[:1] + (1,) * k + s[1:])
 
 
-def _materialize(x, size):
+def materialize(x, size):
     """An unbatched tensor repeated along a new batch dim (a view; gradients sum back)."""
     s = x._data.shape
     return apply(ops.expand, (_reshape(x, (1,) + s),), {"shape": (size,) + s})
@@ -430,7 +424,7 @@ def _join(op, xs, bd, params, name, size, level):
                                 for x, b in zip(xs, bd)):
         # cat's legacy rule skips 1-d empty inputs; per example is simplest
         return _loop(op, xs, bd, params, name, size, level)
-    xs = [x if b else _materialize(x, size) for x, b in zip(xs, bd)]
+    xs = [x if b else materialize(x, size) for x, b in zip(xs, bd)]
     n = xs[0]._data.ndim - 1 + (1 if op.name == "stack" else 0)
     return apply(op, tuple(xs), {"dim": _shift(params["dim"], n)}, name=name)
 
@@ -531,7 +525,7 @@ def _index(op, xs, bd, params, name, size, level):
             plain[i] = xp.zeros(bt._data.shape, bt._data.dtype)     # for the layout only
     adv, adjacent, r, before = _adv_layout(tuple(plain), n)
     if not bd[0]:
-        x = _materialize(x, size)
+        x = materialize(x, size)
     phys = list(index)
     for i, e in enumerate(index):
         if level_entries[i]:
@@ -569,8 +563,8 @@ def _linear(op, xs, bd, params, name, size, level):
     if not bd[1] and not (b is not None and bd[2]):
         return apply(op, tuple(xs), params or None, name=name)  # the batch: one more leading dim
     # a weight per example (per-sample gradients repeat W along the batch): a batched matmul
-    x = x if bd[0] else _materialize(x, size)
-    w = w if bd[1] else _materialize(w, size)
+    x = x if bd[0] else materialize(x, size)
+    w = w if bd[1] else materialize(w, size)
     lead, n_in, n_out = x._data.shape[1:-1], w._data.shape[2], w._data.shape[1]
     rows = 1
     for s in lead:
@@ -578,7 +572,7 @@ def _linear(op, xs, bd, params, name, size, level):
     out = apply(ops.matmul, (_reshape(x, (size, rows, n_in)),
                              apply(ops.transpose, (w,), {"dim0": 1, "dim1": 2})))
     if b is not None:
-        b = b if bd[2] else _materialize(b, size)
+        b = b if bd[2] else materialize(b, size)
         out = apply(ops.add, (out, _reshape(b, (size, 1, n_out))))
     return _reshape(out, (size,) + tuple(lead) + (n_out,))
 
@@ -594,8 +588,8 @@ def _convolution(op, xs, bd, params, name, size, level):
         return _reshape(out, (size, n) + out._data.shape[1:])
     # a weight per example: the examples become groups of one convolution (x's channels, w's
     # rows and the output channels stacked example by example)
-    x = x if bd[0] else _materialize(x, size)
-    w = w if bd[1] else _materialize(w, size)
+    x = x if bd[0] else materialize(x, size)
+    w = w if bd[1] else materialize(w, size)
     x = _permute(x, (1, 0) + tuple(range(2, x._data.ndim)))          # (N, B, C, *S)
     x = _reshape(x, (n, size * x._data.shape[2]) + x._data.shape[3:])
     rows = w._data.shape[1]     # w: (B, O, C/g, *k), or (B, C, O/g, *k) when transposed
@@ -603,7 +597,7 @@ def _convolution(op, xs, bd, params, name, size, level):
     w = _reshape(w, (size * rows,) + w._data.shape[2:])
     ins = (x, w)
     if b is not None:
-        ins += (_reshape(b if bd[2] else _materialize(b, size), (size * n_out,)),)
+        ins += (_reshape(b if bd[2] else materialize(b, size), (size * n_out,)),)
     p = dict(params)
     p["groups"] = params["groups"] * size
     out = apply(op, ins, p, name=name)                                  # (N, B·O, *S')
@@ -648,22 +642,21 @@ RULES.update(expand=_expand, transpose=_transpose, permute=_permute_rule, flip=_
 
 
 # =========================================================================================
-# Functions without a gradient (functional._nondiff)
+# Functions without a gradient (functional._args.nondiff)
 # =========================================================================================
 
 def _batch_nondiff(fn, args, kwargs, level):
-    from ..functional import _astype, _nondiff
     xs, bd, size = [], [], None
     for v in args:
-        b = _at(v, level)
+        b = at_level(v, level)
         xs.append(v._phys if b else v)
         bd.append(b)
         if b:
             size = v._phys._data.shape[0]
-    if isinstance(fn, xp.ufunc) or fn is _astype or fn is xp.isclose:
+    if isinstance(fn, xp.ufunc) or fn is astype or fn is xp.isclose:
         r = max(_rank(x, b) for x, b in zip(xs, bd))
         xs = [_pad(x, r - _rank(x, True)) if b else x for x, b in zip(xs, bd)]
-        return _nondiff(fn, *xs, **kwargs)
+        return nondiff(fn, *xs, **kwargs)
     if fn is xp.argmax or fn is xp.argmin:
         (x,) = xs
         n = x._data.ndim - 1
@@ -671,16 +664,16 @@ def _batch_nondiff(fn, args, kwargs, level):
             numel = 1
             for s in x._data.shape[1:]:
                 numel *= s
-            return _nondiff(fn, _reshape(x, (size, numel)), axis=1)
-        return _nondiff(fn, x, axis=_shift(kwargs["axis"], n),
+            return nondiff(fn, _reshape(x, (size, numel)), axis=1)
+        return nondiff(fn, x, axis=_shift(kwargs["axis"], n),
                         keepdims=kwargs.get("keepdims", False))
     if fn is xp.any or fn is xp.all:
         (x,) = xs
         n = x._data.ndim - 1
         axis = kwargs.get("axis")
         axis = tuple(range(1, n + 1)) if axis is None else tuple(_shift(a, n) for a in axis)
-        return _nondiff(fn, x, axis=axis, keepdims=kwargs.get("keepdims", False))
+        return nondiff(fn, x, axis=axis, keepdims=kwargs.get("keepdims", False))
     _warn_once(getattr(fn, "__name__", repr(fn)))
-    outs = [_nondiff(fn, *[_select(x, b) if isb else x for x, isb in zip(xs, bd)], **kwargs)
+    outs = [nondiff(fn, *[_select(x, b) if isb else x for x, isb in zip(xs, bd)], **kwargs)
             for b in range(size)]
     return apply(ops.stack, tuple(outs), {"dim": 0})

@@ -81,7 +81,7 @@ def _movedim(x, src, dst):
 def _call(func, leaves, spec, dims, size, kwargs, out_dims):
     try:
         with Bt.level_of_size(size) as level:
-            inputs = [x if d is None else Bt._wrap(_movedim(x, d, 0), level)
+            inputs = [x if d is None else Bt.batched(_movedim(x, d, 0), level)
                       for x, d in zip(leaves, dims)]
             out = func(*tree_unflatten(inputs, spec), **kwargs)
             outs, out_spec = tree_flatten(out)
@@ -131,7 +131,7 @@ def _loop(func, leaves, spec, dims, size, kwargs, out_dims):
 
 
 def _unbatch(o, d, level, size):
-    batched = Bt._at(o, level)
+    batched = Bt.at_level(o, level)
     if d is None:
         if batched:
             raise ValueError("vmap: an output with out_dims None must not depend on the mapped "
@@ -140,7 +140,7 @@ def _unbatch(o, d, level, size):
     if not isinstance(o, Tensor):
         raise ValueError(f"vmap: the function must return tensors (or pytrees of them), got "
                          f"a {type(o).__name__}; give it out_dims None to return it as is")
-    p = o._phys if batched else Bt._materialize(o, size)
+    p = o._phys if batched else Bt.materialize(o, size)
     n = p.dim()
     if not -n <= d < n:
         raise ValueError(f"vmap: out_dim {d} is out of range for an output with {n - 1} dims")

@@ -13,7 +13,7 @@ import math
 import warnings
 
 from .._backend import xp
-from ..creation import _check_normal, _check_uniform, _fill_value, _rng
+from ..creation import check_normal, check_uniform, checked_fill, numpy_rng
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
@@ -94,8 +94,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     True
     """
     _check(tensor, "uniform_")
-    _check_uniform(a, b, "uniform_")
-    return _write(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
+    check_uniform(a, b, "uniform_")
+    return _write(tensor, numpy_rng(generator).uniform(a, b, tuple(tensor.shape)))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
@@ -108,8 +108,8 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     if not isinstance(mean, (int, float, xp.number)):
         raise TypeError(f"normal_(): argument 'mean' (position 1) must be float, not "
                         f"{type(mean).__name__}")
-    _check_normal(std, "normal_")
-    return _write(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
+    check_normal(std, "normal_")
+    return _write(tensor, numpy_rng(generator).normal(mean, std, tuple(tensor.shape)))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -122,7 +122,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     _check(tensor, "trunc_normal_")
     std = abs(std)        # N(mean, std²) is the same distribution for -std; torch accepts it
-    rng = _rng(generator)
+    rng = numpy_rng(generator)
     n = tensor.numel()
     lo, hi = (a - mean) / std, (b - mean) / std           # bounds in standard units
     if _phi(hi) - _phi(lo) > 0.25:
@@ -186,7 +186,7 @@ def constant_(tensor, val):
     tensor([0.5000, 0.5000])
     """
     _check(tensor)
-    return _write(tensor, _fill_value(val, tensor._data.dtype, "fill_"))
+    return _write(tensor, checked_fill(val, tensor._data.dtype, "fill_"))
 
 
 def ones_(tensor):
@@ -293,7 +293,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    flat = numpy_rng(generator).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)

@@ -1,7 +1,7 @@
 """``Parameter``: a leaf tensor that a ``Module`` registers as one of its weights."""
 from .. import dtypes as D
 from .._backend import xp
-from ..tensor import Tensor, _new
+from ..tensor import Tensor, wrap
 
 
 class Parameter(Tensor):
@@ -20,11 +20,11 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            data = _new(xp.empty(0, dtype=D.default_float_np()))
+            data = wrap(xp.empty(0, dtype=D.default_float_np()))
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter expects a Tensor as data, got {type(data).__name__}; "
                             "wrap it first: Parameter(chainrule.tensor(...))")
-        p = _new(data._data, cls=cls)
+        p = wrap(data._data, cls=cls)
         p._vc = data._vc                  # the same storage: in-place changes are seen by both
         if requires_grad:
             p.requires_grad_(True)

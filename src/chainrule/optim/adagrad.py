@@ -1,6 +1,6 @@
 """Adagrad: per-coordinate steps scaled by the root of the summed squared gradients."""
 from .._backend import xp
-from ..tensor import _new
+from ..tensor import wrap
 from .optimizer import (Optimizer, _advance, _check_lr, _check_nonneg, _check_unsupported, _nd,
                         _scalar, _set_defaults, _step_groups, _step_tensor)
 
@@ -56,7 +56,7 @@ class Adagrad(Optimizer):
 
 def _init_state(s, p, initial_accumulator_value):
     s["step"] = _step_tensor()
-    s["sum"] = _new(xp.full_like(p._data, initial_accumulator_value))
+    s["sum"] = wrap(xp.full_like(p._data, initial_accumulator_value))
 
 
 def _adagrad_group(state, group, initial_accumulator_value):

@@ -1,6 +1,6 @@
 """Adam (and, with ``decoupled_weight_decay=True``, AdamW), with the AMSGrad variant."""
 from .._backend import xp
-from ..tensor import Tensor, _new
+from ..tensor import Tensor, wrap
 from .optimizer import (Optimizer, _advance, _check_lr, _check_nonneg, _check_unsupported, _lerp_,
                         _nd, _scalar, _set_defaults, _step_groups, _step_tensor)
 
@@ -70,10 +70,10 @@ def _adam_group(state, group):
         s = state[p]
         if len(s) == 0:
             s["step"] = _step_tensor()
-            s["exp_avg"] = _new(xp.zeros_like(p._data))
-            s["exp_avg_sq"] = _new(xp.zeros_like(p._data))
+            s["exp_avg"] = wrap(xp.zeros_like(p._data))
+            s["exp_avg_sq"] = wrap(xp.zeros_like(p._data))
             if amsgrad:
-                s["max_exp_avg_sq"] = _new(xp.zeros_like(p._data))
+                s["max_exp_avg_sq"] = wrap(xp.zeros_like(p._data))
         step = _advance(s["step"])
         if maximize:
             g = xp.negative(g)

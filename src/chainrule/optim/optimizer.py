@@ -18,7 +18,7 @@ from .. import _backend as B
 from .. import dtypes as D
 from .._backend import xp
 from ..grad_mode import enable_grad
-from ..tensor import Tensor, _new
+from ..tensor import Tensor, wrap
 
 __all__ = ["Optimizer", "required"]
 
@@ -255,7 +255,7 @@ def _group_of(groups, param_id):
 def _cast(param, value, group, key):
     """A copy of a saved state value, its tensors cast to the parameter's dtype."""
     if isinstance(value, xp.ndarray):
-        value = _new(value)
+        value = wrap(value)
     if isinstance(value, Tensor):
         data = value._data
         if key == "step":
@@ -263,7 +263,7 @@ def _cast(param, value, group, key):
                 data = data.astype(xp.float32)
         elif param._data.dtype.kind == "f":
             data = data.astype(param._data.dtype)
-        return _new(data.copy() if data is value._data else data)
+        return wrap(data.copy() if data is value._data else data)
     if isinstance(value, dict):
         return {k: _cast(param, v, group, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -303,7 +303,7 @@ def _scalar(x):
 def _step_tensor():
     """A new 0-d ``step`` counter: float32, or float64 when that is the default (as torch)."""
     dt = xp.float64 if D.get_default_dtype() is D.float64 else xp.float32
-    return _new(xp.zeros((), dtype=dt))
+    return wrap(xp.zeros((), dtype=dt))
 
 
 def _advance(step_t):

@@ -1,6 +1,6 @@
 """RMSprop, optionally centered and with momentum."""
 from .._backend import xp
-from ..tensor import _new
+from ..tensor import wrap
 from .optimizer import (Optimizer, _advance, _check_lr, _check_nonneg, _check_unsupported, _lerp_,
                         _nd, _scalar, _set_defaults, _step_groups, _step_tensor)
 
@@ -63,11 +63,11 @@ def _rmsprop_group(state, group):
         s = state[p]
         if len(s) == 0:
             s["step"] = _step_tensor()
-            s["square_avg"] = _new(xp.zeros_like(p._data))
+            s["square_avg"] = wrap(xp.zeros_like(p._data))
             if momentum > 0:
-                s["momentum_buffer"] = _new(xp.zeros_like(p._data))
+                s["momentum_buffer"] = wrap(xp.zeros_like(p._data))
             if centered:
-                s["grad_avg"] = _new(xp.zeros_like(p._data))
+                s["grad_avg"] = wrap(xp.zeros_like(p._data))
         _advance(s["step"])
         if maximize:
             g = xp.negative(g)

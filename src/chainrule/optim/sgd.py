@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 from .._backend import xp
-from ..tensor import _new
+from ..tensor import wrap
 from .optimizer import (Optimizer, _check_lr, _check_nonneg, _check_unsupported, _nd, _scalar,
                         _set_defaults, _step_groups)
 
@@ -74,7 +74,7 @@ def _sgd_group(state, group):
             buf = s.get("momentum_buffer")
             if buf is None:
                 b = g if fresh else g.copy()
-                s["momentum_buffer"] = _new(b.reshape(p._data.shape))
+                s["momentum_buffer"] = wrap(b.reshape(p._data.shape))
             else:
                 b = _nd(buf._data)
                 b *= momentum

@@ -8,11 +8,13 @@ large inputs, and torch's exact gradients) and ``erf`` (GELU needs it; NumPy has
 import math
 import warnings
 
+from ... import dtypes as D
 from ... import functional as _F
 from ... import ops
 from ..._backend import xp
-from ...functional import _SCALAR_NAMES, _as_tensor, sigmoid, tanh
-from ...tensor import _new, apply
+from ...functional import sigmoid, tanh
+from ...functional._args import tensor_arg
+from ...tensor import apply, wrap
 
 __all__ = ["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu",
            "sigmoid", "tanh", "softplus", "logsigmoid", "hardtanh", "hardtanh_", "relu6",
@@ -21,9 +23,9 @@ __all__ = ["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", 
 
 def _float_only(input, op, kernel):
     """``input`` as a floating tensor, or torch's NotImplementedError for integer tensors."""
-    x = _as_tensor(input)
+    x = tensor_arg(input)
     if x._data.dtype.kind != "f":
-        name = _SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+        name = D.SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\' ({op}() needs a '
                                   "floating point tensor: convert it first, e.g. x.float())")
     return x
@@ -32,7 +34,7 @@ def _float_only(input, op, kernel):
 def _maybe_inplace(input, inplace, fn, *args):
     """``fn(input, *args)``, written back into ``input`` when ``inplace`` (torch's inplace=)."""
     if inplace:
-        return _inplace(_as_tensor(input), fn, *args)
+        return _inplace(tensor_arg(input), fn, *args)
     return fn(input, *args)
 
 
@@ -275,12 +277,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"min_val cannot be greater than max_val (hardtanh got min_val="
                          f"{min_val}, max_val={max_val})")
-    x = _as_tensor(input)
+    x = tensor_arg(input)
     if inplace:
         return _inplace(x, hardtanh, min_val, max_val)
     if x._data.dtype.kind != "f":         # integers stay integers, as torch (no gradient)
         lo, hi = math.ceil(min_val), math.floor(max_val)
-        return _new(xp.clip(x._data, lo, hi))
+        return wrap(xp.clip(x._data, lo, hi))
     # where() rather than clamp: clamp's gradient passes at the bounds, hardtanh's does not
     return _F.where(x <= min_val, min_val, _F.where(x >= max_val, max_val, x))
 
@@ -316,7 +318,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     >>> chainrule.nn.functional.softmax(chainrule.tensor([1000.0, 1000.0]), dim=0)
     tensor([0.5000, 0.5000])
     """
-    x = _as_tensor(input)
+    x = tensor_arg(input)
     if dim is None:
         dim = _softmax_dim("softmax", x.dim(), _stacklevel)
     return _F.softmax(x, dim, dtype=dtype)
@@ -328,7 +330,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     >>> chainrule.nn.functional.log_softmax(chainrule.tensor([0.0, -1000.0]), dim=0)
     tensor([    0., -1000.])
     """
-    x = _as_tensor(input)
+    x = tensor_arg(input)
     if dim is None:
         dim = _softmax_dim("log_softmax", x.dim(), _stacklevel)
     return _F.log_softmax(x, dim, dtype=dtype)

@@ -21,11 +21,12 @@ the gradient back to the winners, and that scatter's VJP gathers).
 """
 import itertools
 
+from ... import dtypes as D
 from ... import functional as CF
 from ... import ops
 from ..._backend import xp
 from ..._fns import ArrayF
-from ...tensor import Tensor, _new, apply
+from ...tensor import Tensor, apply, wrap
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
@@ -315,7 +316,7 @@ def _avg_pool_vjp(F, g, out, x, kernel_size, stride, padding, ceil_mode=False,
     gs = F.reshape(g * inv, (-1, 1) + osize)
     ones = xp.ones((1, 1) + tuple(kernel_size), dtype=dtype)
     if F is not ArrayF:
-        ones = _new(ones)
+        ones = wrap(ones)
     gx = _conv(F, gs, ones, tuple(stride), pads, (1,) * nd, True, 1)
     return F.reshape(gx, lead + tuple(size))
 
@@ -367,8 +368,7 @@ def _tensor(v, what, op):
 
 
 def _type_name(dtype):
-    from ...functional import _SCALAR_NAMES
-    return _SCALAR_NAMES.get(dtype.name, dtype.name)
+    return D.SCALAR_NAMES.get(dtype.name, dtype.name)
 
 
 def _check_conv(op, x, w, b, nd, groups, transposed):
@@ -663,7 +663,7 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     flat = coords[0]
     for c, n in zip(coords[1:], size[1:]):
         flat = flat * n + c
-    return result, _new(xp.broadcast_to(flat, result.shape).astype(xp.int64))
+    return result, wrap(xp.broadcast_to(flat, result.shape).astype(xp.int64))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -799,8 +799,8 @@ def adaptive_avg_pool2d(input, output_size):
         return _avg_poolnd(op, 2, x, k, k, 0, False, True, None,
                            name="AdaptiveAvgPool2DBackward0")
     # irregular windows: out = A_h · x · A_wᵀ with averaging matrices (differentiable again)
-    a_h = _new(_adaptive_matrix(size[0], out[0], x._data.dtype))
-    a_w = _new(_adaptive_matrix(size[1], out[1], x._data.dtype).T.copy())
+    a_h = wrap(_adaptive_matrix(size[0], out[0], x._data.dtype))
+    a_w = wrap(_adaptive_matrix(size[1], out[1], x._data.dtype).T.copy())
     return apply(ops.matmul, (a_h, CF.matmul(x, a_w)), name="AdaptiveAvgPool2DBackward0")
 
 

@@ -5,8 +5,9 @@ from ... import dtypes as D
 from ... import functional as _f
 from ... import ops
 from ..._backend import xp
-from ...creation import _rng
-from ...tensor import Tensor, _new, apply
+from ...creation import numpy_rng
+from ...functional._args import tensor_arg
+from ...tensor import Tensor, apply, wrap
 
 __all__ = ["linear", "bilinear", "embedding", "one_hot", "dropout", "dropout1d", "dropout2d",
            "dropout3d"]
@@ -81,7 +82,7 @@ def linear(input, weight, bias=None):
     tensor([[4., 4., 4.],
             [4., 4., 4.]])
     """
-    x, w = _f._as_tensor(input), _f._as_tensor(weight)
+    x, w = tensor_arg(input), tensor_arg(weight)
     if w._data.ndim != 2 or x._data.ndim == 0:
         out = _f.matmul(x, _f.t(w))         # torch's odd shapes (a 1-d weight): plain matmul
         return out if bias is None else _f.add(out, bias)
@@ -100,7 +101,7 @@ def linear(input, weight, bias=None):
     name = _linear_name(x._data.ndim, bias is not None)
     if bias is None:
         return apply(linear_op, (x, w), name=name)
-    b = _f._as_tensor(bias)
+    b = tensor_arg(bias)
     if b._data.dtype != x._data.dtype:
         raise RuntimeError(f"linear: bias is {D.of(b._data)} but input and weight are "
                            f"{D.of(x._data)}; convert it with bias.to({D.of(x._data)})")
@@ -117,7 +118,7 @@ def bilinear(input1, input2, weight, bias=None):
     >>> chainrule.nn.functional.bilinear(chainrule.ones(2, 3), chainrule.ones(2, 4), w).shape
     chainrule.Size([2, 5])
     """
-    x1, x2, w = _f._as_tensor(input1), _f._as_tensor(input2), _f._as_tensor(weight)
+    x1, x2, w = tensor_arg(input1), tensor_arg(input2), tensor_arg(weight)
     if w.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be three-dimensional (out, in1, in2), got "
                            f"shape {list(w.shape)}")
@@ -183,7 +184,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if not isinstance(input, Tensor):
         raise TypeError(f"embedding(): argument 'input' must be a Tensor of indices, not "
                         f"{type(input).__name__}; wrap it: chainrule.tensor(...)")
-    w = _f._as_tensor(weight)
+    w = tensor_arg(weight)
     idx = input._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
@@ -242,7 +243,7 @@ def one_hot(tensor, num_classes=-1):
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
-    idx = _f._as_tensor(tensor)._data
+    idx = tensor_arg(tensor)._data
     if idx.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor "
                            f"(got {D.of(idx)}; convert with .long())")
@@ -254,7 +255,7 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be non-negative.")
     if idx.size and idx.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return _new((idx[..., None] == xp.arange(num_classes)).astype(xp.int64))
+    return wrap((idx[..., None] == xp.arange(num_classes)).astype(xp.int64))
 
 
 # =========================================================================================
@@ -271,12 +272,12 @@ def _dropout_mask(x, p, shape):
     dt = x._data.dtype if x._data.dtype.kind == "f" else D.default_float_np()
     if p == 1.0:
         return xp.zeros(shape, dt)
-    keep = _rng().random(shape, dtype=xp.float32 if dt == xp.float32 else xp.float64) >= p
+    keep = numpy_rng().random(shape, dtype=xp.float32 if dt == xp.float32 else xp.float64) >= p
     return keep.astype(dt) * dt.type(1.0 / (1.0 - p))
 
 
 def _apply_mask(x, mask, inplace):
-    m = _new(mask)
+    m = wrap(mask)
     if inplace:
         return x.mul_(m)
     return _f.mul(x, m)
@@ -290,7 +291,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     True
     """
     _check_p(p)
-    x = _f._as_tensor(input)
+    x = tensor_arg(input)
     if not training or p == 0.0:
         return x
     return _apply_mask(x, _dropout_mask(x, p, x._data.shape), inplace)
@@ -298,7 +299,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def _feature_dropout(input, p, training, inplace, spatial, name):
     _check_p(p)
-    x = _f._as_tensor(input)
+    x = tensor_arg(input)
     nd = x._data.ndim
     if nd not in (spatial + 1, spatial + 2):
         raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "

@@ -8,12 +8,13 @@ forward at probabilities 0 and 1 (see its entry).
 """
 import warnings
 
+from ... import dtypes as D
 from ... import functional as _F
 from ... import ops
 from ..._backend import xp
-from ...functional import _SCALAR_NAMES, _as_tensor
+from ...functional._args import tensor_arg
 from ...grad_mode import is_grad_enabled
-from ...tensor import _new, apply
+from ...tensor import apply, wrap
 from .activation import log_softmax, logsigmoid
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
@@ -26,7 +27,7 @@ __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
 
 def _name(t):
     """torch's scalar-type name of a tensor's dtype (Float, Double, Long, ...)."""
-    return _SCALAR_NAMES.get(t._data.dtype.name, t._data.dtype.name)
+    return D.SCALAR_NAMES.get(t._data.dtype.name, t._data.dtype.name)
 
 
 def _shape(t):
@@ -82,7 +83,7 @@ def _no_grad_weight(weight, fn, argument="weight"):
 
 def _weighted(loss, weight, x, reduction, mean_by_weight):
     """Multiply by an elementwise ``weight`` of input's shape (mse, l1, huber), then reduce."""
-    weight = _as_tensor(weight)
+    weight = tensor_arg(weight)
     if _shape(weight) != _shape(x):
         raise ValueError(f"Weights and input must have the same size. (weight has shape "
                          f"{_shape(weight)}, input {_shape(x)})")
@@ -104,7 +105,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     >>> chainrule.nn.functional.mse_loss(chainrule.tensor([1.0, 2.0]), chainrule.zeros(2))
     tensor(2.5000)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
     reduction = _reduction(reduction, size_average, reduce)
     d = x - t
@@ -121,7 +122,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     >>> chainrule.nn.functional.l1_loss(chainrule.tensor([1.0, -3.0]), chainrule.zeros(2))
     tensor(2.)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
     reduction = _reduction(reduction, size_average, reduce)
     loss = _F.abs(x - t)
@@ -136,7 +137,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     >>> chainrule.nn.functional.smooth_l1_loss(chainrule.tensor([0.5, 3.0]), chainrule.zeros(2))
     tensor(1.3125)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
     reduction = _reduction(reduction, size_average, reduce)
     if beta < 0:
@@ -158,7 +159,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     >>> chainrule.nn.functional.huber_loss(chainrule.tensor([0.5, 3.0]), chainrule.zeros(2))
     tensor(1.3125)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
     reduction = _reduction(reduction)
     if delta <= 0:
@@ -264,9 +265,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     >>> chainrule.nn.functional.nll_loss(logp, chainrule.tensor([0, 1]))
     tensor(0.3000)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     reduction = _reduction(reduction, size_average, reduce)
-    weight = None if weight is None else _as_tensor(weight)
+    weight = None if weight is None else tensor_arg(weight)
     _check_nll(x, t, weight, ignore_index)
     _no_grad_weight(weight, "nll_loss_forward")
     return _nll(x, t, weight, ignore_index, reduction)[0]
@@ -278,7 +279,7 @@ def _nll(x, t, weight, ignore_index, reduction):
     td = t._data.astype(xp.int64)
     kept = td != ignore_index
     safe = xp.where(kept, td, 0)           # ignored targets may be out of range: pick class 0
-    kept_t = _new(xp.asarray(kept))
+    kept_t = wrap(xp.asarray(kept))
     loss = -x[_class_index(x, class_dim, safe)]
     if weight is not None:
         w_t = _F.where(kept_t, weight[safe], 0.0)
@@ -289,7 +290,7 @@ def _nll(x, t, weight, ignore_index, reduction):
         return loss, None
     if reduction == "sum":
         return loss.sum(), None
-    denominator = w_t.sum() if weight is not None else _new(xp.asarray(kept.sum(), x._data.dtype))
+    denominator = w_t.sum() if weight is not None else wrap(xp.asarray(kept.sum(), x._data.dtype))
     return loss.sum() / denominator, (kept_t, denominator)
 
 
@@ -307,9 +308,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> chainrule.nn.functional.cross_entropy(logits, chainrule.tensor([1, 0]))
     tensor(1000.3466)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     reduction = _reduction(reduction, size_average, reduce)
-    weight = None if weight is None else _as_tensor(weight)
+    weight = None if weight is None else tensor_arg(weight)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if x._data.dtype.kind != "f":
@@ -337,7 +338,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -(logp * weight.reshape(shape)).sum(class_dim)
     else:
         smooth = -logp.sum(class_dim)
-    kept = _new(xp.asarray(t._data != ignore_index))
+    kept = wrap(xp.asarray(t._data != ignore_index))
     smooth = _F.where(kept, smooth, 0.0)
     if reduction == "mean":
         smooth = smooth.sum() / mean_parts[1]
@@ -414,7 +415,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     ...                                             chainrule.tensor([1.0, 0.0]))
     tensor(100.)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     reduction = _reduction(reduction, size_average, reduce)
     if _shape(t) != _shape(x):
         raise ValueError(f"Using a target size ({t.size()}) that is different to the input size "
@@ -426,7 +427,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"Found dtype {_name(t)} but expected {_name(x)} (the target must "
                            f"have input's dtype: use target.to({x.dtype}))")
     if weight is not None:
-        weight = _as_tensor(weight)
+        weight = tensor_arg(weight)
         _no_grad_weight(weight, "binary_cross_entropy")
         weight = weight.expand(_shape(t))
     xd = x._data
@@ -449,7 +450,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     ...     chainrule.tensor([1000.0, -1000.0]), chainrule.tensor([0.0, 1.0]))
     tensor(1000.)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     reduction = _reduction(reduction, size_average, reduce)
     if _shape(t) != _shape(x):
         raise ValueError(f"Target size ({t.size()}) must be the same as input size ({x.size()})")
@@ -457,8 +458,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         name = _name(t)
         raise RuntimeError(f"result type Float can't be cast to the desired output type {name} "
                            "(the target holds probabilities: convert it with target.float())")
-    weight = None if weight is None else _as_tensor(weight)
-    pos_weight = None if pos_weight is None else _as_tensor(pos_weight)
+    weight = None if weight is None else tensor_arg(weight)
+    pos_weight = None if pos_weight is None else tensor_arg(pos_weight)
     _no_grad_weight(weight, "binary_cross_entropy_with_logits")
     _no_grad_weight(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     log_sig = logsigmoid(x)
@@ -482,7 +483,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     >>> chainrule.nn.functional.kl_div(logq, chainrule.tensor([[1.0, 0.0]]), reduction="batchmean")
     tensor(0.6931)
     """
-    x, t = _as_tensor(input), _as_tensor(target)
+    x, t = tensor_arg(input), tensor_arg(target)
     if size_average is not None or reduce is not None:
         reduction = _reduction(reduction, size_average, reduce)
     else:

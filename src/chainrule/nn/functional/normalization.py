@@ -6,6 +6,7 @@ are taken of the centred values (two passes), which stays accurate when the mean
 import math
 
 from ... import functional as _f
+from ...functional._args import tensor_arg
 from ...grad_mode import no_grad
 
 __all__ = ["layer_norm", "batch_norm", "group_norm", "rms_norm"]
@@ -55,7 +56,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     >>> chainrule.nn.functional.layer_norm(x, (3,))
     tensor([[-1.2247,  0.0000,  1.2247]])
     """
-    x = _f._as_tensor(input)
+    x = tensor_arg(input)
     shape = _shape_tuple(normalized_shape)
     _check_trailing(x, shape, "layer_norm")
     _check_param(weight, shape, "weight", "layer_norm")
@@ -72,7 +73,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     >>> chainrule.nn.functional.rms_norm(chainrule.tensor([[3.0, 4.0]]), (2,), eps=0.0)
     tensor([[0.8485, 1.1314]])
     """
-    x = _f._as_tensor(input)
+    x = tensor_arg(input)
     shape = _shape_tuple(normalized_shape)
     _check_trailing(x, shape, "rms_norm")
     _check_param(weight, shape, "weight", "rms_norm")
@@ -104,7 +105,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     >>> rm, rv            # 0.9·0 + 0.1·2, 0.9·1 + 0.1·2 (the unbiased variance of 1, 3)
     (tensor([0.2000]), tensor([1.1000]))
     """
-    x = _f._as_tensor(input)
+    x = tensor_arg(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, *) with at least 2 "
                          f"dims, got shape {list(x.shape)}")
@@ -158,7 +159,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     >>> chainrule.nn.functional.group_norm(chainrule.ones(2, 4, 3), 2).shape
     chainrule.Size([2, 4, 3])
     """
-    x = _f._as_tensor(input)
+    x = tensor_arg(input)
     if x.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input of shape (N, C, *), got shape "
                            f"{list(x.shape)}")

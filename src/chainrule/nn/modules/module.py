@@ -9,7 +9,7 @@ from collections import OrderedDict, namedtuple
 
 from ... import dtypes, grad_mode
 from ...graph import RemovableHandle
-from ...tensor import Tensor, _check_device
+from ...tensor import Tensor, check_device
 from ..parameter import Parameter
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -311,7 +311,7 @@ class Module:
             elif isinstance(a, Tensor):
                 dtype = a.dtype
             elif a is not None and not isinstance(a, bool):
-                _check_device(a)           # 'cuda': PyTorch-without-CUDA's AssertionError
+                check_device(a)           # 'cuda': PyTorch-without-CUDA's AssertionError
         if dtype is None:
             return self
         if not dtype.is_floating_point:

@@ -12,7 +12,7 @@ import warnings
 from ... import dtypes as D
 from ... import functional as _f
 from ..._backend import xp
-from ...tensor import Tensor, _new
+from ...tensor import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
            "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters"]
@@ -46,7 +46,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     tensors = _as_list(tensors)
     norm_type = float(norm_type)
     if not tensors:
-        return _new(xp.asarray(0.0, D.default_float_np()))
+        return wrap(xp.asarray(0.0, D.default_float_np()))
     norms = [_vector_norm(t._data, norm_type) for t in tensors]
     dt = xp.result_type(*norms)
     total = _vector_norm(xp.stack([xp.asarray(n, dt) for n in norms]), norm_type)
@@ -55,7 +55,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
                            "`parameters` is non-finite, so it cannot be clipped. To disable "
                            "this error and scale the gradients by the non-finite norm anyway, "
                            "set `error_if_nonfinite=False`")
-    return _new(xp.asarray(total, dt))
+    return wrap(xp.asarray(total, dt))
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):

@@ -16,7 +16,7 @@ import numpy as np
 from ... import dtypes as D
 from ...creation import as_tensor, tensor
 from ...functional import stack
-from ...tensor import Tensor, _new
+from ...tensor import Tensor, wrap
 
 default_collate_err_msg_format = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, "
@@ -26,7 +26,7 @@ default_collate_err_msg_format = (
 
 def _bad_numpy_dtype(a):
     """Strings and objects can't become tensors (PyTorch's ``[SaUO]`` pattern)."""
-    return a.dtype.kind in "SaUO" or a.dtype not in D._BY_NP
+    return a.dtype.kind in "SaUO" or a.dtype not in D.BY_NP
 
 
 def collate(batch, *, collate_fn_map=None):
@@ -95,7 +95,7 @@ def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
     a = np.asarray(batch)                 # keeps the scalars' dtype (float32 stays float32)
     if _bad_numpy_dtype(a):
         raise TypeError(default_collate_err_msg_format.format(a.dtype))
-    return _new(a)
+    return wrap(a)
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
@@ -145,7 +145,7 @@ def default_convert(data):
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "bytes_"):
         if isinstance(data, np.ndarray) and _bad_numpy_dtype(data):
             return data
-        return _new(np.asarray(data)) if not isinstance(data, np.ndarray) else as_tensor(data)
+        return wrap(np.asarray(data)) if not isinstance(data, np.ndarray) else as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         fields = {key: default_convert(data[key]) for key in data}
         try:

@@ -47,7 +47,7 @@ class SequentialSampler(Sampler):
 def _fresh_generator():
     # as PyTorch: without a generator, each pass seeds a private one from the global generator,
     # so chainrule.manual_seed(...) fixes every later epoch's order
-    seed = int(creation._rng(None).integers(0, 2 ** 63 - 1))
+    seed = int(creation.numpy_rng(None).integers(0, 2 ** 63 - 1))
     return Generator().manual_seed(seed)
 
 
@@ -106,7 +106,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for i in creation._rng(self.generator).permutation(len(self.indices)).tolist():
+        for i in creation.numpy_rng(self.generator).permutation(len(self.indices)).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -146,7 +146,7 @@ class WeightedRandomSampler(Sampler):
 
     def __iter__(self):
         w = self.weights._data
-        picks = creation._rng(self.generator).choice(len(w), size=self.num_samples,
+        picks = creation.numpy_rng(self.generator).choice(len(w), size=self.num_samples,
                                                      replace=self.replacement, p=w / w.sum())
         yield from picks.tolist()
 

@@ -1,0 +1,243 @@
+"""In-place operations and the version counters that guard them.
+
+``x += y``, ``x.mul_(y)``, ``x[i] = v``, ``fill_``, ``copy_``: each writes into x's storage and,
+when gradients flow, records the op out of place and makes x *be* its result in the graph
+(``_took_history``).  Every tensor sharing storage shares one version counter ``_vc``; an op
+whose rule reads an input records that input's version, and the engine refuses to run the rule
+if the version moved (PyTorch's "modified by an inplace operation").
+"""
+import builtins
+
+from .. import _backend as B
+from .. import dtypes as D
+from .. import ops
+from .._backend import xp
+from ..grad_mode import no_grad, state as _grad_state
+from ..tensor import Tensor, apply, wrap
+from ._args import index_arg, index_error, number
+from .elementwise import add, div, mul, sub
+
+_ndarray = B.ndarray
+
+
+def setitem(x, index, value):
+    """x[index] = value, in place, recorded when gradients flow (torch's CopySlices)"""
+    idx, advanced = index_arg(index, x)
+    _check_inplace(x, "index assignment")
+    if not isinstance(value, Tensor):
+        value = number(value, "setitem") if not isinstance(value, (_ndarray, list)) else \
+            wrap(xp.asarray(value, x._data.dtype))
+    vdata = value._data if isinstance(value, Tensor) else value
+    try:
+        if _grad_state.enabled and (x._requires_grad or
+                                    (isinstance(value, Tensor) and value._requires_grad)):
+            if isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
+                value = value.to(D.of(x._data))
+            old = _alias(x)
+            r = apply(ops.index_put, (old, value), {"index": idx},
+                      arrays=[x._data, value._data if isinstance(value, Tensor) else value])
+            x._data[idx] = value._data if isinstance(value, Tensor) else value
+            _took_history(x, r)
+        else:
+            x._data[idx] = vdata
+    except IndexError as e:
+        raise index_error(e, x) from None
+    x._vc[0] += 1
+
+
+
+# --- in place -------------------------------------------------------------------------------
+
+def _check_inplace(x, what):
+    if not _grad_state.enabled:
+        return
+    if x._requires_grad and x._grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           f"operation. Do the {what} inside `with chainrule.no_grad():`, or "
+                           "on a .clone().")
+    base = x._base
+    if base is not None and base._requires_grad:
+        if base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               f"in-place operation. Do the {what} inside `with "
+                               "chainrule.no_grad():`, or on a .clone().")
+        raise RuntimeError(
+            f"chainrule does not record in-place operations ({what}) on a view of a tensor that "
+            "requires grad: the base tensor's history would not know. Use an out-of-place op, "
+            "or assign through the base tensor (base[index] = value).")
+
+
+def _alias(x):
+    """A new tensor object standing for x's current value and history (before an in-place op)."""
+    a = wrap(x._data)
+    a._vc = x._vc
+    a._requires_grad = x._requires_grad
+    a._grad_fn = x._grad_fn
+    return a
+
+
+def _took_history(x, r):
+    """After an in-place op on x computed as r out of place: x now *is* r in the graph."""
+    node = r._grad_fn
+    if node is not None:
+        x._grad_fn = node
+        x._requires_grad = True
+        if node.out_version is not None:
+            node.out_data = x._data
+            node.out_version = (x._vc, x._vc[0] + 1)
+        if x._retains_grad:         # retain_grad() follows x to its new version, as torch
+            x._retains_grad = False
+            x.retain_grad()
+
+
+_INPLACE_UFUNCS = {add: xp.add, sub: xp.subtract, mul: xp.multiply, div: xp.true_divide}
+
+
+def inplace(x, fn, *args):
+    """Apply ``fn(x, *args)`` and write the result into x's storage (``x += y``, ``x.mul_(y)``)."""
+    _check_inplace(x, fn.__name__ + "_")
+    recording = _grad_state.enabled and (x._requires_grad or builtins.any(
+        isinstance(a, Tensor) and a._requires_grad for a in args))
+    if not recording:
+        ufunc = _INPLACE_UFUNCS.get(fn)
+        if ufunc is not None and _grad_state.apply_hook is None and _fits_in_place(x, args):
+            # x -= lr * g in an optimizer or a no_grad() block: one NumPy call writing into x
+            # (the general path computes a new array and copies it back)
+            a = args[0]
+            token = B.quiet_fp()
+            try:
+                ufunc(x._data, a._data if isinstance(a, Tensor) else a, out=x._data)
+            finally:
+                B.restore_fp(token)
+        else:
+            _write(x, fn(wrap(x._data), *args), fn.__name__)
+        x._vc[0] += 1
+        return x
+    old = _alias(x)
+    r = fn(old, *args)
+    node = r._grad_fn
+    if node is not None and builtins.any(v is old for v in node.inputs) and \
+            _saves_input(node, old):
+        # the rule needs x's old values, which the write below destroys: keep a copy
+        old._data = x._data.copy()
+        old._vc = [0]
+    _write(x, r, fn.__name__)
+    _took_history(x, r)
+    x._vc[0] += 1
+    return x
+
+
+def _fits_in_place(x, args):
+    """One operand that leaves x's dtype and shape as they are: a float or a same-dtype tensor
+    of x's shape (or 0-d), with x floating."""
+    if len(args) != 1 or x._data.dtype.kind != "f":
+        return False
+    a = args[0]
+    if type(a) is float or type(a) is int:
+        return True
+    return isinstance(a, Tensor) and a._data.dtype == x._data.dtype and \
+        (a._data.shape == x._data.shape or a._data.ndim == 0)
+
+
+def _saves_input(node, t):
+    return builtins.any(node.inputs[i] is t for i in node.op.saves)
+
+
+def _write(x, r, op):
+    rd = r._data
+    if rd.dtype != x._data.dtype and not xp.can_cast(rd.dtype, x._data.dtype, "same_kind"):
+        raise RuntimeError(f"result type {D.SCALAR_NAMES.get(rd.dtype.name, rd.dtype.name)} can't "
+                           "be cast to the desired output type "
+                           f"{D.SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)} "
+                           f"(in-place {op}_ on a {D.of(x._data)} tensor)")
+    if rd.shape != x._data.shape:
+        raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the broadcast "
+                           f"shape {list(rd.shape)} (in-place {op}_)")
+    xp.copyto(x._data, rd, casting="unsafe")
+
+
+def fill_(x, value, name="FillBackward2"):
+    """Fill x with ``value`` (a number or a 0-d tensor) in place; a tensor value gets gradients"""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions (use copy_ to copy a tensor)")
+        name = "FillBackward3"
+        v = value.item()
+    else:
+        from ..creation import checked_fill     # a number that fits x's dtype, as torch checks
+        v = checked_fill(value, x._data.dtype, "fill_")
+    grad_value = isinstance(value, Tensor) and value._requires_grad
+    if _grad_state.enabled and (x._requires_grad or grad_value):
+        _check_inplace(x, "fill_")
+        old = _alias(x)
+        if grad_value:
+            v = value._data.astype(x._data.dtype)
+        else:
+            value = v
+        r = apply(ops.index_put, (old, value), {"index": (Ellipsis,)}, arrays=[x._data, v],
+                  name=name)
+        x._data[...] = v
+        _took_history(x, r)
+    else:
+        x._data[...] = v
+    x._vc[0] += 1
+    return x
+
+
+def copy_(x, src):
+    """Copy ``src`` (broadcast, cast) into x in place; gradients flow to src."""
+    if not isinstance(src, Tensor):
+        src = wrap(src) if isinstance(src, _ndarray) else \
+            wrap(xp.asarray(number(src, "copy_")))
+    if src._data.shape != x._data.shape:
+        _check_copy_shape(x._data.shape, src._data.shape)
+    if _grad_state.enabled and (x._requires_grad or src._requires_grad):
+        _check_inplace(x, "copy_")
+        old = _alias(x)
+        s = src if src._data.dtype == x._data.dtype else src.to(D.of(x._data))
+        r = apply(ops.index_put, (old, s), {"index": (Ellipsis,)}, arrays=[x._data, s._data],
+                  name="CopyBackwards")
+        x._data[...] = s._data
+        _took_history(x, r)
+    else:
+        xp.copyto(x._data, xp.broadcast_to(src._data, x._data.shape), casting="unsafe")
+    x._vc[0] += 1
+    return x
+
+
+def _check_copy_shape(xs, ss):
+    """torch's errors for a copy_ source that does not broadcast to the destination's shape."""
+    n = builtins.max(len(xs), len(ss))
+    px, ps = (1,) * (n - len(xs)) + xs, (1,) * (n - len(ss)) + ss
+    for d in range(n - 1, -1, -1):
+        if px[d] != ps[d] and px[d] != 1 and ps[d] != 1:
+            raise RuntimeError(f"The size of tensor a ({px[d]}) must match the size of tensor b "
+                               f"({ps[d]}) at non-singleton dimension {d} (copy_ of a source of "
+                               f"shape {list(ss)} into a tensor of shape {list(xs)})")
+    out = [p if q == 1 else q for p, q in zip(px, ps)]
+    if tuple(out) != tuple(xs):
+        raise RuntimeError(f"output with shape {list(xs)} doesn't match the broadcast shape "
+                           f"{out} (copy_ writes into the tensor in place: the source must "
+                           "broadcast to its shape; reshape or index it first)")
+
+
+def random_fill_(x, kind, a, b):
+    from ..creation import check_normal, check_uniform, numpy_rng
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kind}_" not implemented for {D.of(x._data)} tensors: random '
+                                  "values fill floating tensors; make it with "
+                                  "dtype=chainrule.float32")
+    if kind == "uniform":
+        check_uniform(a, b, "uniform_")
+    else:
+        check_normal(b, "normal_")
+    with no_grad():
+        if kind == "uniform":
+            x._data[...] = numpy_rng().uniform(a, b, x._data.shape)
+        else:
+            x._data[...] = numpy_rng().normal(a, b, x._data.shape)
+    x._vc[0] += 1
+    return x
+
+

@@ -1,0 +1,298 @@
+"""Reductions with PyTorch's names: ``sum``, ``mean``, ``prod``, ``amax``/``max``, ``argmax``,
+``var``/``std``, ``logsumexp``, ``norm``, ``softmax``, ``any``/``all``.  ``dim`` as torch takes
+it (an int, a tuple, or None for all), ``axis=``/``keepdims=`` as NumPy spells them."""
+import builtins
+import collections
+import warnings
+
+from .. import dtypes as D
+from .. import ops
+from .._backend import xp
+from ..grad_mode import state as _grad_state
+from ..tensor import Tensor, apply, dim_index, wrap
+from ._args import (float_input, nondiff, numpy_names, reduce_dims, required_dim,
+                    tensor_arg)
+from .elementwise import div, maximum, minimum, sqrt, where
+
+
+# =========================================================================================
+# Reductions
+# =========================================================================================
+
+def _reduce_count(x, dims):
+    """n, the number of elements reduced into each output element (torch's "reduction factor",
+    numel divided by output numel: 0 for an empty input whatever the dims)."""
+    shape = x._data.shape
+    if x._data.size == 0:
+        return 0
+    n = 1
+    for a in (range(len(shape)) if dims is None else dims):
+        n *= shape[a]
+    return n
+
+
+def _wide(x):
+    """float16 reductions accumulate in float32, as torch: in float16, mean([60000, 60000]) sums
+    to inf and var([1000, 1001, 1002]) rounds its mean.  The caller casts the result back."""
+    return x.to(D.float32) if x._data.dtype == xp.float16 else x
+
+
+def _integer_to_int64(x, dtype):
+    """sum and prod: an explicit dtype converts first; bool and integers accumulate in int64."""
+    if dtype is not None:
+        return x.to(dtype)
+    if x._data.dtype.kind in "biu" and x._data.dtype != xp.int64:
+        return wrap(x._data.astype(xp.int64))
+    return x
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """out = Σ input over dim (all dims by default)"""
+    dim, keepdim = numpy_names("sum", dim, axis, keepdim, keepdims)
+    x = _integer_to_int64(tensor_arg(input), dtype)
+    return apply(ops.sum, (x,), {"dims": reduce_dims(dim, x._data.ndim), "keepdim": keepdim})
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """out = Σ input / n over dim"""
+    dim, keepdim = numpy_names("mean", dim, axis, keepdim, keepdims)
+    x = tensor_arg(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {D.SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)} "
+            "(convert first, e.g. x.float().mean())")
+    dims = reduce_dims(dim, x._data.ndim)
+    w = _wide(x)
+    out = div(sum(w, dims, keepdim), _reduce_count(x, dims))
+    return out if w is x else out.to(x.dtype)
+
+
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """out = Π input over dim"""
+    dim, keepdim = numpy_names("prod", dim, axis, keepdim, keepdims)
+    x = _integer_to_int64(tensor_arg(input), dtype)
+    return apply(ops.prod, (x,), {"dims": reduce_dims(dim, x._data.ndim), "keepdim": keepdim})
+
+
+def _check_nonempty(x, dims, op, exc=RuntimeError):
+    if x._data.size == 0:
+        if dims is None:
+            raise exc(f"{op}(): Expected reduction dim to be specified for "
+                      "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                      "argument.")
+        for d in dims:
+            if x._data.shape[d] == 0:
+                raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """out = max input over dim; ties split the gradient evenly"""
+    dim, keepdim = numpy_names("amax", dim, axis, keepdim, keepdims, dim_default=())
+    x = tensor_arg(input)
+    dims = reduce_dims(dim, x._data.ndim)
+    _check_nonempty(x, dims, "amax")
+    return apply(ops.amax, (x,), {"dims": dims, "keepdim": keepdim})
+
+
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """out = min input over dim; ties split the gradient evenly"""
+    dim, keepdim = numpy_names("amin", dim, axis, keepdim, keepdims, dim_default=())
+    x = tensor_arg(input)
+    dims = reduce_dims(dim, x._data.ndim)
+    _check_nonempty(x, dims, "amin")
+    return apply(ops.amin, (x,), {"dims": dims, "keepdim": keepdim})
+
+
+def _return_type(name, fields):
+    cls = collections.namedtuple(name, fields)
+    cls.__repr__ = lambda self: (f"chainrule.return_types.{name}(\n" + ",\n".join(
+        f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
+    cls.__module__ = "chainrule.return_types"
+    return cls
+
+
+_max_result = _return_type("max", ["values", "indices"])
+_min_result = _return_type("min", ["values", "indices"])
+
+
+def _extreme(op, input, dim, keepdim, other, axis, keepdims):
+    """max and min: the whole tensor's, along a dim (values, indices), or elementwise."""
+    x = tensor_arg(input)
+    if isinstance(dim, Tensor) or other is not None:
+        if axis is not None or keepdims is not None:
+            raise TypeError(f"{op}(): axis and keepdims go with a dim, not with another tensor")
+        return (maximum if op == "max" else minimum)(x, dim if other is None else other)
+    dim, keepdim = numpy_names(op, dim, axis, keepdim, keepdims)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{op}(): keepdim=True needs a dim, e.g. x.{op}(0, keepdim=True) "
+                            f"(or x.a{op}(dim=tuple(range(x.ndim)), keepdim=True) for all)")
+        _check_nonempty(x, None, op)
+        return apply(ops.amax if op == "max" else ops.amin, (x,), {"dims": None,
+                     "keepdim": False}, name="MaxBackward1" if op == "max" else "MinBackward1")
+    result = _max_result if op == "max" else _min_result
+    d = dim_index(dim, x._data.ndim, op)
+    if x._data.ndim == 0:
+        return result(x.clone() if x._requires_grad else x, wrap(xp.asarray(0)))
+    _check_nonempty(x, (d,), op)
+    values = apply(ops.max_dim if op == "max" else ops.min_dim, (x,),
+                   {"dim": d, "keepdim": keepdim})
+    return result(values, (argmax if op == "max" else argmin)(x, d, keepdim))
+
+
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    """Largest element; with ``dim``, ``(values, indices)`` along it; with a tensor, maximum."""
+    return _extreme("max", input, dim, keepdim, other, axis, keepdims)
+
+
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    """Smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor, minimum."""
+    return _extreme("min", input, dim, keepdim, other, axis, keepdims)
+
+
+def _arg_extreme(op, pick, input, dim, keepdim, axis, keepdims):
+    dim, keepdim = numpy_names(op, dim, axis, keepdim, keepdims)
+    x = tensor_arg(input)
+    if dim is None:
+        _check_nonempty(x, None, op, IndexError)
+        i = nondiff(pick, x)
+        return i.reshape((1,) * x._data.ndim) if keepdim else i
+    d = dim_index(dim, x._data.ndim, op)
+    if x._data.ndim == 0:
+        return wrap(xp.asarray(0))
+    _check_nonempty(x, (d,), op)
+    return nondiff(pick, x, axis=d, keepdims=keepdim)
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the largest element (flattened without ``dim``); the first one among ties."""
+    return _arg_extreme("argmax", xp.argmax, input, dim, keepdim, axis, keepdims)
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the smallest element (flattened without ``dim``); the first one among ties."""
+    return _arg_extreme("argmin", xp.argmin, input, dim, keepdim, axis, keepdims)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """out = Σ (x - mean)² / (n - correction); correction defaults to 1, as torch"""
+    dim, keepdim = numpy_names("var", dim, axis, keepdim, keepdims)
+    x = tensor_arg(input)
+    w = _wide(x)
+    v = _variance(w, dim, unbiased, keepdim, correction, "var")
+    return v if w is x else v.to(x.dtype)
+
+
+def _variance(x, dim, unbiased, keepdim, correction, op):
+    """var's body; ``op`` names the public function (var or std) in errors and warnings."""
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}(): input dtype should be floating point, but got "
+                           f"{D.of(x._data)}; convert first, e.g. x.float().{op}()")
+    if isinstance(dim, bool):            # var(unbiased) positional form
+        unbiased, dim = dim, None
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = reduce_dims(dim, x._data.ndim)
+    n = _reduce_count(x, dims)
+    dof = builtins.max(0, n - correction)
+    if dof <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=4)
+    centred = x - mean(x, dims, keepdim=True)
+    return div(sum(centred * centred, dims, keepdim), dof)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """out = √var"""
+    dim, keepdim = numpy_names("std", dim, axis, keepdim, keepdims)
+    x = tensor_arg(input)
+    w = _wide(x)
+    v = _variance(w, dim, unbiased, keepdim, correction, "std")
+    if _grad_state.apply_hook is not None:      # under vmap: no Python branch on the values
+        zero = v == 0
+        s = where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    elif (v._data == 0).any():
+        # torch takes std's gradient as 0 where std = 0 (√'s slope is infinite there); the
+        # inner where keeps the unused branch finite, so no 0 · inf = NaN leaks through
+        zero = wrap(v._data == 0)
+        s = where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    else:
+        s = sqrt(v)
+    return s if w is x else s.to(x.dtype)
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """out = ln Σ e^input over dim, stable for large inputs"""
+    dim, keepdim = numpy_names("logsumexp", dim, axis, keepdim, keepdims)
+    dim = required_dim("logsumexp", dim, None)
+    x = float_input(tensor_arg(input), "logsumexp")
+    return apply(ops.logsumexp, (x,), {"dims": reduce_dims(dim, x._data.ndim), "keepdim": keepdim})
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """out = (Σ |input|^p)^(1/p) over dim (2-norm by default)"""
+    x = float_input(tensor_arg(input), "norm")
+    if dtype is not None:
+        x = x.to(dtype)
+    if p == "fro" or p is None:
+        p = 2.0
+    if isinstance(p, str):
+        raise ValueError(f"norm(): p={p!r} is not supported; use a number, float('inf') or 'fro'")
+    return apply(ops.norm, (x,), {"p": float(p), "dims": reduce_dims(dim, x._data.ndim),
+                                  "keepdim": keepdim})
+
+
+def _softmax_dim(x, dim, op):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call "
+                      "to include dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if x._data.ndim in (0, 1, 3) else 1
+    return dim_index(dim, x._data.ndim, op)
+
+
+def softmax(input, dim=None, dtype=None, *, axis=None):
+    """out = e^input / Σ e^input along dim, stable for logits of any size"""
+    dim, _ = numpy_names("softmax", dim, axis)
+    x = float_input(tensor_arg(input), "softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    d = _softmax_dim(x, dim, "softmax")
+    if x._data.ndim == 0:
+        return apply(ops.softmax, (x.reshape(1),), {"dim": 0}).reshape(())
+    return apply(ops.softmax, (x,), {"dim": d})
+
+
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
+    """out = input - logsumexp(input) along dim"""
+    dim, _ = numpy_names("log_softmax", dim, axis)
+    x = float_input(tensor_arg(input), "log_softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    d = _softmax_dim(x, dim, "log_softmax")
+    if x._data.ndim == 0:
+        return apply(ops.log_softmax, (x.reshape(1),), {"dim": 0}).reshape(())
+    return apply(ops.log_softmax, (x,), {"dim": d})
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where any element over dim is nonzero"""
+    dim, keepdim = numpy_names("any", dim, axis, keepdim, keepdims)
+    x = tensor_arg(input)
+    return nondiff(xp.any, x, axis=reduce_dims(dim, x._data.ndim), keepdims=keepdim)
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where every element over dim is nonzero"""
+    dim, keepdim = numpy_names("all", dim, axis, keepdim, keepdims)
+    x = tensor_arg(input)
+    return nondiff(xp.all, x, axis=reduce_dims(dim, x._data.ndim), keepdims=keepdim)
+
+
