@@ -21,12 +21,18 @@ def sum_to(g, shape):
     """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
     if g.shape == shape:
         return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    axes = broadcast_axes(g.shape, shape)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
+
+
+def broadcast_axes(g_shape, shape):
+    """The axes of ``g_shape`` that broadcasting ``shape`` to it added or stretched (``sum_to``'s,
+    and ``TensorF.sum_to``'s over tensors)."""
+    lead = len(g_shape) - len(shape)
+    return tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g_shape[i + lead] != 1)
 
 
 # Floating-point warnings.  PyTorch computes 1/0 = inf and log(-1) = nan silently; NumPy warns.

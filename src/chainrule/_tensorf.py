@@ -65,9 +65,7 @@ class TensorF:
         shape = tuple(shape)
         if tuple(g.shape) == shape:
             return g
-        lead = g.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+        axes = B.broadcast_axes(g.shape, shape)
         if axes:
             g = sum(g, axes, True)
         return reshape(g, shape)
