@@ -173,15 +173,15 @@ class Recording:
                 return self.by_id[id(t)]
             kept = v.recover()
             if kept is None or kept.size != 1:
-                return "const" + _shape(v.shape)
-            return _num(float((kept._data if isinstance(kept, Tensor) else kept).reshape(())))
+                return "const" + format_shape(v.shape)
+            return format_number(float((kept._data if isinstance(kept, Tensor) else kept).reshape(())))
         if isinstance(v, Tensor):
             if id(v) in self.by_id:
                 return self.by_id[id(v)]
             if v._data.size == 1:
-                return _num(float(v._data.reshape(())))
-            return "const" + _shape(v._data.shape)
-        return _num(v)
+                return format_number(float(v._data.reshape(())))
+            return "const" + format_shape(v._data.shape)
+        return format_number(v)
 
     def key_of_input(self, node, i):
         e = node.next[i]
@@ -361,7 +361,7 @@ def _check_leaves_unchanged(node):
         e = node.next[i]
         if e is not None and type(e) is not Node and e._vc[0] != v:
             raise RuntimeError(
-                f"explain(): an input of {node._name} (shape {_shape(e._data.shape)}) has been "
+                f"explain(): an input of {node._name} (shape {format_shape(e._data.shape)}) has been "
                 f"modified in place since the graph was recorded (is at version {e._vc[0]}; "
                 f"expected version {v}), e.g. by optimizer.step(): explain the output before "
                 "changing its inputs, or compute the output again")
@@ -407,7 +407,7 @@ def _run_vjp(node, i, g, out, args):
 # Text
 # =========================================================================================
 
-def _num(v):
+def format_number(v):
     """A number as the lecture writes it: 6, 33.006, -0.25, 1.5e-07."""
     v = float(v)
     if math.isnan(v) or math.isinf(v):
@@ -418,7 +418,7 @@ def _num(v):
     return s
 
 
-def _shape(shape):
+def format_shape(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
@@ -437,7 +437,7 @@ def _simplify(text):
     """Tidy numbers the substitution produced: 2·s^(2 - 1) → 2·s, a^(3 - 1) → a^2."""
     def power(m):
         k = float(m.group(1)) - 1
-        return "" if k == 1 else "^" + _num(k)
+        return "" if k == 1 else "^" + format_number(k)
     text = re.sub(r"\^\((-?\d+(?:\.\d+)?) - 1\)", power, text)
     return text
 
@@ -579,13 +579,13 @@ def _explain(rec, wrt, max_paths):
     for node in rec.forward:
         shown = _show(node, rec)
         if rec.missing:
-            fwd.append(f"{names[node]} = {shown}   shape {_shape(rec.shape(node))}")
+            fwd.append(f"{names[node]} = {shown}   shape {format_shape(rec.shape(node))}")
             continue
         val = rec.values[node]
         if xp.size(val) == 1:
-            fwd.append(f"{names[node]} = {shown} = {_num(xp.reshape(val, ()))}")
+            fwd.append(f"{names[node]} = {shown} = {format_number(xp.reshape(val, ()))}")
         else:
-            fwd.append(f"{names[node]} = {shown}   shape {_shape(xp.shape(val))}")
+            fwd.append(f"{names[node]} = {shown}   shape {format_shape(xp.shape(val))}")
     sections.append(("Forward pass", fwd))
 
     # local derivatives
@@ -607,7 +607,7 @@ def _explain(rec, wrt, max_paths):
             formula = _formula(node, i, rec)
             if d is not None:
                 text = f"{sym} = "
-                num = _num(d)
+                num = format_number(d)
                 if formula is not None and formula != num:
                     text += f"{formula} = "
                 local_lines.append(text + num)
@@ -657,14 +657,14 @@ def _explain(rec, wrt, max_paths):
             terms_num.append(nums)
         if all_scalar:
             prods = [math.prod(n) for n in terms_num]
-            num_text = " + ".join(" · ".join(_num(v) for v in n) for n in terms_num)
+            num_text = " + ".join(" · ".join(format_number(v) for v in n) for n in terms_num)
             line = f"{head} = {' + '.join(terms_sym)}"
             symbolic = _symbolic(rec, paths)
             if symbolic is not None and symbolic != num_text:
                 line += f" = {symbolic}"
             line += f" = {num_text}"
             if len(paths) > 1 or len(terms_num[0]) > 1:
-                line += f" = {_num(sum(prods))}"
+                line += f" = {format_number(sum(prods))}"
             chain.append(line)
         else:
             grad_of = f"{label}.grad: " if rec.missing else ""
@@ -695,7 +695,7 @@ def _explain(rec, wrt, max_paths):
 def _missing_text(rec, out_name):
     m = rec.missing
     return (f"backward() has freed the values this graph saved, and a constant it needs (shape "
-            f"{_shape(m.shape)}, {m.size} values) is no longer there: the graph keeps constants "
+            f"{format_shape(m.shape)}, {m.size} values) is no longer there: the graph keeps constants "
             f"of up to {KEEP} values, and bigger ones only while your code still holds "
             f"them, unchanged. So only shapes, the paths and the leaves' .grad are shown, without "
             f"values, local derivatives or nudges. To see them: explain({out_name}) before "
@@ -755,15 +755,15 @@ def _vjp_text(node, i, rec):
     mapping = {"out": rec.names[node]}
     for j, n in zip(range(len(node.inputs)), "xyz"):
         mapping[n] = rec.name_of_input(node, j)
-    shapes = f"{_shape(rec.shape(node))} → {_shape(rec.shape(rec.key_of_input(node, i)))}"
+    shapes = f"{format_shape(rec.shape(node))} → {format_shape(rec.shape(rec.key_of_input(node, i)))}"
     return f"{_fill(t, mapping)}   ({shapes})"
 
 
 def _value_text(g):
     g = xp.asarray(g, dtype=xp.float64)
     if g.size == 1:
-        return _num(g.reshape(()))
-    return f"shape {_shape(g.shape)}, ‖·‖ = {_num(float(xp.sqrt((g * g).sum())))}"
+        return format_number(g.reshape(()))
+    return f"shape {format_shape(g.shape)}, ‖·‖ = {format_number(float(xp.sqrt((g * g).sum())))}"
 
 
 def _nudge(rec, key, label, out_name, base, grad):
@@ -782,21 +782,21 @@ def _nudge(rec, key, label, out_name, base, grad):
         f"{label}[{', '.join(map(str, xp.unravel_index(flat_index, start.shape)))}]"
     ok = abs(slope - g_here) <= 1e-2 * max(1.0, abs(g_here))
     mark = "✓" if ok else "✗"
-    a, b = _num(start.reshape(-1)[flat_index]), _num(moved.reshape(-1)[flat_index])
+    a, b = format_number(start.reshape(-1)[flat_index]), format_number(moved.reshape(-1)[flat_index])
     before, after = _distinct(before_out, after_out)
     slope_text = _slope(slope)
     text = (f"{where}: {a} → {b} moves {out_name}: {before} → {after}, "
-            f"Δ{out_name}/Δ{where} = {slope_text}   {mark} autograd: {_num(g_here)}")
+            f"Δ{out_name}/Δ{where} = {slope_text}   {mark} autograd: {format_number(g_here)}")
     md = (f"${_latex(where)}: {a} \\to {b}$ moves ${out_name}: {before} \\to "
           f"{after}$, ${_latex(f'Δ{out_name}/Δ{where}')} = {slope_text}$ "
-          f"{mark} autograd: {_num(g_here)}")
+          f"{mark} autograd: {format_number(g_here)}")
     return text, md
 
 
 def _distinct(before, after):
     """Two values with enough significant digits to see that they differ: 1.14637 → 1.14637
     hides a change that 1.146372 → 1.146378 shows."""
-    a, b = _num(before), _num(after)
+    a, b = format_number(before), format_number(after)
     digits = 6
     while a == b and before != after and digits < 17:
         digits += 1

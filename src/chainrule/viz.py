@@ -16,7 +16,7 @@ import inspect
 import re
 
 from ._backend import xp
-from .explainer import Recording, _num, _shape
+from .explainer import Recording, format_number, format_shape
 from .graph import Node
 
 
@@ -88,7 +88,7 @@ def _dot(rec, show_all, max_nodes, rankdir, owners=None):
              '  edge [fontname="Helvetica", fontsize=9];']
     if rec.missing:             # after backward(), a big constant gone: say why there are no values
         lines.append(f'  labelloc=t; label="shapes only: backward() freed the values, and a '
-                     f'constant of shape {_esc(_shape(rec.missing.shape))} is gone (draw before '
+                     f'constant of shape {_esc(format_shape(rec.missing.shape))} is gone (draw before '
                      f'backward(), or backward(retain_graph=True)); grads are the leaves\' .grad";')
     for leaf in rec.leaves:
         lines.append(f"  {ids[id(leaf)]} [shape=record, style=filled, fillcolor=\"#dbe9f6\", "
@@ -135,7 +135,7 @@ def _dot(rec, show_all, max_nodes, rankdir, owners=None):
                 d = rec.local_derivative(node, i)
                 if d is not None:
                     edge += (f" [label=\"∂{_esc(rec.names[node])}/∂"
-                             f"{_esc(rec.name_of_input(node, i))} = {_num(d)}\"]")
+                             f"{_esc(rec.name_of_input(node, i))} = {format_number(d)}\"]")
             lines.append(edge + ";")
     if owners:
         lines += _clusters(rec, ids, groups, owners)
@@ -186,20 +186,20 @@ def _value_label(rec, key, name):
     parts = [_esc(name)]
     val = rec.values.get(key)
     if val is None:             # values unknown (see Recording.missing): the shape is
-        parts.append(f"shape {_shape(rec.shape(key))}")
+        parts.append(f"shape {format_shape(rec.shape(key))}")
     elif xp.size(val) == 1:
-        parts.append(f"data {_num(xp.reshape(val, ()))}")
+        parts.append(f"data {format_number(xp.reshape(val, ()))}")
     else:
-        parts.append(f"shape {_shape(xp.shape(val))}")
+        parts.append(f"shape {format_shape(xp.shape(val))}")
         if xp.size(val) <= 4:
-            parts.append("data " + _esc(", ".join(_num(v) for v in xp.reshape(val, -1))))
+            parts.append("data " + _esc(", ".join(format_number(v) for v in xp.reshape(val, -1))))
     g = rec.grads.get(key)
     if g is not None:
         g = xp.asarray(g)
         if g.size == 1:
-            parts.append(f"grad {_num(g.reshape(()))}")
+            parts.append(f"grad {format_number(g.reshape(()))}")
         elif g.size <= 4:
-            parts.append("grad " + _esc(", ".join(_num(v) for v in g.reshape(-1))))
+            parts.append("grad " + _esc(", ".join(format_number(v) for v in g.reshape(-1))))
     return "{ " + " | ".join(parts) + " }"
 
 

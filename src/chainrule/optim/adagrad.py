@@ -1,8 +1,8 @@
 """Adagrad: per-coordinate steps scaled by the root of the summed squared gradients."""
 from .._backend import xp
 from ..tensor import wrap
-from .optimizer import (Optimizer, _advance, _check_lr, _check_nonneg, _check_unsupported, _nd,
-                        _scalar, _set_defaults, _step_groups, _step_tensor)
+from .optimizer import (Optimizer, advance, check_lr, check_nonneg, check_unsupported, nd,
+                        scalar, set_defaults, step_groups, step_tensor)
 
 __all__ = ["Adagrad"]
 
@@ -25,12 +25,12 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        _check_lr(lr)
-        _check_nonneg(lr_decay, "lr_decay value")
-        _check_nonneg(weight_decay, "weight_decay value")
-        _check_nonneg(initial_accumulator_value, "initial_accumulator_value value")
-        _check_nonneg(eps, "epsilon value")
-        _check_unsupported(differentiable)
+        check_lr(lr)
+        check_nonneg(lr_decay, "lr_decay value")
+        check_nonneg(weight_decay, "weight_decay value")
+        check_nonneg(initial_accumulator_value, "initial_accumulator_value value")
+        check_nonneg(eps, "epsilon value")
+        check_unsupported(differentiable)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
                     "foreach": foreach, "maximize": maximize,
@@ -42,12 +42,12 @@ class Adagrad(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        _set_defaults(self.param_groups, foreach=None, maximize=False, differentiable=False,
+        set_defaults(self.param_groups, foreach=None, maximize=False, differentiable=False,
                       fused=None)
 
     def step(self, closure=None):
         """Update every parameter that has a ``.grad``; returns ``closure()``'s loss, if any."""
-        return _step_groups(self, closure, self._update_group)
+        return step_groups(self, closure, self._update_group)
 
     def _update_group(self, state, group):
         # torch initialises a new parameter's sum from the defaults, not from its group
@@ -55,33 +55,33 @@ class Adagrad(Optimizer):
 
 
 def _init_state(s, p, initial_accumulator_value):
-    s["step"] = _step_tensor()
+    s["step"] = step_tensor()
     s["sum"] = wrap(xp.full_like(p._data, initial_accumulator_value))
 
 
 def _adagrad_group(state, group, initial_accumulator_value):
     # torch's _single_tensor_adagrad (dense gradients), operation for operation, on the arrays
-    lr = _scalar(group["lr"])
-    lr_decay = _scalar(group["lr_decay"])
-    eps = _scalar(group["eps"])
-    weight_decay = _scalar(group["weight_decay"])
+    lr = scalar(group["lr"])
+    lr_decay = scalar(group["lr_decay"])
+    eps = scalar(group["eps"])
+    weight_decay = scalar(group["weight_decay"])
     maximize = group["maximize"]
     for p in group["params"]:
         if p._grad is None:
             continue
-        theta = _nd(p._data)
-        g = _nd(p._grad._data)
+        theta = nd(p._data)
+        g = nd(p._grad._data)
         s = state[p]
         if len(s) == 0:                        # a parameter added by add_param_group
             _init_state(s, p, initial_accumulator_value)
-        step = _advance(s["step"])
+        step = advance(s["step"])
         if maximize:
             g = xp.negative(g)
         if weight_decay != 0:
             t = xp.multiply(theta, weight_decay)
             g = xp.add(g, t, out=t)
         clr = lr / (1 + (step - 1) * lr_decay)
-        acc = _nd(s["sum"]._data)
+        acc = nd(s["sum"]._data)
         t = xp.multiply(g, g)                  # addcmul(g, g, value=1)
         acc += t
         std = xp.sqrt(acc, out=t)

@@ -1,8 +1,8 @@
 """Adam (and, with ``decoupled_weight_decay=True``, AdamW), with the AMSGrad variant."""
 from .._backend import xp
 from ..tensor import Tensor, wrap
-from .optimizer import (Optimizer, _advance, _check_lr, _check_nonneg, _check_unsupported, _lerp_,
-                        _nd, _scalar, _set_defaults, _step_groups, _step_tensor)
+from .optimizer import (Optimizer, advance, check_lr, check_nonneg, check_unsupported, lerp_,
+                        nd, scalar, set_defaults, step_groups, step_tensor)
 
 __all__ = ["Adam"]
 
@@ -24,18 +24,18 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        _check_lr(lr)
-        _check_nonneg(eps, "epsilon value")
+        check_lr(lr)
+        check_nonneg(eps, "epsilon value")
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        _check_nonneg(weight_decay, "weight_decay value")
+        check_nonneg(weight_decay, "weight_decay value")
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors (write "
                              f"betas=({float(betas[0])}, {float(betas[1])}))")
-        _check_unsupported(differentiable)
+        check_unsupported(differentiable)
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps,
                     "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable,
@@ -45,36 +45,36 @@ class Adam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        _set_defaults(self.param_groups, amsgrad=False, maximize=False, foreach=None,
+        set_defaults(self.param_groups, amsgrad=False, maximize=False, foreach=None,
                       capturable=False, differentiable=False, decoupled_weight_decay=False,
                       fused=None)
 
     def step(self, closure=None):
         """Update every parameter that has a ``.grad``; returns ``closure()``'s loss, if any."""
-        return _step_groups(self, closure, _adam_group)
+        return step_groups(self, closure, _adam_group)
 
 
 def _adam_group(state, group):
     # torch's _single_tensor_adam (capturable=False), operation for operation, on the arrays
-    lr = _scalar(group["lr"])
-    beta1, beta2 = (_scalar(b) for b in group["betas"])
-    eps = _scalar(group["eps"])
-    weight_decay = _scalar(group["weight_decay"])
+    lr = scalar(group["lr"])
+    beta1, beta2 = (scalar(b) for b in group["betas"])
+    eps = scalar(group["eps"])
+    weight_decay = scalar(group["weight_decay"])
     amsgrad, maximize = group["amsgrad"], group["maximize"]
     decoupled = group["decoupled_weight_decay"]
     for p in group["params"]:
         if p._grad is None:
             continue
-        theta = _nd(p._data)
-        g = _nd(p._grad._data)
+        theta = nd(p._data)
+        g = nd(p._grad._data)
         s = state[p]
         if len(s) == 0:
-            s["step"] = _step_tensor()
+            s["step"] = step_tensor()
             s["exp_avg"] = wrap(xp.zeros_like(p._data))
             s["exp_avg_sq"] = wrap(xp.zeros_like(p._data))
             if amsgrad:
                 s["max_exp_avg_sq"] = wrap(xp.zeros_like(p._data))
-        step = _advance(s["step"])
+        step = advance(s["step"])
         if maximize:
             g = xp.negative(g)
         if weight_decay != 0:
@@ -83,8 +83,8 @@ def _adam_group(state, group):
             else:
                 t = xp.multiply(theta, weight_decay)
                 g = xp.add(g, t, out=t)
-        m, v = _nd(s["exp_avg"]._data), _nd(s["exp_avg_sq"]._data)
-        _lerp_(m, g, 1 - beta1)
+        m, v = nd(s["exp_avg"]._data), nd(s["exp_avg_sq"]._data)
+        lerp_(m, g, 1 - beta1)
         v *= beta2
         t = xp.multiply(g, 1 - beta2)          # addcmul: v + ((1 − β₂)·g)·g
         t *= g
@@ -95,7 +95,7 @@ def _adam_group(state, group):
         step_size = lr / bias_correction1
         bias_correction2_sqrt = bias_correction2 ** 0.5
         if amsgrad:
-            vmax = _nd(s["max_exp_avg_sq"]._data)
+            vmax = nd(s["max_exp_avg_sq"]._data)
             xp.maximum(vmax, v, out=vmax)
             v = vmax
         denom = xp.sqrt(v, out=t)              # t is free again: reuse it

@@ -271,7 +271,7 @@ def _cast(param, value, group, key):
     return value
 
 
-def _step_groups(optimizer, closure, update):
+def step_groups(optimizer, closure, update):
     """The ``step`` of the optimizers here: run ``closure`` (with grad enabled, as torch), then
     ``update(optimizer.state, group)`` for each group, NumPy's floating-point warnings off
     (torch is silent about 0/0 when eps = 0)."""
@@ -288,25 +288,25 @@ def _step_groups(optimizer, closure, update):
     return loss
 
 
-def _set_defaults(groups, **defaults):
+def set_defaults(groups, **defaults):
     """Fill in hyperparameters that older state dicts lack (torch's ``__setstate__``)."""
     for group in groups:
         for k, v in defaults.items():
             group.setdefault(k, v)
 
 
-def _scalar(x):
+def scalar(x):
     """A hyperparameter as a Python float (a 1-element tensor lr is read here, as torch)."""
     return float(x.item()) if isinstance(x, Tensor) else float(x)
 
 
-def _step_tensor():
+def step_tensor():
     """A new 0-d ``step`` counter: float32, or float64 when that is the default (as torch)."""
     dt = xp.float64 if D.get_default_dtype() is D.float64 else xp.float32
     return wrap(xp.zeros((), dtype=dt))
 
 
-def _advance(step_t):
+def advance(step_t):
     """Add 1 to a ``step`` counter in place; return the new count as a float."""
     a = step_t._data
     xp.add(a, 1, out=a)
@@ -317,12 +317,12 @@ def _step_from_number(state):
     """Old state dicts hold ``step`` as a number: make it a tensor, as torch's loaders do."""
     s = state.get("step")
     if s is not None and not isinstance(s, Tensor):
-        t = _step_tensor()
+        t = step_tensor()
         t._data[...] = float(s)
         state["step"] = t
 
 
-def _lerp_(a, b, w):
+def lerp_(a, b, w):
     """a ← lerp(a, b, w) in place, torch's formula: a + w(b − a), or b − (b − a)(1 − w) for
     |w| ≥ 0.5 (exact at w = 1)."""
     t = xp.subtract(b, a)
@@ -334,18 +334,18 @@ def _lerp_(a, b, w):
         xp.subtract(b, t, out=a)
 
 
-def _check_lr(lr):
+def check_lr(lr):
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    _check_nonneg(lr, "learning rate")
+    check_nonneg(lr, "learning rate")
 
 
-def _check_nonneg(value, what):
+def check_nonneg(value, what):
     if not 0.0 <= value:
         raise ValueError(f"Invalid {what}: {value}")
 
 
-def _check_unsupported(differentiable):
+def check_unsupported(differentiable):
     if differentiable:
         raise NotImplementedError(
             "differentiable=True is not supported: chainrule's optimizers update the parameters' "
@@ -353,7 +353,7 @@ def _check_unsupported(differentiable):
             "differentiate through it")
 
 
-def _nd(a):
+def nd(a):
     """``a``, or a 1-element view of a 0-d array: NumPy's ufuncs turn 0-d results into scalars,
     which can't be updated in place."""
     return a if a.ndim else a.reshape(1)

@@ -1,8 +1,8 @@
 """RMSprop, optionally centered and with momentum."""
 from .._backend import xp
 from ..tensor import wrap
-from .optimizer import (Optimizer, _advance, _check_lr, _check_nonneg, _check_unsupported, _lerp_,
-                        _nd, _scalar, _set_defaults, _step_groups, _step_tensor)
+from .optimizer import (Optimizer, advance, check_lr, check_nonneg, check_unsupported, lerp_,
+                        nd, scalar, set_defaults, step_groups, step_tensor)
 
 __all__ = ["RMSprop"]
 
@@ -25,12 +25,12 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        _check_lr(lr)
-        _check_nonneg(eps, "epsilon value")
-        _check_nonneg(momentum, "momentum value")
-        _check_nonneg(weight_decay, "weight_decay value")
-        _check_nonneg(alpha, "alpha value")
-        _check_unsupported(differentiable)
+        check_lr(lr)
+        check_nonneg(eps, "epsilon value")
+        check_nonneg(momentum, "momentum value")
+        check_nonneg(weight_decay, "weight_decay value")
+        check_nonneg(alpha, "alpha value")
+        check_unsupported(differentiable)
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
                     "centered": centered, "weight_decay": weight_decay,
                     "capturable": capturable, "foreach": foreach, "maximize": maximize,
@@ -39,49 +39,49 @@ class RMSprop(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        _set_defaults(self.param_groups, momentum=0, centered=False, foreach=None,
+        set_defaults(self.param_groups, momentum=0, centered=False, foreach=None,
                       maximize=False, differentiable=False, capturable=False)
 
     def step(self, closure=None):
         """Update every parameter that has a ``.grad``; returns ``closure()``'s loss, if any."""
-        return _step_groups(self, closure, _rmsprop_group)
+        return step_groups(self, closure, _rmsprop_group)
 
 
 def _rmsprop_group(state, group):
     # torch's _single_tensor_rmsprop, operation for operation, on the arrays
-    lr = _scalar(group["lr"])
-    alpha = _scalar(group["alpha"])
-    eps = _scalar(group["eps"])
-    weight_decay = _scalar(group["weight_decay"])
-    momentum = _scalar(group["momentum"])
+    lr = scalar(group["lr"])
+    alpha = scalar(group["alpha"])
+    eps = scalar(group["eps"])
+    weight_decay = scalar(group["weight_decay"])
+    momentum = scalar(group["momentum"])
     centered, maximize = group["centered"], group["maximize"]
     for p in group["params"]:
         if p._grad is None:
             continue
-        theta = _nd(p._data)
-        g = _nd(p._grad._data)
+        theta = nd(p._data)
+        g = nd(p._grad._data)
         s = state[p]
         if len(s) == 0:
-            s["step"] = _step_tensor()
+            s["step"] = step_tensor()
             s["square_avg"] = wrap(xp.zeros_like(p._data))
             if momentum > 0:
                 s["momentum_buffer"] = wrap(xp.zeros_like(p._data))
             if centered:
                 s["grad_avg"] = wrap(xp.zeros_like(p._data))
-        _advance(s["step"])
+        advance(s["step"])
         if maximize:
             g = xp.negative(g)
         if weight_decay != 0:
             t = xp.multiply(theta, weight_decay)
             g = xp.add(g, t, out=t)
-        v = _nd(s["square_avg"]._data)
+        v = nd(s["square_avg"]._data)
         v *= alpha
         t = xp.multiply(g, 1 - alpha)          # addcmul: v + ((1 − α)·g)·g
         t *= g
         v += t
         if centered:
-            ga = _nd(s["grad_avg"]._data)
-            _lerp_(ga, g, 1 - alpha)
+            ga = nd(s["grad_avg"]._data)
+            lerp_(ga, g, 1 - alpha)
             avg = xp.multiply(ga, -1, out=t)   # addcmul(ḡ, ḡ, value=−1): v + (−ḡ)·ḡ
             avg *= ga
             avg += v
@@ -90,7 +90,7 @@ def _rmsprop_group(state, group):
             avg = xp.sqrt(v, out=t)
         avg += eps
         if momentum > 0:
-            b = _nd(s["momentum_buffer"]._data)
+            b = nd(s["momentum_buffer"]._data)
             b *= momentum
             b += xp.divide(g, avg, out=avg)    # addcdiv(g, avg, value=1)
             theta += xp.multiply(b, -lr, out=avg)

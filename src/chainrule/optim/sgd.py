@@ -1,8 +1,8 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 from .._backend import xp
 from ..tensor import wrap
-from .optimizer import (Optimizer, _check_lr, _check_nonneg, _check_unsupported, _nd, _scalar,
-                        _set_defaults, _step_groups)
+from .optimizer import (Optimizer, check_lr, check_nonneg, check_unsupported, nd, scalar,
+                        set_defaults, step_groups)
 
 __all__ = ["SGD"]
 
@@ -28,10 +28,10 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
-        _check_lr(lr)
-        _check_nonneg(momentum, "momentum value")
-        _check_nonneg(weight_decay, "weight_decay value")
-        _check_unsupported(differentiable)
+        check_lr(lr)
+        check_nonneg(momentum, "momentum value")
+        check_nonneg(weight_decay, "weight_decay value")
+        check_unsupported(differentiable)
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
                     "foreach": foreach, "differentiable": differentiable, "fused": fused}
@@ -41,26 +41,26 @@ class SGD(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        _set_defaults(self.param_groups, nesterov=False, maximize=False, foreach=None,
+        set_defaults(self.param_groups, nesterov=False, maximize=False, foreach=None,
                       differentiable=False, fused=False)
 
     def step(self, closure=None):
         """Update every parameter that has a ``.grad``; returns ``closure()``'s loss, if any."""
-        return _step_groups(self, closure, _sgd_group)
+        return step_groups(self, closure, _sgd_group)
 
 
 def _sgd_group(state, group):
     # torch's _single_tensor_sgd, operation for operation, on the arrays
-    lr = _scalar(group["lr"])
-    weight_decay = _scalar(group["weight_decay"])
-    momentum = _scalar(group["momentum"])
-    dampening = _scalar(group["dampening"])
+    lr = scalar(group["lr"])
+    weight_decay = scalar(group["weight_decay"])
+    momentum = scalar(group["momentum"])
+    dampening = scalar(group["dampening"])
     nesterov, maximize = group["nesterov"], group["maximize"]
     for p in group["params"]:
         if p._grad is None:
             continue
-        theta = _nd(p._data)
-        g = _nd(p._grad._data)
+        theta = nd(p._data)
+        g = nd(p._grad._data)
         fresh = False                          # is g an array of our own (free to overwrite)?
         if maximize:
             g = xp.negative(g)
@@ -76,7 +76,7 @@ def _sgd_group(state, group):
                 b = g if fresh else g.copy()
                 s["momentum_buffer"] = wrap(b.reshape(p._data.shape))
             else:
-                b = _nd(buf._data)
+                b = nd(buf._data)
                 b *= momentum
                 if dampening == 0:
                     b += g                     # torch's add_(g, alpha=1): b + 1·g is b + g

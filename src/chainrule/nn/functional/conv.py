@@ -343,7 +343,7 @@ AVG_POOL2D = ops.defprim(
 # Argument checks, with torch's messages
 # =========================================================================================
 
-def _tuple(v, nd, what, op):
+def tuple_arg(v, nd, what, op):
     if isinstance(v, (list, tuple)):
         v = tuple(v)
         if len(v) == 1:
@@ -433,7 +433,7 @@ def _padding_pairs(padding, nd, kernel, dilation, stride, op):
         # torch puts the odd element of an even total on the right
         return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
                      for k, d in zip(kernel, dilation))
-    pad = _tuple(padding, nd, "padding", op)
+    pad = tuple_arg(padding, nd, "padding", op)
     if any(p < 0 for p in pad):
         raise RuntimeError(f"negative padding is not supported (got padding={pad})")
     return tuple((p, p) for p in pad)
@@ -465,8 +465,8 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
     w = _tensor(weight, "weight", op)
     b = None if bias is None else _tensor(bias, "bias", op)
     _check_conv(op, x, w, b, nd, groups, False)
-    stride = _tuple(stride, nd, "stride", op)
-    dilation = _tuple(dilation, nd, "dilation", op)
+    stride = tuple_arg(stride, nd, "stride", op)
+    dilation = tuple_arg(dilation, nd, "dilation", op)
     _check_positive(stride, "stride")
     _check_positive(dilation, "dilation")
     kernel = tuple(w.shape[2:])
@@ -514,17 +514,17 @@ def _conv_transposend(op, nd, input, weight, bias, stride, padding, output_paddi
     w = _tensor(weight, "weight", op)
     b = None if bias is None else _tensor(bias, "bias", op)
     _check_conv(op, x, w, b, nd, groups, True)
-    stride = _tuple(stride, nd, "stride", op)
-    dilation = _tuple(dilation, nd, "dilation", op)
+    stride = tuple_arg(stride, nd, "stride", op)
+    dilation = tuple_arg(dilation, nd, "dilation", op)
     _check_positive(stride, "stride")
     _check_positive(dilation, "dilation")
     if isinstance(padding, str):
         raise TypeError(f"{op}(): argument 'padding' must be an int or a tuple of ints, not a "
                         f"string ('{padding}' exists only for convolutions)")
-    pad = _tuple(padding, nd, "padding", op)
+    pad = tuple_arg(padding, nd, "padding", op)
     if any(p < 0 for p in pad):
         raise RuntimeError(f"negative padding is not supported (got padding={pad})")
-    opad = _tuple(output_padding, nd, "output_padding", op)
+    opad = tuple_arg(output_padding, nd, "output_padding", op)
     for o, s, d in zip(opad, stride, dilation):
         if o < 0 or (o >= s and o >= d):
             raise RuntimeError(
@@ -579,11 +579,11 @@ def _pool_args(op, x, nd, kernel_size, stride, padding, dilation):
     if x._data.ndim not in (nd + 1, nd + 2) or 0 in x.shape[-nd - 1:]:
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
                            f"input ({op} got input of size {list(x.shape)})")
-    kernel = _tuple(kernel_size, nd, "kernel_size", op)
+    kernel = tuple_arg(kernel_size, nd, "kernel_size", op)
     stride = kernel if stride is None or stride == [] or stride == () else \
-        _tuple(stride, nd, "stride", op)
-    pad = _tuple(padding, nd, "padding", op)
-    dil = _tuple(dilation, nd, "dilation", op)
+        tuple_arg(stride, nd, "stride", op)
+    pad = tuple_arg(padding, nd, "padding", op)
+    dil = tuple_arg(dilation, nd, "dilation", op)
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"kernel size should be greater than zero, but got "
                            f"kernel_size={kernel}")
@@ -692,7 +692,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     _pool_args("max_pool1d", input, 1, kernel_size, stride, padding, dilation)
 
     def one(v, default):
-        return _tuple(v, 1, "", "max_pool1d")[0] if v is not None and v != () else default
+        return tuple_arg(v, 1, "", "max_pool1d")[0] if v is not None and v != () else default
     k = one(kernel_size, None)
     out = _max_poolnd("max_pool1d", 2, CF.unsqueeze(input, -2), (1, k),
                       (1, one(stride, k)), (0, one(padding, 0)), (1, one(dilation, 1)),
@@ -741,7 +741,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     _pool_args("avg_pool1d", input, 1, kernel_size, stride, padding, 1)
 
     def one(v, default):
-        return _tuple(v, 1, "", "avg_pool1d")[0] if v is not None and v != () else default
+        return tuple_arg(v, 1, "", "avg_pool1d")[0] if v is not None and v != () else default
     k = one(kernel_size, None)
     out = _avg_poolnd("avg_pool1d", 2, CF.unsqueeze(input, -2), (1, k), (1, one(stride, k)),
                       (0, one(padding, 0)), ceil_mode, count_include_pad, None)

@@ -34,7 +34,7 @@ def _shape(t):
     return tuple(t._data.shape)
 
 
-def _reduction(reduction, size_average=None, reduce=None, allowed=("none", "mean", "sum")):
+def reduction_arg(reduction, size_average=None, reduce=None, allowed=("none", "mean", "sum")):
     """torch's reduction string, from ``reduction`` or the legacy size_average/reduce flags."""
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
@@ -107,7 +107,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = reduction_arg(reduction, size_average, reduce)
     d = x - t
     _floating(d, "mse")
     loss = d * d
@@ -124,7 +124,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """
     x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = reduction_arg(reduction, size_average, reduce)
     loss = _F.abs(x - t)
     if weight is not None:
         return _weighted(loss, weight, x, reduction, True)
@@ -139,7 +139,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """
     x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = reduction_arg(reduction, size_average, reduce)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta. (got "
                            f"beta={beta})")
@@ -161,7 +161,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """
     x, t = tensor_arg(input), tensor_arg(target)
     _warn_broadcast(x, t)
-    reduction = _reduction(reduction)
+    reduction = reduction_arg(reduction)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta. (got "
                            f"delta={delta})")
@@ -266,7 +266,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     tensor(0.3000)
     """
     x, t = tensor_arg(input), tensor_arg(target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = reduction_arg(reduction, size_average, reduce)
     weight = None if weight is None else tensor_arg(weight)
     _check_nll(x, t, weight, ignore_index)
     _no_grad_weight(weight, "nll_loss_forward")
@@ -309,7 +309,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     tensor(1000.3466)
     """
     x, t = tensor_arg(input), tensor_arg(target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = reduction_arg(reduction, size_average, reduce)
     weight = None if weight is None else tensor_arg(weight)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -416,7 +416,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     tensor(100.)
     """
     x, t = tensor_arg(input), tensor_arg(target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = reduction_arg(reduction, size_average, reduce)
     if _shape(t) != _shape(x):
         raise ValueError(f"Using a target size ({t.size()}) that is different to the input size "
                          f"({x.size()}) is deprecated. Please ensure they have the same size.")
@@ -451,7 +451,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     tensor(1000.)
     """
     x, t = tensor_arg(input), tensor_arg(target)
-    reduction = _reduction(reduction, size_average, reduce)
+    reduction = reduction_arg(reduction, size_average, reduce)
     if _shape(t) != _shape(x):
         raise ValueError(f"Target size ({t.size()}) must be the same as input size ({x.size()})")
     if t._data.dtype.kind != "f":
@@ -485,7 +485,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """
     x, t = tensor_arg(input), tensor_arg(target)
     if size_average is not None or reduce is not None:
-        reduction = _reduction(reduction, size_average, reduce)
+        reduction = reduction_arg(reduction, size_average, reduce)
     else:
         if reduction == "mean":
             warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
@@ -494,7 +494,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                           "behave the same as 'batchmean' in the next major release.",
                           stacklevel=2)
         if reduction != "batchmean":
-            reduction = _reduction(reduction, allowed=("none", "mean", "sum", "batchmean"))
+            reduction = reduction_arg(reduction, allowed=("none", "mean", "sum", "batchmean"))
     if x._data.dtype.kind != "f" or t._data.dtype.kind != "f":
         raise RuntimeError("kl_div: Integral inputs not supported. (convert with .float())")
     if log_target:

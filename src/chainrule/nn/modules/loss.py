@@ -3,7 +3,7 @@
 calls the function of the same name in ``nn.functional``; ``weight`` and ``pos_weight`` are
 buffers (in ``state_dict`` when given), as torch."""
 from .. import functional as F
-from ..functional.loss import _reduction
+from ..functional.loss import reduction_arg
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
@@ -14,7 +14,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            self.reduction = _reduction(reduction, size_average, reduce)
+            self.reduction = reduction_arg(reduction, size_average, reduce)
         else:
             self.reduction = reduction
 

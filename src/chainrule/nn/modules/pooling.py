@@ -59,10 +59,10 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
-        self.kernel_size = C._tuple(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = C._tuple(stride if stride is not None else kernel_size, 1, "stride",
+        self.kernel_size = C.tuple_arg(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = C.tuple_arg(stride if stride is not None else kernel_size, 1, "stride",
                                "AvgPool1d")
-        self.padding = C._tuple(padding, 1, "padding", "AvgPool1d")
+        self.padding = C.tuple_arg(padding, 1, "padding", "AvgPool1d")
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
