@@ -250,36 +250,30 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                                   "keepdim": keepdim})
 
 
-def _softmax_dim(x, dim, op):
+def _softmax_like(op, input, dim, dtype, axis):
+    """softmax and log_softmax: the same arguments, along one dim (0-d works as 1 element)."""
+    dim, _ = numpy_names(op.name, dim, axis)
+    x = float_input(tensor_arg(input), op.name)
+    if dtype is not None:
+        x = x.to(dtype)
     if dim is None:
-        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call "
-                      "to include dim=X as an argument.", UserWarning, stacklevel=3)
+        warnings.warn(f"Implicit dimension choice for {op.name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=3)
         dim = 0 if x._data.ndim in (0, 1, 3) else 1
-    return dim_index(dim, x._data.ndim, op)
+    d = dim_index(dim, x._data.ndim, op.name)
+    if x._data.ndim == 0:
+        return apply(op, (x.reshape(1),), {"dim": 0}).reshape(())
+    return apply(op, (x,), {"dim": d})
 
 
 def softmax(input, dim=None, dtype=None, *, axis=None):
     """out = e^input / Σ e^input along dim, stable for logits of any size"""
-    dim, _ = numpy_names("softmax", dim, axis)
-    x = float_input(tensor_arg(input), "softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    d = _softmax_dim(x, dim, "softmax")
-    if x._data.ndim == 0:
-        return apply(ops.softmax, (x.reshape(1),), {"dim": 0}).reshape(())
-    return apply(ops.softmax, (x,), {"dim": d})
+    return _softmax_like(ops.softmax, input, dim, dtype, axis)
 
 
 def log_softmax(input, dim=None, dtype=None, *, axis=None):
     """out = input - logsumexp(input) along dim"""
-    dim, _ = numpy_names("log_softmax", dim, axis)
-    x = float_input(tensor_arg(input), "log_softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    d = _softmax_dim(x, dim, "log_softmax")
-    if x._data.ndim == 0:
-        return apply(ops.log_softmax, (x.reshape(1),), {"dim": 0}).reshape(())
-    return apply(ops.log_softmax, (x,), {"dim": d})
+    return _softmax_like(ops.log_softmax, input, dim, dtype, axis)
 
 
 def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
