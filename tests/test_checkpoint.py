@@ -49,8 +49,16 @@ def test_activations_are_dropped_until_the_backward_pass():
     model = _mlp(3, 4)
     x = cr.randn(2, 4, dtype=cr.float64, requires_grad=True)
     out = checkpoint(model, x)
-    # the last ReLU no longer holds the Linear output it read
-    assert any(isinstance(v, _Dropped) for v in out.grad_fn.inputs)
+    # no node holds an activation: only x, the parameters, and what will be recomputed
+    params = {id(p) for p in model.parameters()} | {id(x)}
+    nodes, stack = [], [out.grad_fn]
+    while stack:
+        n = stack.pop()
+        nodes.append(n)
+        stack.extend(e for e in n.next if type(e) is type(out.grad_fn))
+    held = [v for n in nodes for v in n.inputs if isinstance(v, cr.Tensor) and id(v) not in params]
+    assert held == []
+    assert any(isinstance(v, _Dropped) for n in nodes for v in n.inputs)
     out.sum().backward(retain_graph=True)
     g = x.grad.numpy().copy()
     out.sum().backward()                        # a second pass over the recomputed graph
@@ -122,7 +130,9 @@ def test_peak_memory_drops():
     x = cr.randn(2048, 8, dtype=cr.float64, requires_grad=True)
     plain = _peak(model, x, model)
     checkpointed = _peak(model, x, lambda x: checkpoint_sequential(model, 4, x))
-    assert checkpointed * 2 < plain
+    # the plain graph keeps one activation per layer (each ReLU's output, which the next Linear
+    # reads too); checkpointed, the 4 segment boundaries and one segment's activations at a time
+    assert checkpointed * 1.5 < plain
 
 
 def test_gradients_match_torch_checkpoint():

@@ -20,17 +20,7 @@ ALLOWED = {
     ("nn/modules/container.py", "_addindent"): "PyTorch's name",
     ("nn/modules/conv.py", "_calculate_fan_in_and_fan_out"): "PyTorch's name",
     ("nn/modules/linear.py", "_calculate_fan_in_and_fan_out"): "PyTorch's name",
-    # issue #11 in progress: these modules are being rewritten (the engine, autograd.Function,
-    # checkpoint: one vjp call per node) or moved (ops.py into ops/); they switch to public names
-    # there, and their lines leave this list
-    ("engine.py", "_new"): "issue #11, engine rewrite",
-    ("engine.py", "_RetainHook"): "issue #11, engine rewrite",
-    ("engine.py", "_LEGACY_NAMES"): "issue #11, engine rewrite",
-    ("autograd/function.py", "_new"): "issue #11, Function rewrite",
-    ("autograd/function.py", "_SECOND_BACKWARD"): "issue #11, Function rewrite",
-    ("autograd/function.py", "_raise_modified"): "issue #11, Function rewrite",
-    ("autograd/_culprit.py", "_FunctionOp"): "issue #11, Function rewrite (op.vjp)",
-    ("utils/checkpoint.py", "_new"): "issue #11, checkpoint rewrite",
+    # issue #11 in progress: ops.py moves into ops/, where this name becomes public
     ("functional/linalg.py", "_matmul_name"): "issue #11, ops.py moving to ops/",
 }
 

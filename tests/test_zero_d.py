@@ -71,8 +71,8 @@ def test_create_graph_on_0d_keeps_tensors():
 
 
 def test_every_tensor_constructor_path_wraps_numpy_scalars():
-    from chainrule.tensor import _new
-    t = _new(np.float32(2.0))
+    from chainrule.tensor import wrap
+    t = wrap(np.float32(2.0))
     assert type(t._data) is np.ndarray and t.shape == ()
     t.add_(1.0)
     assert t.item() == 3.0

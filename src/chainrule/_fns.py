@@ -10,8 +10,45 @@ from . import _backend as B
 from ._backend import xp
 
 
-def _norm_axes(dims, ndim):
-    return tuple(d % ndim for d in dims) if ndim else ()
+class Scattered:
+    """A sparse gradient: ``g`` at ``index`` of an array of ``shape``, zero elsewhere.
+
+    What ``index``'s (and ``embedding``'s) VJP returns on arrays.  The engine's one delivery
+    function adds it into the input's gradient buffer in place (``add_into``), so L slices of
+    one tensor cost L slices, not L dense arrays; ``dense()`` is the array itself, for whoever
+    needs to see it (the explainer, the culprit search)."""
+
+    __slots__ = ("g", "shape", "index", "accumulate")
+
+    def __init__(self, g, shape, index, accumulate):
+        self.g = g
+        self.shape = tuple(shape)
+        self.index = index
+        self.accumulate = accumulate
+
+    @property
+    def dtype(self):
+        return self.g.dtype
+
+    def add_into(self, buf):
+        """``buf[index] += g``, repeated indices adding up when ``accumulate``."""
+        if self.accumulate:
+            B.add_at(buf, self.index, self.g)
+        else:
+            buf[self.index] += self.g
+
+    def dense(self, dtype=None):
+        out = xp.zeros(self.shape, dtype=dtype or self.g.dtype)
+        if self.accumulate:
+            B.add_at(out, self.index, self.g)
+        else:
+            out[self.index] = self.g
+        return out
+
+
+def dense(g):
+    """A gradient as an array: ``Scattered`` values made dense, anything else as it is."""
+    return g.dense() if type(g) is Scattered else g
 
 
 class ArrayF:
@@ -94,13 +131,9 @@ class ArrayF:
 
     @staticmethod
     def index_scatter(g, shape, index, accumulate):
-        """Adjoint of ``a[index]``: zeros of ``shape`` with ``g`` added at ``index``."""
-        out = xp.zeros(shape, dtype=g.dtype)
-        if accumulate:
-            B.add_at(out, index, g)
-        else:
-            out[index] = g
-        return out
+        """Adjoint of ``a[index]``: zeros of ``shape`` with ``g`` added at ``index``, kept as
+        a ``Scattered`` value that the engine adds into a gradient buffer in place."""
+        return Scattered(g, shape, index, accumulate)
 
     @staticmethod
     def cast(a, like):

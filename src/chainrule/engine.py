@@ -10,14 +10,14 @@ import threading
 import warnings
 
 from . import _backend as B
-from ._fns import ArrayF
+from ._fns import ArrayF, Scattered, dense
 from .grad_mode import state as _grad_state
 from .graph import Freed, Node, dependencies, freed_constant
-from .tensor import Tensor, _new, _RetainHook
+from .tensor import RetainHook, Tensor, wrap
 
 _ndarray = B.ndarray
 
-_SECOND_BACKWARD = (
+SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you "
     "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
@@ -45,10 +45,10 @@ def _root_grads(outputs, grad_outputs, create_graph):
                     f"{tuple(t._data.shape)}): pass out.backward(gradient) with a gradient of that "
                     "shape, or reduce the output first, e.g. out.sum().backward()")
             g = B.xp.ones(t._data.shape, t._data.dtype)
-            grads.append(_new(g) if create_graph else g)
+            grads.append(wrap(g) if create_graph else g)
             continue
         if not isinstance(g, Tensor):
-            g = _new(B.asarray(g, dtype=t._data.dtype))
+            g = wrap(B.asarray(g, dtype=t._data.dtype))
         if g._data.shape != t._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{_shape_text(g._data.shape)} and output[{i}] has a shape of "
@@ -129,14 +129,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"The differentiated Tensor at index {i} appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior.")
         if g is not None and not isinstance(g, Tensor):
-            g = _new(g)
+            g = wrap(g)
         result.append(g)
     return tuple(result)
 
 
 def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True,
                  trace=None):
-    """The reverse pass.
+    """The reverse pass: Kahn's algorithm, and at each node one call, ``op.vjp``.
 
     outputs/grads: where the pass starts and with which gradients (arrays, or tensors when
     ``create_graph``).  inputs: tensors whose gradients are wanted (None: every leaf).
@@ -148,88 +148,60 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     F = ArrayF
     if create_graph:
         from .functional import TensorF as F
-    wanted = None if inputs is None else {id(t): t for t in inputs}
-    wanted_nodes = {} if inputs is None else {t._grad_fn: t for t in inputs if t._grad_fn is not None}
+    wanted_nodes = {} if inputs is None else \
+        {t._grad_fn: t for t in inputs if t._grad_fn is not None}
     found = {}
-    buffers = {}
-    leaf_grads = {}            # id(leaf) -> [leaf, grad, fresh]
-    roots = []
+    pending = {}          # id(node or leaf) -> [node or leaf, gradient so far, owned, fresh]
     for t, g in zip(outputs, grads):
-        if t._grad_fn is None:
-            _to_leaf(leaf_grads, t, g, False)
-        else:
-            node = t._grad_fn
-            prev = buffers.get(node)
-            buffers[node] = g if prev is None else _add(prev, g)
-            roots.append(node)
+        _deliver(pending, t._grad_fn or t, g, t, g, F)
+    roots = [t._grad_fn for t in outputs if t._grad_fn is not None]
     deps = dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if n not in deps]
 
-    fast = not create_graph and trace is None
-    owned = set()              # nodes whose gradient buffer is an array this pass allocated
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
     token = B.quiet_fp()
     try:
         while ready:
             node = ready.pop()
-            g = buffers.pop(node, None)
-            if g is None:           # nothing flowed here (every path to it was pruned)
-                for e in node.next:
-                    if type(e) is Node:
-                        deps[e] -= 1
-                        if deps[e] == 0:
-                            ready.append(e)
-                continue
-            if node.pre_hooks:
-                g = _run_prehooks(node, g, create_graph)
-            if node in wanted_nodes:
-                found[id(wanted_nodes[node])] = g
-            op = node.op
-            values = _values(node, create_graph)
-            params = node.params
-            if op.joint:            # one call gives every input's gradient (autograd.Function)
-                joint = op.vjps(F, g, *values, **params)
-            i = -1
+            entry = pending.pop(id(node), None)
+            if entry is not None:           # else every path to it was pruned: nothing flows
+                g = entry[1]
+                if node.pre_hooks:
+                    g = _run_prehooks(node, g, create_graph)
+                if node in wanted_nodes:
+                    found[id(wanted_nodes[node])] = g
+                out, values = _values(node, create_graph)
+                edges = node.next
+                grads = node.op.vjp(F, g, out, values, node.params, edges)
+                for i, e in enumerate(edges):
+                    gi = grads[i]
+                    if gi is not None and e is not None:
+                        gi = _deliver(pending, e, gi, values[i], g, F)
+                        if trace is not None:
+                            trace(node, i, g, dense(gi))
+                if not retain_graph:
+                    _release(node)
             for e in node.next:
-                i += 1
-                if e is None:
-                    continue
-                if fast and op.vjps_into is not None and g.dtype == values[i + 1].dtype:
-                    _send_into(op.vjps_into[i], e, g, values, params, values[i + 1], buffers,
-                               deps, ready, leaf_grads, owned)
-                    continue
-                if op.joint:
-                    gi = joint[i]
-                elif op.nary:
-                    gi = op.vjps(F, g, *values, i=i, **params)
-                else:
-                    rule = op.vjps[i]
-                    gi = rule(F, g, *values, **params) if params else rule(F, g, *values)
-                if gi is None:
-                    if type(e) is Node:
-                        deps[e] -= 1
-                        if deps[e] == 0:
-                            ready.append(e)
-                    continue
-                _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace, owned)
-            if not retain_graph:
-                _release(node)
+                if type(e) is Node:
+                    deps[e] -= 1
+                    if deps[e] == 0:
+                        ready.append(e)
     finally:
         _grad_state.enabled = prev_mode
         B.restore_fp(token)
 
-    for leaf, g, fresh in leaf_grads.values():
+    wanted = None if inputs is None else {id(t) for t in inputs}
+    for leaf, g, _, fresh in pending.values():  # what is left are the leaves' totals
         if leaf._hooks:
             g = _run_leaf_hooks(leaf, g, create_graph)
             fresh = False
-        if wanted is None or id(leaf) in wanted:
-            if not accumulate:
-                found[id(leaf)] = g
-                continue
-        else:
+        if wanted is not None and id(leaf) not in wanted:
             continue
-        _accumulate(leaf, g, fresh, create_graph)
+        if accumulate:
+            _accumulate(leaf, g, fresh, create_graph)
+        else:
+            found[id(leaf)] = g
     if accumulate:              # backward(inputs=[non_leaf]) fills non_leaf.grad, as torch
         for t in wanted_nodes.values():
             if id(t) in found:
@@ -240,98 +212,82 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
 def _values(node, create_graph):
     """What the node's rules read: ``out`` then the inputs (arrays, or tensors with a graph)."""
     if node.freed:
-        raise RuntimeError(_SECOND_BACKWARD)
+        raise RuntimeError(SECOND_BACKWARD)
     inputs = node.inputs
     if node.versions is not None:
         for i, v in zip(node.op.saves, node.versions):
             t = inputs[i]
             if isinstance(t, Tensor) and t._vc[0] != v:
-                _raise_modified(node, t, v)
+                raise_modified(node, t, v)
     out = node.out_data
     if node.out_version is not None:
         box, v = node.out_version
         if box[0] != v:
-            _raise_modified(node, None, v, box[0], out)
+            raise_modified(node, None, v, box[0], out)
     if create_graph:
         if out is not None:
-            t = _new(out, True)
+            t = wrap(out, True)
             t._grad_fn = node
             out = t
-        return (out,) + tuple(inputs)
-    return [out] + [v._data if isinstance(v, Tensor) else v for v in inputs]
+        return out, inputs
+    return out, [v._data if isinstance(v, Tensor) else v for v in inputs]
 
 
-def _raise_modified(node, t, expected, now=None, data=None):
+def raise_modified(node, t, expected, now=None, data=None):
     data = t._data if t is not None else data
     now = t._vc[0] if t is not None else now
-    from .tensor import _LEGACY_NAMES
+    from .tensor import LEGACY_NAMES
     made_by = ""
     maker = t._grad_fn if t is not None else node
     if maker is not None:      # torch names the op without its suffix: "output 0 of Mul"
         made_by = f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', maker._name)},"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [chainrule.{_LEGACY_NAMES.get(data.dtype.name, data.dtype.name)} "
+        f"operation: [chainrule.{LEGACY_NAMES.get(data.dtype.name, data.dtype.name)} "
         f"{list(data.shape)}]{made_by} is at version {now}; expected version {expected} instead. "
         f"{node._name} saved it for the backward pass: do the in-place operation after "
         "backward(), or apply it to a .clone().")
 
 
-def _send(node, i, e, gi, g, buffers, deps, ready, leaf_grads, F, trace, owned):
-    """Deliver input ``i``'s gradient: un-broadcast, cast, then add into its consumer's buffer.
+def _deliver(pending, e, gi, a, g, F):
+    """Send a rule's result ``gi`` to ``e`` (a node or a leaf) as the gradient of input ``a``
+    (its array, tensor, or the record a node keeps of it); returns ``gi`` as delivered.
 
-    ``owned``: the nodes whose buffer is an array this pass allocated (``prev + gi``); only
-    those are added to in place, never an array a rule, a hook or the caller handed over."""
-    v = node.inputs[i]
-    a = v._data if isinstance(v, Tensor) else v
-    shape = a.shape
-    if gi.shape != shape:
-        gi = F.sum_to(gi, shape)
-    if gi.dtype != a.dtype:
-        gi = F.cast(gi, a)
-    if type(gi) is not _ndarray and not isinstance(gi, Tensor):
-        gi = B.asarray(gi)     # a rule's ufunc on 0-d arrays returns a NumPy scalar
-    if trace is not None:
-        trace(node, i, g, gi)
-    if type(e) is Node:
-        prev = buffers.get(e)
-        if prev is None:
-            buffers[e] = gi
-        elif e in owned:
-            prev += gi
-        else:
-            buffers[e] = _add(prev, gi)
-            if type(gi) is _ndarray:           # tensors (create_graph) are never added in place
-                owned.add(e)
-        deps[e] -= 1
-        if deps[e] == 0:
-            ready.append(e)
-    else:
-        _to_leaf(leaf_grads, e, gi, gi is not g and getattr(gi, "base", 1) is None)
-
-
-def _send_into(rule_into, e, g, values, params, a, buffers, deps, ready, leaf_grads, owned):
-    """Deliver a sparse VJP (``x[index]``'s) by adding it into the gradient of x in place, in an
-    array this pass owns (allocated, or copied once): each contribution costs its own size, not
-    x's.  ``a``: the input's array (or its Freed record), for shape and dtype."""
-    if type(e) is Node:
-        buf = buffers.get(e)
-        if buf is None or e not in owned:
-            buf = buffers[e] = B.xp.zeros(a.shape, a.dtype) if buf is None else buf.copy()
-            owned.add(e)
-        rule_into(buf, g, *values, **params)
-        deps[e] -= 1
-        if deps[e] == 0:
-            ready.append(e)
-        return
-    entry = leaf_grads.get(id(e))
+    First ``gi`` is made ``a``'s gradient: summed back to its shape (un-broadcasting lives here,
+    nowhere else), cast to its dtype, and an array, never a NumPy scalar (a ufunc on 0-d arrays
+    returns one).  Then it is added to what ``e`` has received: the one place where gradients
+    meet.  An entry of ``pending`` is ``[e, gradient, owned, fresh]``: a buffer is added to in
+    place only when this pass allocated it (owned), never an array a rule, a hook or the caller
+    handed over; a ``Scattered`` gradient is added into an owned buffer in place.  fresh: a leaf
+    may keep the array as its ``.grad`` without a copy (the pass allocated it, or a rule made a
+    new array that is not ``g`` itself)."""
+    if type(gi) is not Scattered:
+        if isinstance(a, Tensor):
+            a = a._data
+        if gi.shape != a.shape:
+            gi = F.sum_to(gi, a.shape)
+        if gi.dtype != a.dtype:
+            gi = F.cast(gi, a)
+        if type(gi) is not _ndarray and not isinstance(gi, Tensor):
+            gi = B.asarray(gi)
+    key = id(e)
+    entry = pending.get(key)
     if entry is None:
-        entry = leaf_grads[id(e)] = [e, B.xp.zeros(a.shape, a.dtype), True]
-        owned.add(id(e))
-    elif id(e) not in owned:
-        entry[1], entry[2] = B.asarray(entry[1]).copy(), True
-        owned.add(id(e))
-    rule_into(entry[1], g, *values, **params)
+        if type(gi) is Scattered:
+            pending[key] = entry = [e, B.xp.zeros(gi.shape, gi.dtype), True, True]
+            gi.add_into(entry[1])
+        else:
+            pending[key] = [e, gi, False, gi is not g and type(gi) is _ndarray and gi.base is None]
+    elif type(gi) is Scattered:
+        if not entry[2]:
+            entry[1:] = [entry[1].copy(), True, True]
+        gi.add_into(entry[1])
+    elif entry[2] and type(gi) is _ndarray:
+        entry[1] += gi
+    else:
+        entry[1] = _add(entry[1], gi)
+        entry[2] = entry[3] = type(entry[1]) is _ndarray  # tensors (create_graph): never in place
+    return gi
 
 
 def _add(a, b):
@@ -342,15 +298,6 @@ def _add(a, b):
     if type(r) is not _ndarray and not isinstance(r, Tensor):
         r = B.asarray(r)
     return r
-
-
-def _to_leaf(leaf_grads, leaf, g, fresh):
-    entry = leaf_grads.get(id(leaf))
-    if entry is None:
-        leaf_grads[id(leaf)] = [leaf, g, fresh]
-    else:
-        entry[1] = _add(entry[1], g)
-        entry[2] = True
 
 
 # Backward passes from several threads may share leaves (a model's parameters): the
@@ -368,7 +315,7 @@ def _accumulate(leaf, g, fresh, create_graph):
 def _accumulate_locked(leaf, g, fresh, create_graph):
     if create_graph:
         if not isinstance(g, Tensor):
-            g = _new(g)
+            g = wrap(g)
         leaf._grad = g if leaf._grad is None else leaf._grad + g
         return
     if isinstance(g, Tensor):
@@ -377,7 +324,7 @@ def _accumulate_locked(leaf, g, fresh, create_graph):
     if type(g) is not B.ndarray:
         g, fresh = B.asarray(g), True
     if leaf._grad is None:
-        leaf._grad = _new(g if fresh else g.copy())
+        leaf._grad = wrap(g if fresh else g.copy())
     else:
         old = leaf._grad
         old._data = _add(old._data, g)
@@ -387,23 +334,23 @@ def _accumulate_locked(leaf, g, fresh, create_graph):
 def _run_prehooks(node, g, create_graph):
     hooks = list(node.pre_hooks.values())
     for hook in hooks:
-        if type(hook) is _RetainHook:
+        if type(hook) is RetainHook:
             continue
         fn = hook.fn if hasattr(hook, "fn") else hook
-        gt = g if create_graph else _new(g)
+        gt = g if create_graph else wrap(g)
         r = fn(gt)
         if r is not None:
             _check_hook_result(fn, r, gt)
             g = r if create_graph else r._data
     for hook in hooks:
-        if type(hook) is _RetainHook:
-            hook.fn(g if create_graph else _new(g.copy()))
+        if type(hook) is RetainHook:
+            hook.fn(g if create_graph else wrap(g.copy()))
     return g
 
 
 def _run_leaf_hooks(leaf, g, create_graph):
     for fn in list(leaf._hooks.values()):
-        gt = g if isinstance(g, Tensor) else _new(B.asarray(g))
+        gt = g if isinstance(g, Tensor) else wrap(B.asarray(g))
         r = fn(gt)
         if r is not None:
             _check_hook_result(fn, r, gt)
@@ -421,21 +368,20 @@ def _check_hook_result(fn, r, g):
 
 
 def _release(node):
-    """Free what the node saved for backward; keep shapes so untouched rules still run."""
-    op = node.op
-    if op.joint:
-        op.release(node)
-    inputs = node.inputs
-    saved = op.saves_out
-    if not saved:
-        for i in op.saves:
-            if isinstance(inputs[i], Tensor):
-                saved = True
-                break
-    # a small constant (no edge) stays, a big one leaves a weak reference (graph.freed_constant):
-    # the explainer re-runs the graph from them and the leaves after backward()
-    node.inputs = tuple([v if not isinstance(v, Tensor) else Freed(v._data) if e is not None
-                         else freed_constant(v) for v, e in zip(inputs, node.next)])
+    """Free what the node saved for backward (its record of the input keeps shape and dtype, so
+    untouched rules still run); inputs no rule reads were never kept (``tensor.apply``)."""
+    node.op.release(node)
+    if node.versions is None and node.out_data is None:
+        return                  # it saved nothing
+    inputs = list(node.inputs)
+    freed = node.out_data is not None
+    for i in node.op.saves:
+        v = inputs[i]
+        if isinstance(v, Tensor):
+            # a small constant (no edge) stays, a big one leaves a weak reference: the explainer
+            # re-runs the graph from them and the leaves after backward()
+            inputs[i] = Freed(v._data) if node.next[i] is not None else freed_constant(v)
+            freed = True
+    node.inputs = tuple(inputs)
     node.out_data = None
-    if saved:
-        node.freed = True
+    node.freed = freed

@@ -26,7 +26,7 @@ import re
 from . import _backend as B
 from . import ops
 from ._backend import xp
-from ._fns import ArrayF
+from ._fns import ArrayF, dense
 from .engine import run_backward
 from .graph import KEEP, Freed, FreedConstant, Node, dependencies
 from .tensor import Tensor, wrap
@@ -394,13 +394,9 @@ def _run_forward(node, args):
 
 
 def _run_vjp(node, i, g, out, args):
-    op = node.op
-    if op.joint:
-        res = op.vjps(ArrayF, g, out, *args, **node.params)
-        return res[i]
-    if op.nary:
-        return op.vjps(ArrayF, g, out, *args, i=i, **node.params)
-    return op.vjps[i](ArrayF, g, out, *args, **(node.params or {}))
+    """Input ``i``'s local VJP, through the node's one call (as the engine runs it)."""
+    edges = [True if j == i else None for j in range(len(args))]   # input i only
+    return dense(node.op.vjp(ArrayF, g, out, args, node.params, edges)[i])
 
 
 # =========================================================================================

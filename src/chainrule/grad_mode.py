@@ -5,9 +5,11 @@ import threading
 
 class _State(threading.local):
     enabled = True
-    # chainrule.func.vmap and utils.checkpoint install an object here that sees every recorded
-    # op (``tensor.apply``) and every op without a gradient (``functional._args.nondiff``)
+    # chainrule.func.vmap installs an object here that runs every op (``tensor.apply``) and
+    # every op without a gradient (``functional._args.nondiff``) its own way
     apply_hook = None
+    # the active ``tracing.Trace``: every node recorded is noted in it, with its inputs
+    trace = None
 
 
 state = _State()

@@ -23,18 +23,18 @@ class Primitive:
     """One differentiable operation.  See the module docstring."""
 
     __slots__ = ("name", "backward_name", "forward", "vjps", "formulas", "vjp_texts", "saves",
-                 "saves_out", "domain", "examples", "nary", "doc", "show", "vjps_into")
+                 "reads", "saves_out", "domain", "examples", "nary", "doc", "show")
 
     def __init__(self, name, forward, vjps, *, backward_name, formulas, vjp_texts, saves,
-                 saves_out, domain, examples, nary, doc, show, vjps_into=None):
+                 reads, saves_out, domain, examples, nary, doc, show):
         self.name = name
-        self.vjps_into = vjps_into
         self.backward_name = backward_name
         self.forward = forward
         self.vjps = vjps
         self.formulas = formulas
         self.vjp_texts = vjp_texts
         self.saves = saves
+        self.reads = reads
         self.saves_out = saves_out
         self.domain = domain
         self.examples = examples
@@ -42,31 +42,66 @@ class Primitive:
         self.doc = doc
         self.show = show
 
-    joint = False   # autograd.Function nodes compute all input gradients in one call
+    def vjp(self, F, g, out, inputs, params, edges):
+        """Every input's gradient for one application of the op, given ``g``, the gradient
+        arriving at its output: a sequence with None where ``edges[i]`` is None (no gradient
+        wanted; a node passes its ``next``).  The one call the reverse pass, gradcheck's
+        culprit search and the explainer make on a node (``autograd.Function`` nodes answer it
+        too)."""
+        kw = params or _NO_PARAMS
+        rules = self.vjps
+        if self.nary:
+            return [rules(F, g, out, *inputs, i=i, **kw) if e is not None else None
+                    for i, e in enumerate(edges)]
+        if len(rules) == 1:         # most ops: one differentiable input
+            return (rules[0](F, g, out, *inputs, **kw) if edges[0] is not None else None,)
+        return [rule(F, g, out, *inputs, **kw) if e is not None else None
+                for rule, e in zip(rules, edges)]
+
+    def kept(self, edges):
+        """The inputs whose values the rules of the inputs with an edge read: what a node
+        keeps."""
+        if self.reads is None:
+            return self.saves
+        kept = ()
+        for r, e in zip(self.reads, edges):
+            if e is not None:
+                kept += r
+        return kept
+
+    def release(self, node):
+        """Called when backward() frees ``node`` (an ``autograd.Function`` drops its ctx)."""
 
     def __repr__(self):
         return f"<primitive {self.name}>"
 
 
+_NO_PARAMS = {}
+
+
 def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(), saves=(),
-            saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False, show=None,
-            vjps_into=None):
+            reads=None, saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False, show=None):
     """Register a primitive.
 
     formulas: per input, ∂out/∂input as text in terms of x, y, out (for scalar explanations).
     vjp_texts: per input, the VJP as text ``g ↦ ...`` (for tensor explanations); defaults to
         ``g·formula`` for elementwise ops.
-    saves: indices of the inputs whose *values* the VJPs read (shapes are always kept); they are
-        version-checked and freed after backward.  saves_out: the VJPs read ``out``.
+    saves: indices of the inputs whose *values* the VJPs read (shapes and dtypes are always
+        kept); they are version-checked and freed after backward.  saves_out: the VJPs read
+        ``out``.
+    reads: optional, per input, the inputs its rule reads (a subset of ``saves``), when the
+        rules differ: ``x * y`` keeps ``x`` only when ``y`` needs a gradient.  Default: every
+        rule reads all of ``saves``.  The graph keeps only what the needed rules read.
     domain: ``(low, high)`` or ``(low, high, avoid)`` for all inputs, or a list per input, where
         ``avoid`` lists points (kinks) that samples keep 0.1 away from.
     examples: ``(expr, shape, shape, ...)``: ``expr`` in ``x, y, z`` (and ``m``, the library
         module) runs on chainrule and on torch; one shape per tensor input.
     show: how the explainer writes the op, e.g. ``"{x}·{y}"`` (default ``name(x, ...)``).
-    vjps_into: optional, per input, ``rule_into(buf, g, out, *inputs, **params)`` that adds the
-        VJP into ``buf`` (an array of the input's shape the engine owns) in place, for ops whose
-        VJP is sparse (``index``: only the indexed elements), so that many small contributions
-        (``x[t]`` for every t) cost their own size, not the input's each.
+
+    A rule whose gradient is sparse (``x[index]``'s: only the indexed elements) returns
+    ``F.index_scatter(g, shape, index, accumulate)``; on arrays that is a ``Scattered`` value
+    the engine adds into the input's gradient in place, so many small contributions (``x[t]``
+    for every t) cost their own size, not the input's each.
     """
     if backward_name is None:
         backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
@@ -74,10 +109,16 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
         vjp_texts = tuple(None if f is None else f"g ↦ g·({f})" for f in formulas)
     if nary:
         vjps = vjps[0]      # one rule for every input, told which one by ``i``
+    saves = tuple(saves)
+    if reads is not None:
+        reads = tuple(tuple(r) for r in reads)
+        if not all(set(r) <= set(saves) for r in reads):
+            raise ValueError(f"defprim({name!r}): reads={reads} names inputs outside "
+                             f"saves={saves}")
     p = Primitive(name, forward, vjps, backward_name=backward_name, formulas=tuple(formulas),
-                  vjp_texts=tuple(vjp_texts), saves=tuple(saves), saves_out=saves_out,
+                  vjp_texts=tuple(vjp_texts), saves=saves, reads=reads, saves_out=saves_out,
                   domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__,
-                  show=show, vjps_into=vjps_into)
+                  show=show)
     REGISTRY[name] = p
     return p
 
@@ -132,7 +173,7 @@ def _mul(x, y):
 mul = defprim("mul", _mul,
               lambda F, g, out, x, y: g * y,
               lambda F, g, out, x, y: g * x,
-              show="{x}·{y}", formulas=("y", "x"), saves=(0, 1),
+              show="{x}·{y}", formulas=("y", "x"), saves=(0, 1), reads=((1,), (0,)),
               examples=[("x * y", (3, 4), (3, 4)), ("x * y", (4, 1), (3,)), ("x * 3.0", (2,)),
                         ("x * y", (), ()), ("m.outer(x, y)", (3,), (2,))])
 
@@ -145,7 +186,7 @@ def _div(x, y):
 div = defprim("div", _div,
               lambda F, g, out, x, y: g / y,
               lambda F, g, out, x, y: -g * x / (y * y),
-              show="{x}/{y}", formulas=("1/y", "-x/y²"), saves=(0, 1),
+              show="{x}/{y}", formulas=("1/y", "-x/y²"), saves=(0, 1), reads=((1,), (0, 1)),
               domain=[(-2.0, 2.0), (0.5, 2.0)],
               examples=[("x / y", (3, 4), (4,)), ("m.div(2.0, y)", (1,), (3,)),
                         ("x / 4", (2, 2))])
@@ -755,18 +796,9 @@ def _index(x, index, accumulate=False):
     return x[index]
 
 
-def _index_vjp_into(buf, g, out, x, index, accumulate=False):
-    """buf[index] += g: index's VJP added into a gradient that already has x's shape"""
-    if accumulate:
-        xp.add.at(buf, index, g)
-    else:
-        buf[index] += g
-
-
 index = defprim("index", _index,
                 lambda F, g, out, x, index, accumulate=False:
                     F.index_scatter(g, x.shape, index, accumulate),
-                vjps_into=(_index_vjp_into,),
                 backward_name="IndexBackward0", formulas=("1",),
                 vjp_texts=("g ↦ zeros of x's shape with g added at the index",),
                 examples=[("x[1]", (3, 4)), ("x[:, 1:3]", (3, 4)), ("x[..., None, 0]", (3, 4)),
@@ -901,6 +933,7 @@ def _matmul_name(x, y):
 
 matmul = defprim("matmul", _matmul, _matmul_vjp_x, _matmul_vjp_y, backward_name="MmBackward0",
                  show="{x} @ {y}", formulas=("yᵀ", "xᵀ"), vjp_texts=("g ↦ g·yᵀ", "g ↦ xᵀ·g"), saves=(0, 1),
+                 reads=((1,), (0,)),
                  examples=[("x @ y", (3, 4), (4, 2)), ("x @ y", (4,), (4, 2)), ("x @ y", (3, 4), (4,)),
                            ("x @ y", (4,), (4,)), ("x @ y", (2, 3, 4), (4, 5)),
                            ("x @ y", (2, 1, 3, 4), (5, 4, 2)), ("m.mm(x, y)", (2, 3), (3, 2)),

@@ -10,7 +10,9 @@ from . import _backend as B
 from . import dtypes as D
 from ._backend import xp
 from .grad_mode import state as _grad_state
+from .graph import Freed as _Freed
 from .graph import Node, RemovableHandle
+from .graph import freed_constant as _freed_constant
 
 _ndarray = B.ndarray
 _Number = (int, float, bool, xp.number, xp.bool_)
@@ -269,7 +271,7 @@ class Tensor:
             t = ref()
             if t is not None and t._grad_fn is node_ref():
                 t._grad = grad if t._grad is None else t._grad + grad
-        self._grad_fn.register_prehook(_RetainHook(retain))
+        self._grad_fn.register_prehook(RetainHook(retain))
 
     @property
     def retains_grad(self):
@@ -818,7 +820,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return "chainrule." + _LEGACY_NAMES[self._data.dtype.name]
+            return "chainrule." + LEGACY_NAMES[self._data.dtype.name]
         return _F.to(self, dtype)
 
     def float(self):
@@ -860,7 +862,7 @@ class Tensor:
         return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-_LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                  "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                  "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
@@ -923,7 +925,7 @@ class _TensorHook:
         self.fn = fn
 
 
-class _RetainHook(_TensorHook):
+class RetainHook(_TensorHook):
     """The pre-hook that ``retain_grad()`` installs."""
 
     __slots__ = ()
@@ -955,10 +957,6 @@ def wrap(data, requires_grad=False, cls=None):
     if type(data) is not _ndarray:   # a NumPy scalar (0-d ufunc result) would be a copy, not
         data = xp.asarray(data)      # storage: in-place ops and .grad updates would be lost
     return init_slots(_object_new(Tensor if cls is None else cls), data, requires_grad)
-
-
-# wrap's old name, still imported by engine.py, autograd/function.py and utils/checkpoint.py
-_new = wrap
 
 
 def _rebuild(data, requires_grad, cls=None):
@@ -1026,10 +1024,21 @@ def apply(op, inputs, params=None, arrays=None, name=None):
         i += 1
     if next_ is None:
         return t
-    node = Node(op, tuple(inputs), tuple(next_), params)
+    # The node keeps only what its rules read: an input no needed rule reads leaves a record of
+    # its shape and dtype (and, when it is a constant, what the explainer may re-run it from).
+    kept = op.saves if op.reads is None else op.kept(next_)
+    recorded = inputs
+    if len(kept) != len(inputs):        # else every input is read: nothing to drop
+        recorded = list(inputs)
+        i = 0
+        for v in inputs:
+            if i not in kept and isinstance(v, Tensor) and next_[i] is not v:
+                recorded[i] = _Freed(v._data) if next_[i] is not None else _freed_constant(v)
+            i += 1
+    node = Node(op, tuple(recorded), tuple(next_), params)
     if name is not None:
         node._name = name
-    if op.saves:
+    if kept:
         node.versions = tuple([inputs[i]._vc[0] if isinstance(inputs[i], Tensor) else None
                                for i in op.saves])
     if op.saves_out:
@@ -1037,6 +1046,8 @@ def apply(op, inputs, params=None, arrays=None, name=None):
         node.out_version = (t._vc, 0)
     t._requires_grad = True
     t._grad_fn = node
+    if state.trace is not None:     # tracing.tracing(): whoever must re-run it, with all inputs
+        state.trace.note(node, inputs, t, arrays)
     return t
 
 

@@ -9,14 +9,15 @@ import warnings
 
 from .. import _backend as B
 from .._backend import xp
-from .._fns import ArrayF
+from .._fns import ArrayF, dense
 from ..engine import run_backward
 from ..grad_mode import no_grad
 from ..graph import Node
 from ..tensor import Tensor, apply as _apply, wrap
+from ..tracing import tracing
 from ._jacobians import (FULL_LOCAL_JACOBIAN, GradcheckError, allclose, as_tuple, double_backward,
                          is_float, random_grad_output, random_unit, run_check, show, unit_rows)
-from .function import FunctionCtx, _FunctionOp
+from .function import FunctionCtx, FunctionOp
 
 
 # =========================================================================================
@@ -29,9 +30,9 @@ def find_culprit(func, inputs, eps, atol, rtol, order):
     unchecked = {}                      # node name -> why it could not be checked alone
     token = B.quiet_fp()
     try:
-        for node in nodes:
+        for node, given in nodes:
             try:
-                alone = _NodeAlone(node)
+                alone = _NodeAlone(node, given)
                 text = alone.first_order_error(eps, atol, rtol)
                 if text is None and order == 2:
                     text = alone.second_order_error(eps, atol, rtol)
@@ -52,7 +53,9 @@ def _graph_nodes(func, inputs):
     order, which reversed is a forward order).  A node whose backward returned only None sends
     no gradient, so it is seen only as the target of its consumer's edge: it goes just before it.
     """
-    outs = [o for o in as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    with tracing() as recorded:     # the graph keeps what rules read; re-running needs all
+        outs = [o for o in as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    given = recorded.inputs_of()
     wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     processed, reached = {}, {}
 
@@ -69,7 +72,7 @@ def _graph_nodes(func, inputs):
     for node, consumer in reached.items():
         if node not in processed:
             forward.insert(forward.index(consumer), node)
-    return forward
+    return [(node, given.get(node, node.inputs)) for node in forward]
 
 
 def _float64_copy(v):
@@ -86,13 +89,13 @@ class _NodeAlone:
     does); a user-defined Function runs ``cls.forward`` with a fresh ctx and its ``backward``.
     """
 
-    def __init__(self, node):
+    def __init__(self, node, inputs):
         self.node = node
         self.op = node.op
         self.params = node.params or {}
-        self.is_function = isinstance(node.op, _FunctionOp)
-        self.tensors = [isinstance(v, Tensor) for v in node.inputs]
-        self.values = [_float64_copy(v) for v in node.inputs]
+        self.is_function = isinstance(node.op, FunctionOp)
+        self.tensors = [isinstance(v, Tensor) for v in inputs]
+        self.values = [_float64_copy(v) for v in inputs]
         self.wrt = [i for i, e in enumerate(node.next) if e is not None]
 
     # --- the node's forward and VJP, on arrays ----------------------------------------------
@@ -111,16 +114,14 @@ class _NodeAlone:
     def vjp(self, g, out, ctx, i):
         """The node's gradient for input ``i`` given ``g``, summed to the input's shape."""
         values = self.values
-        if self.is_function:
-            gi = self.op.vjps(ArrayF, g, out, *self._args(values), ctx=ctx)[i]
-        elif self.op.nary:
-            gi = self.op.vjps(ArrayF, g, out, *values, i=i, **self.params)
-        else:
-            gi = self.op.vjps[i](ArrayF, g, out, *values, **self.params)
+        args, params = (self._args(values), {"ctx": ctx}) if self.is_function else \
+            (values, self.params)
+        edges = [True if j == i else None for j in range(len(values))]   # input i only
+        gi = self.op.vjp(ArrayF, g, out, args, params, edges)[i]   # the engine's one call
         shape = values[i].shape
         if gi is None:
             return xp.zeros(shape)
-        gi = xp.asarray(gi)
+        gi = xp.asarray(dense(gi))
         if gi.shape != shape:
             gi = B.sum_to(gi, shape)
         return gi.astype(xp.float64)
@@ -262,7 +263,7 @@ def _no_culprit_text(nodes, inputs, order, unchecked):
     if not nodes:
         return ("\nNo recorded operation of func carries a gradient to its inputs: part of the "
                 "computation escaped the graph (.detach(), .data, .numpy(), .item(), no_grad()).\n")
-    checked = [n._name for n in nodes if n._name not in unchecked]
+    checked = [n._name for n, _ in nodes if n._name not in unchecked]
     names = ", ".join(checked[:8]) + (", ..." if len(checked) > 8 else "")
     what = "local derivative" + (" and second derivative" if order == 2 else "")
     text = "\n"

@@ -20,8 +20,9 @@ import contextlib
 import weakref
 
 from ..grad_mode import no_grad, state as _grad_state
-from ..graph import Node
-from ..tensor import Tensor, _new
+from ..graph import Freed, Node, freed_constant
+from ..tensor import Tensor, wrap
+from ..tracing import active as active_trace
 
 
 class FunctionCtx:
@@ -48,15 +49,15 @@ class FunctionCtx:
     @property
     def saved_tensors(self):
         if self._saved is None:
-            from ..engine import _SECOND_BACKWARD
-            raise RuntimeError(_SECOND_BACKWARD)
+            from ..engine import SECOND_BACKWARD
+            raise RuntimeError(SECOND_BACKWARD)
         node = self._node() if self._node is not None else None
         saved = tuple(_output_again(self._output, node) if t is _OUTPUT else t
                       for t in self._saved)
         for t, v in zip(saved, self._saved_versions):
             if t is not None and t._vc[0] != v and node is not None:
-                from ..engine import _raise_modified
-                _raise_modified(node, t, v)       # the engine's message, as torch's
+                from ..engine import raise_modified
+                raise_modified(node, t, v)       # the engine's message, as torch's
         return saved
 
     def mark_non_differentiable(self, *tensors):
@@ -69,12 +70,11 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
 
-class _FunctionOp:
+class FunctionOp:
     """Plays the part of a registry primitive for one ``Function`` subclass."""
 
     nary = False
     joint = True
-    vjps_into = None
     saves = ()
     saves_out = False
     formulas = ()
@@ -88,7 +88,7 @@ class _FunctionOp:
     def vjps(self, F, g, out, *inputs, ctx):
         """Run the user's backward once; returns one gradient (or None) per input."""
         create_graph = F.__name__ == "TensorF"
-        gt = g if isinstance(g, Tensor) else _new(g)
+        gt = g if isinstance(g, Tensor) else wrap(g)
         with no_grad() if not create_graph else contextlib.nullcontext():
             grads = self.cls.backward(ctx, gt)
         if not isinstance(grads, tuple):
@@ -116,6 +116,10 @@ class _FunctionOp:
             out.append(gi if create_graph else gi._data)
         return out
 
+    def vjp(self, F, g, out, inputs, params, edges):
+        """The engine's one call on a node: the user's backward, run once for every input."""
+        return self.vjps(F, g, out, *inputs, **params)
+
     def release(self, node):
         node.params["ctx"]._saved = None
 
@@ -128,7 +132,7 @@ _OUTPUT = object()
 def _output_again(output, node):
     """The saved output as a tensor again: same storage and version box, ``grad_fn`` the node."""
     data, vc = output
-    t = _new(data, requires_grad=node is not None)
+    t = wrap(data, requires_grad=node is not None)
     t._vc = vc
     t._grad_fn = node
     return t
@@ -172,18 +176,26 @@ class Function:
         if not (_grad_state.enabled and any(needs)) or out in ctx._non_differentiable:
             return out
         if cls.__dict__.get("_op") is None:
-            cls._op = _FunctionOp(cls)
+            cls._op = FunctionOp(cls)
         next_ = tuple((a if a._grad_fn is None else a._grad_fn) if n else None
                       for a, n in zip(args, needs))
-        node = Node(cls._op, tuple(args), next_, {"ctx": ctx})
+        # backward reads the ctx, not the inputs: the node keeps their shapes and dtypes (and
+        # the explainer's constants), as a primitive keeps the inputs no rule reads
+        recorded = tuple(a if not isinstance(a, Tensor) or e is a else
+                         Freed(a._data) if e is not None else freed_constant(a)
+                         for a, e in zip(args, next_))
+        node = Node(cls._op, recorded, next_, {"ctx": ctx})
         ctx._node = weakref.ref(node)
         if any(a is out for a in args):
-            out = _new(out._data)       # forward returned an input: give the output its own node
+            out = wrap(out._data)       # forward returned an input: give the output its own node
         elif any(t is out for t in ctx._saved):
             ctx._output = (out._data, out._vc)
             ctx._saved = tuple(_OUTPUT if t is out else t for t in ctx._saved)
         out._requires_grad = True
         out._grad_fn = node
+        trace = active_trace()
+        if trace is not None:
+            trace.note(node, args, out)
         return out
 
 

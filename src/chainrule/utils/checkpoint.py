@@ -1,7 +1,7 @@
 """``chainrule.utils.checkpoint``: activations recomputed in the backward pass, not stored.
 
-``checkpoint(fn, *args)`` runs ``fn`` and records its graph as usual, noting every node recorded
-(through the hook ``tensor.apply`` offers, see ``grad_mode.state.apply_hook``).  When fn returns,
+``checkpoint(fn, *args)`` runs ``fn`` and records its graph as usual, under a trace
+(``chainrule.tracing``: every op with the inputs it was given, in order).  When fn returns,
 its nodes let go of the tensors fn computed inside (the activations): only fn's inputs, the
 tensors it closed over and its outputs stay.  When the reverse pass reaches fn's outputs, a
 pre-hook on their nodes recomputes the dropped values by replaying the recorded primitives'
@@ -19,40 +19,11 @@ from .._backend import xp
 from ..grad_mode import is_grad_enabled
 from ..grad_mode import state as _grad_state
 from ..graph import Freed
-from ..tensor import Tensor, _new, apply
+from ..tensor import Tensor, wrap
+from ..tracing import active as active_trace
+from ..tracing import tracing
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
-
-
-class _Recorder:
-    """The apply hook while a checkpointed function runs: every recorded node, in order."""
-
-    def __init__(self, prev):
-        self.prev = prev
-        self.made = []          # (node, output tensor, forward dtypes, input versions)
-        self.seen = set()
-
-    def __call__(self, op, inputs, params, arrays, name):
-        if self.prev is not None:
-            out = self.prev(op, inputs, params, arrays, name)
-        else:                   # the plain apply, with the hooks off for its duration
-            hook = _grad_state.apply_hook
-            _grad_state.apply_hook = None
-            try:
-                out = apply(op, inputs, params, arrays, name)
-            finally:
-                _grad_state.apply_hook = hook
-        node = out._grad_fn
-        if node is not None and node.op is op and id(node) not in self.seen:
-            self.seen.add(id(node))
-            dtypes = None if arrays is None else \
-                tuple(a.dtype if isinstance(a, xp.ndarray) else None for a in arrays)
-            versions = tuple(v._vc[0] if isinstance(v, Tensor) else None for v in inputs)
-            self.made.append((node, out, dtypes, versions))
-        return out
-
-    def nondiff(self, fn, args, kwargs):
-        return None if self.prev is None else self.prev.nondiff(fn, args, kwargs)
 
 
 class _Dropped(Freed):
@@ -65,13 +36,13 @@ class _Dropped(Freed):
         self.k = k
 
 
-def _recording():
-    h = _grad_state.apply_hook
-    while h is not None:
-        if type(h) is _Recorder:
-            return True
-        h = h.prev
-    return False
+class _Made:
+    """In a replay plan: the input is what step ``k`` of the checkpointed function made."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
 
 
 def _plain_outputs(out):
@@ -110,41 +81,44 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     if determinism_check not in ("default", "none"):
         raise ValueError(f"checkpoint: determinism_check should be 'default' or 'none', got "
                          f"{determinism_check!r}")
-    if not is_grad_enabled() or _recording():
+    if not is_grad_enabled() or active_trace("checkpoint") is not None:
         return function(*args, **kwargs)        # nothing recorded, or an outer one frees it all
-    rec = _Recorder(_grad_state.apply_hook)
-    _grad_state.apply_hook = rec
-    try:
+    with tracing("checkpoint") as trace:
         out = function(*args, **kwargs)
-    finally:
-        _grad_state.apply_hook = rec.prev
-    _drop(rec.made, _plain_outputs(out))
+    _drop([s for s in trace.steps if not getattr(s.node.op, "joint", False)],
+          _plain_outputs(out))
     return out
 
 
-def _drop(made, outputs):
-    """Let go of what ``made``'s nodes hold inside the function; arm the recomputation."""
-    if not made:
+def _drop(steps, outputs):
+    """Let go of what the traced ``steps``' nodes hold inside the function; arm the
+    recomputation.  (``autograd.Function`` nodes keep what their ctx saved, and are not
+    replayed.)"""
+    if not steps:
         return
-    for node, t, _, versions in made:
-        for v, ver in zip(node.inputs, versions):
+    for step in steps:
+        for v, ver in zip(step.inputs, step.versions):
             if isinstance(v, Tensor) and v._vc[0] != ver:
                 return          # an in-place change inside fn: the replay would need old values
     kept = {id(t) for t in outputs}
-    produced = {id(t): k for k, (_, t, _, _) in enumerate(made)}
+    produced = {id(step.out): k for k, step in enumerate(steps)}
     plan = []
-    for k, (node, t, dtypes, versions) in enumerate(made):
-        inputs = list(node.inputs)
-        for i, v in enumerate(inputs):
-            if isinstance(v, Tensor) and id(v) in produced and id(v) not in kept:
-                inputs[i] = _Dropped(v._data, produced[id(v)])
-        node.inputs = tuple(inputs)
-        had_out = node.out_data is not None and id(t) not in kept
+    for k, step in enumerate(steps):
+        node = step.node
+        # what the replay reads: the index of the step that makes an input inside fn, or the
+        # input itself (fn's arguments, the tensors it closes over, numbers)
+        specs = tuple(_Made(produced[id(v)]) if isinstance(v, Tensor) and id(v) in produced and
+                      id(v) not in kept else v for v in step.inputs)
+        node.inputs = tuple(_Dropped(v._data, spec.k) if type(spec) is _Made and
+                            isinstance(v, Tensor) else v
+                            for v, spec in zip(node.inputs, specs))
+        had_out = node.out_data is not None and id(step.out) not in kept
         if had_out:
             node.out_data = None
         # the node by weak reference: the plan lives in the nodes' pre-hooks, and a strong
         # reference back would make a cycle only the garbage collector frees
-        plan.append((weakref.ref(node), dtypes, versions, t._vc, had_out))
+        plan.append((weakref.ref(node), step.dtypes, step.versions, step.out._vc, had_out,
+                     specs))
     done = []
 
     def recompute(grad):
@@ -153,7 +127,7 @@ def _drop(made, outputs):
             _replay(plan)
     # every node that lost something replays on first use (normally an output's node is
     # reached first; a tensor that left fn another way may lead the pass to any of them)
-    for node_ref, _, _, _, had_out in plan:
+    for node_ref, _, _, _, had_out, _ in plan:
         node = node_ref()
         if had_out or any(isinstance(v, _Dropped) for v in node.inputs):
             node.register_prehook(recompute)
@@ -166,24 +140,24 @@ def _replay(plan):
     arrays = {}
     token = B.quiet_fp()
     try:
-        for k, (_, dtypes, versions, _, had_out) in enumerate(plan):
+        for k, (_, dtypes, versions, _, had_out, specs) in enumerate(plan):
             node = nodes[k]
             if node is None or node.freed:
                 continue
             vals = []
-            for i, v in enumerate(node.inputs):
-                if isinstance(v, _Dropped):
-                    a = arrays[v.k]
-                elif isinstance(v, Tensor):
-                    if v._vc[0] != versions[i]:
+            for i, spec in enumerate(specs):
+                if type(spec) is _Made:
+                    a = arrays[spec.k]
+                elif isinstance(spec, Tensor):
+                    if spec._vc[0] != versions[i]:
                         raise RuntimeError(
                             "checkpoint: one of the inputs of the checkpointed function (or a "
                             "tensor it closes over) was modified by an inplace operation after "
                             f"the forward pass ({node._name} read it), so its recomputation would "
                             "differ; do the in-place operation after backward(), or on a clone")
-                    a = v._data
+                    a = spec._data
                 else:
-                    a = v
+                    a = spec
                 if dtypes is not None and dtypes[i] is not None and \
                         (not isinstance(a, xp.ndarray) or a.dtype != dtypes[i]):
                     a = xp.asarray(a, dtypes[i])       # the promotion the forward was given
@@ -205,7 +179,7 @@ def _replay(plan):
                 t = made.get(v.k)
                 if t is None:
                     vc = plan[v.k][3]
-                    t = made[v.k] = _new(arrays[v.k], True)
+                    t = made[v.k] = wrap(arrays[v.k], True)
                     t._grad_fn = nodes[v.k]
                     t._vc = vc
                 inputs[i] = t

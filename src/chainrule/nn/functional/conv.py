@@ -228,7 +228,7 @@ CONVOLUTION = ops.defprim(
                "inputs its window read",
                "g ↦ Σ_n,p g[n,o,p]·x[n,c,p·stride + k·dilation] (x correlated with g)",
                "g ↦ Σ g over the batch and every position"),
-    saves=(0, 1),
+    saves=(0, 1), reads=((1,), (0,), ()),
     examples=[
         ("m.nn.functional.conv2d(x, y)", (2, 2, 5, 4), (3, 2, 3, 2)),
         ("m.nn.functional.conv2d(x, y, z, stride=2, padding=1)", (2, 2, 5, 5), (3, 2, 3, 3),

@@ -54,6 +54,7 @@ linear_op = ops.defprim(
     "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
     backward_name="AddmmBackward0", formulas=("y", "x", "1"),
     vjp_texts=("g ↦ g·W", "g ↦ gᵀ·x", "g ↦ Σ g over the batch"), saves=(0, 1),
+    reads=((1,), (0,), ()),
     examples=[("m.nn.functional.linear(x, y, z)", (2, 4), (3, 4), (3,)),
               ("m.nn.functional.linear(x, y)", (5, 4), (3, 4)),
               ("m.nn.functional.linear(x, y, z)", (2, 3, 4), (2, 4), (2,)),
