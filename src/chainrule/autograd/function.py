@@ -17,6 +17,7 @@ tensor(12.)
 A ``Function`` becomes one node in the graph whose single VJP rule calls ``backward``.
 """
 import contextlib
+import warnings
 import weakref
 
 from ..grad_mode import no_grad, state as _grad_state
@@ -36,6 +37,7 @@ class FunctionCtx:
         self._output = None         # (array, version box) when the output itself was saved
         self.materialize_grads = True
         self._non_differentiable = ()
+        self._dirty = ()
 
     def save_for_backward(self, *tensors):
         """Keep tensors for ``backward``; in-place changes to them are caught, as in torch."""
@@ -64,9 +66,16 @@ class FunctionCtx:
         self._non_differentiable = tensors
 
     def mark_dirty(self, *tensors):
-        pass
+        """Declare the inputs ``forward`` modified in place.  As in PyTorch, their version goes
+        up (saved copies of their old values are caught at backward), and an output that is
+        one of them stays that very tensor, with this Function as its new history."""
+        self._dirty = tensors
 
     def set_materialize_grads(self, value):
+        """PyTorch's switch for passing None, not zeros, for outputs without a gradient.  A
+        chainrule Function has one output, and its backward runs only when that output has a
+        gradient, so there is never a gradient to materialise: the flag changes nothing, as it
+        changes nothing for a one-output Function in PyTorch."""
         self.materialize_grads = bool(value)
 
 
@@ -173,6 +182,7 @@ class Function:
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a Tensor, got "
                             f"{type(out).__name__}")
+        in_place = _mark_dirty(ctx, args, out, any(needs))
         if not (_grad_state.enabled and any(needs)) or out in ctx._non_differentiable:
             return out
         if cls.__dict__.get("_op") is None:
@@ -186,7 +196,9 @@ class Function:
                          for a, e in zip(args, next_))
         node = Node(cls._op, recorded, next_, {"ctx": ctx})
         ctx._node = weakref.ref(node)
-        if any(a is out for a in args):
+        if in_place:
+            pass                        # the modified input itself takes the new history
+        elif any(a is out for a in args):
             out = wrap(out._data)       # forward returned an input: give the output its own node
         elif any(t is out for t in ctx._saved):
             ctx._output = (out._data, out._vc)
@@ -197,6 +209,21 @@ class Function:
         if trace is not None:
             trace.note(node, args, out)
         return out
+
+
+def _mark_dirty(ctx, args, out, recording):
+    """Bump the versions of the inputs ``ctx.mark_dirty`` named; True when ``out`` is one."""
+    for t in ctx._dirty:
+        if not any(t is a for a in args):
+            warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only input "
+                          "Tensors that have been mutated should be passed to ctx.mark_dirty().",
+                          UserWarning, stacklevel=3)
+            continue
+        if recording and _grad_state.enabled and t._requires_grad and t._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
+                               "operation.")
+        t._vc[0] += 1
+    return any(t is out for t in ctx._dirty) and any(a is out for a in args)
 
 
 class once_differentiable:
