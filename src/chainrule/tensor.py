@@ -1014,6 +1014,10 @@ def apply(op, inputs, params=None, arrays=None, name=None):
     t._base = None
     if not state.enabled:
         return t
+    # The node keeps only what its rules read (``kept``): the inputs in ``saves``, or, for an
+    # op whose rules differ (``reads``), what the rules of the inputs with an edge read.
+    reads = op.reads
+    kept = op.saves if reads is None else ()
     next_ = None
     i = 0
     for v in inputs:
@@ -1021,12 +1025,13 @@ def apply(op, inputs, params=None, arrays=None, name=None):
             if next_ is None:
                 next_ = [None] * len(inputs)
             next_[i] = v._grad_fn or v
+            if reads is not None:
+                kept += reads[i]
         i += 1
     if next_ is None:
         return t
-    # The node keeps only what its rules read: an input no needed rule reads leaves a record of
-    # its shape and dtype (and, when it is a constant, what the explainer may re-run it from).
-    kept = op.saves if op.reads is None else op.kept(next_)
+    # an input no rule that will run reads leaves a record of its shape and dtype (and, when
+    # it is a constant, what the explainer may re-run it from)
     recorded = inputs
     if len(kept) != len(inputs):        # else every input is read: nothing to drop
         recorded = list(inputs)
