@@ -20,8 +20,6 @@ ALLOWED = {
     ("nn/modules/container.py", "_addindent"): "PyTorch's name",
     ("nn/modules/conv.py", "_calculate_fan_in_and_fan_out"): "PyTorch's name",
     ("nn/modules/linear.py", "_calculate_fan_in_and_fan_out"): "PyTorch's name",
-    # issue #11 in progress: ops.py moves into ops/, where this name becomes public
-    ("functional/linalg.py", "_matmul_name"): "issue #11, ops.py moving to ops/",
 }
 
 CORE = ("tensor", "graph", "engine", "ops", "_fns", "_tensorf", "_backend", "dtypes", "grad_mode",

@@ -124,7 +124,7 @@ REFERENCES = {
     "matmul": _matmul_ref,
 }
 
-# Primitives defined outside ops.py (nn's convolution, pooling, ...) bring their references in a
+# The primitives of ops/nn.py (convolution, pooling, ...) bring their references in a
 # module of their own beside this one, tests/references_<area>.py, holding a REFERENCES dict.
 for _path in sorted(pathlib.Path(__file__).parent.glob("references_*.py")):
     _mod = importlib.import_module(_path.stem)

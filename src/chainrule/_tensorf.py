@@ -103,6 +103,10 @@ class TensorF:
     def cast(a, like):
         return to(a, D.of(_raw(like)) if not isinstance(like, Tensor) else like.dtype)
 
+    @staticmethod
+    def apply(op, inputs, params):
+        return apply(op, tuple(wrap(v) if type(v) is _ndarray else v for v in inputs), params)
+
 
 def _is_advanced(index):
     index = index if isinstance(index, tuple) else (index,)

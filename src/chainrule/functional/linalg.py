@@ -44,7 +44,7 @@ def matmul(input, other):
             raise RuntimeError(f"The size of tensor a ({bx[-i]}) must match the size of tensor b "
                                f"({by[-i]}) at non-singleton dimension "
                                f"{builtins.max(len(bx), len(by)) - i}")
-    name = ops._matmul_name(x._data, y._data)
+    name = ops.matmul_name(x._data, y._data)
     if len(xs) > 2 or len(ys) > 2:
         name = "BmmBackward0" if len(xs) == 3 and len(ys) == 3 else "UnsafeViewBackward0"
     return apply(ops.matmul, (x, y), name=name)

@@ -5,338 +5,27 @@ strided view) and does one batched BLAS matmul; its transposed form does the mat
 each kernel offset's slice back into place (col2im: a loop over the kh·kw kernel offsets, never
 over pixels).
 
-Two registry primitives live here, both for speed (a composite over indexing would be orders of
-magnitude slower):
-
-- ``convolution`` (torch's ``ConvolutionBackward0``): ``transposed=False`` is conv, ``True`` is
-  its adjoint in the input.  The two are each other's VJP in the input, and the weight's VJP is a
-  convolution of the input with the output gradient, so every derivative of a convolution is again
-  a convolution and ``create_graph=True`` differentiates any number of times.
-- ``avg_pool2d``: window sums over a divisor; its VJP is a transposed convolution with a kernel of
-  ones, so it differentiates again through ``convolution``.
+Two registry primitives do the work, both in ``ops/nn.py``: ``convolution`` (conv and, with
+``transposed=True``, its adjoint) and ``avg_pool2d``; the functions here check arguments with
+torch's messages and call them.
 
 Max pooling is a composite: the window maxima's positions are found with NumPy and the output is
-``input[positions]``, an ``index`` node named ``MaxPool2DWithIndicesBackward0`` (its VJP scatters
-the gradient back to the winners, and that scatter's VJP gathers).
+``input.reshape(-1)[positions]``, an ``index`` node named ``MaxPool2DWithIndicesBackward0`` that
+keeps one int64 an output, as torch (its VJP scatters the gradient back to the winners, and that
+scatter's VJP gathers).
 """
-import itertools
+import math
 
 from ... import dtypes as D
 from ... import functional as CF
 from ... import ops
 from ..._backend import xp
-from ..._fns import ArrayF
+from ...ops.nn import pool_out_size, spatial_pad, windows
 from ...tensor import Tensor, apply, wrap
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d"]
-
-_as_strided = xp.lib.stride_tricks.as_strided
-
-
-# =========================================================================================
-# Array kernels.  Spatial dims are the last ``nd``; ``pads`` holds a (lo, hi) pair per spatial
-# dim, lo >= 0; a negative hi crops (on the input of a convolution) or extends with zeros (on
-# the output of a transposed one): that is what makes the two exact adjoints for every size.
-# =========================================================================================
-
-def _pad(a, pads, value=0):
-    """``a`` with ``pads`` applied to its last ``len(pads)`` dims (a negative hi crops)."""
-    if all(lo == 0 and hi == 0 for lo, hi in pads):
-        return a
-    nd = len(pads)
-    keep = tuple(min(n, n + hi) for n, (lo, hi) in zip(a.shape[-nd:], pads))
-    src = (Ellipsis,) + tuple(slice(0, k) for k in keep)
-    if all(lo == 0 and hi <= 0 for lo, hi in pads):
-        return a[src]
-    shape = a.shape[:-nd] + tuple(n + lo + hi for n, (lo, hi) in zip(a.shape[-nd:], pads))
-    out = xp.full(shape, value, a.dtype) if value else xp.zeros(shape, a.dtype)
-    out[(Ellipsis,) + tuple(slice(lo, lo + k) for (lo, _), k in zip(pads, keep))] = a[src]
-    return out
-
-
-def _windows(a, kernel, stride, dilation, out_size):
-    """A read-only strided view (*lead, *out_size, *kernel) of ``a``'s windows (no copy)."""
-    nd = len(kernel)
-    st = a.strides[-nd:]
-    return _as_strided(a, a.shape[:-nd] + tuple(out_size) + tuple(kernel),
-                       a.strides[:-nd] + tuple(t * s for t, s in zip(st, stride)) +
-                       tuple(t * d for t, d in zip(st, dilation)), writeable=False)
-
-
-def _out_size(n, k, s, d, lo, hi):
-    return (n + lo + hi - d * (k - 1) - 1) // s + 1
-
-
-def _prod(values):
-    p = 1
-    for v in values:
-        p *= v
-    return p
-
-
-def _im2col(x, kernel, stride, pads, dilation, groups):
-    """Columns (N, G, C/G·K, P) of x's windows, and the output's spatial size."""
-    nd = len(kernel)
-    n, c = x.shape[:2]
-    out = tuple(_out_size(L, k, s, d, lo, hi) for L, k, s, d, (lo, hi)
-                in zip(x.shape[2:], kernel, stride, dilation, pads))
-    win = _windows(_pad(x, pads), kernel, stride, dilation, out)     # (N, C, *out, *K)
-    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
-    cols = win.transpose(order).reshape(n, groups, (c // groups) * _prod(kernel), _prod(out))
-    return cols, out
-
-
-def _conv_forward(x, w, stride, pads, dilation, groups):
-    """out[n, o, p] = Σ_c,k w[o, c, k] · xpad[n, g(o)·C/G + c, p·stride + k·dilation]"""
-    cols, out = _im2col(x, w.shape[2:], stride, pads, dilation, groups)
-    o = w.shape[0]
-    wg = w.reshape(groups, o // groups, -1)
-    # (G, O/G, CK) @ (N, G, CK, P): one BLAS call per (n, g); the result is already (N, O, P)
-    return xp.matmul(wg, cols).reshape((x.shape[0], o) + out)
-
-
-def _conv_transpose_forward(x, w, stride, pads, dilation, groups):
-    """The adjoint of ``_conv_forward`` in its input: each x[n, i, p] spreads w[i] over the
-    output window at p·stride (col2im), then the padding is cut off."""
-    kernel = tuple(w.shape[2:])
-    n, cin = x.shape[:2]
-    cout = w.shape[1] * groups
-    size_in = tuple(x.shape[2:])
-    wg = w.reshape(groups, cin // groups, -1).swapaxes(1, 2)          # (G, Cout/G·K, Cin/G)
-    # NumPy runs a strided add one row at a time: with short rows (small images) put the batch
-    # last, so that each add below runs over N contiguous values instead of a few pixels
-    batch_last = size_in[-1] < 16
-    if batch_last:
-        xg = xp.moveaxis(x, 0, -1).reshape(groups, cin // groups, -1)   # (G, Cin/G, P·N)
-        cols = xp.matmul(wg, xg).reshape((cout,) + kernel + size_in + (n,))
-        lead = (slice(None),)
-    else:
-        xg = x.reshape(n, groups, cin // groups, -1)                     # (N, G, Cin/G, P)
-        cols = xp.matmul(wg, xg).reshape((n, cout) + kernel + size_in)
-        lead = (slice(None), slice(None))
-    full = tuple((L - 1) * s + d * (k - 1) + 1 for L, s, d, k in
-                 zip(size_in, stride, dilation, kernel))
-    size_out = tuple(f - lo - hi for f, (lo, hi) in zip(full, pads))
-    alloc = tuple(max(f, lo + so) for f, (lo, _), so in zip(full, pads, size_out))
-    buf = xp.zeros(((cout,) + alloc + (n,)) if batch_last else ((n, cout) + alloc),
-                   dtype=cols.dtype)
-    for offs in itertools.product(*[range(k) for k in kernel]):
-        dst = lead + tuple(slice(o * d, o * d + (L - 1) * s + 1, s)
-                           for o, d, L, s in zip(offs, dilation, size_in, stride))
-        buf[dst] += cols[lead + offs]
-    if alloc != size_out or any(lo for lo, _ in pads):
-        buf = buf[lead + tuple(slice(lo, lo + so) for (lo, _), so in zip(pads, size_out))]
-    return xp.ascontiguousarray(xp.moveaxis(buf, -1, 0)) if batch_last else buf
-
-
-def _conv_weight_arrays(x, g, kernel, stride, pads, dilation, groups):
-    """∂⟨g, conv(x, w)⟩/∂w: Σ_n,p g[n, o, p] · xpad[n, c, p·stride + k·dilation]."""
-    n, c = x.shape[:2]
-    o = g.shape[1]
-    nd = len(kernel)
-    win = _windows(_pad(x, pads), kernel, stride, dilation, g.shape[2:])
-    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
-    cols = win.transpose(order).reshape(n, groups, (c // groups) * _prod(kernel), -1)
-    gg = g.reshape(n, groups, o // groups, -1)
-    gw = xp.matmul(gg, cols.swapaxes(-1, -2)).sum(axis=0)             # (G, O/G, C/G·K)
-    return gw.reshape((o, c // groups) + tuple(kernel))
-
-
-def _convolution(x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,), transposed=False,
-                 groups=1):
-    """out = x ⋆ w + b (cross-correlation); with transposed, its adjoint in x (+ b)"""
-    if transposed:
-        out = _conv_transpose_forward(x, w, stride, padding, dilation, groups)
-    else:
-        out = _conv_forward(x, w, stride, padding, dilation, groups)
-    if b is not None:
-        out = out + b.reshape((-1,) + (1,) * (out.ndim - 2))
-    return out
-
-
-# =========================================================================================
-# The convolution primitive and its VJPs.  A rule runs on arrays (F is ArrayF) or on tensors
-# (F is TensorF, create_graph=True); _conv runs the primitive either way, so a VJP that is a
-# convolution is recorded as one and can be differentiated again.
-# =========================================================================================
-
-def _conv(F, x, w, stride, padding, dilation, transposed, groups):
-    if F is ArrayF:
-        return _convolution(x, w, None, stride, padding, dilation, transposed, groups)
-    return apply(CONVOLUTION, (x, w), dict(stride=stride, padding=padding, dilation=dilation,
-                                            transposed=transposed, groups=groups))
-
-
-def _adjoint_pads(size_in, size_out, kernel, stride, padding, dilation):
-    """Pads of the transposed convolution that maps a conv's output back to exactly its input
-    size: the rows the forward never reached (size not a multiple of the stride) come back as 0."""
-    pads = []
-    for L, Lo, k, s, d, (lo, hi) in zip(size_in, size_out, kernel, stride, dilation, padding):
-        left_over = L + lo + hi - d * (k - 1) - 1 - (Lo - 1) * s
-        pads.append((lo, hi - left_over))
-    return tuple(pads)
-
-
-def _conv_weight(F, x, g, kernel, stride, pads, dilation, groups):
-    """The weight gradient of conv(x, w) for output gradient g."""
-    if F is ArrayF:     # a plain backward: one BLAS product of g with x's columns
-        return _conv_weight_arrays(x, g, kernel, stride, pads, dilation, groups)
-    # With create_graph the same sum is recorded as a convolution of x with g (batch and channel
-    # axes swapped, stride and dilation swapped), so that it differentiates again:
-    # Σ_n,p g[n,o,p]·x[n,c,p·s + k·d] is a correlation over p whose "kernel" is g.
-    n, c = x.shape[:2]
-    nd = len(kernel)
-    size = x.shape[2:]
-    xs = F.reshape(x, (n, groups, c // groups) + tuple(size))
-    xs = F.reshape(F.permute(xs, (2, 1, 0) + tuple(range(3, 3 + nd))),
-                   (c // groups, groups * n) + tuple(size))
-    gs = F.permute(g, (1, 0) + tuple(range(2, 2 + nd)))                # (O, N, *P)
-    out_size = g.shape[2:]
-    new_pads = tuple((lo, (k - 1) * d + (P - 1) * s + 1 - L - lo) for L, k, s, d, P, (lo, _)
-                     in zip(size, kernel, stride, dilation, out_size, pads))
-    gw = _conv(F, xs, gs, tuple(dilation), new_pads, tuple(stride), False, groups)
-    return F.permute(gw, (1, 0) + tuple(range(2, 2 + nd)))            # (O, C/G, *K)
-
-
-def _conv_vjp_input(F, g, out, x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,),
-                    transposed=False, groups=1):
-    if transposed:
-        return _conv(F, g, w, stride, padding, dilation, False, groups)
-    pads = _adjoint_pads(x.shape[2:], g.shape[2:], w.shape[2:], stride, padding, dilation)
-    return _conv(F, g, w, stride, pads, dilation, True, groups)
-
-
-def _conv_vjp_weight(F, g, out, x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,),
-                     transposed=False, groups=1):
-    if transposed:      # out = convᵀ(x, w): the roles of the conv's input and output swap
-        return _conv_weight(F, g, x, w.shape[2:], stride, padding, dilation, groups)
-    return _conv_weight(F, x, g, w.shape[2:], stride, padding, dilation, groups)
-
-
-def _conv_vjp_bias(F, g, out, x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,),
-                   transposed=False, groups=1):
-    return F.sum(g, (0,) + tuple(range(2, len(g.shape))), False)
-
-
-CONVOLUTION = ops.defprim(
-    "convolution", _convolution, _conv_vjp_input, _conv_vjp_weight, _conv_vjp_bias,
-    backward_name="ConvolutionBackward0",
-    formulas=("y", "x", "1"),
-    vjp_texts=("g ↦ conv_transpose(g, y): each g[n,o,p] sent back through the kernel to the "
-               "inputs its window read",
-               "g ↦ Σ_n,p g[n,o,p]·x[n,c,p·stride + k·dilation] (x correlated with g)",
-               "g ↦ Σ g over the batch and every position"),
-    saves=(0, 1), reads=((1,), (0,), ()),
-    examples=[
-        ("m.nn.functional.conv2d(x, y)", (2, 2, 5, 4), (3, 2, 3, 2)),
-        ("m.nn.functional.conv2d(x, y, z, stride=2, padding=1)", (2, 2, 5, 5), (3, 2, 3, 3),
-         (3,)),
-        ("m.nn.functional.conv2d(x, y, stride=(2, 1), padding=(1, 2), dilation=(2, 1), "
-         "groups=2)", (1, 4, 6, 5), (4, 2, 2, 3)),
-        ("m.nn.functional.conv2d(x, y, z, padding='same', dilation=(1, 2))", (1, 3, 5, 6),
-         (2, 3, 3, 2), (2,)),
-        ("m.nn.functional.conv2d(x, y)", (2, 4, 3), (3, 2, 2, 2)),
-        ("m.nn.functional.conv1d(x, y, z, stride=3, padding=1, dilation=2)", (2, 3, 9),
-         (4, 3, 3), (4,)),
-        ("m.nn.functional.conv_transpose2d(x, y, z, stride=2, padding=1, output_padding=1)",
-         (2, 3, 3, 2), (3, 2, 3, 2), (2,)),
-        ("m.nn.functional.conv_transpose1d(x, y, stride=3, padding=2, groups=2, dilation=2)",
-         (2, 4, 4), (4, 1, 3)),
-    ])
-
-
-# =========================================================================================
-# Average pooling: a primitive (a strided window sum), whose VJP is a transposed convolution
-# with a kernel of ones.
-# =========================================================================================
-
-def _pool_out_size(n, k, s, p, d, ceil_mode):
-    """torch's pooling output size: a window must start inside the input or its left padding."""
-    span = n + 2 * p - d * (k - 1) - 1
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1
-    return out
-
-
-def _avg_geometry(size, kernel_size, stride, padding, ceil_mode):
-    """Output size, and the (lo, hi) pads that make every window fit (hi < 0 crops)."""
-    out, pads = [], []
-    for n, k, s, p in zip(size, kernel_size, stride, padding):
-        o = _pool_out_size(n, k, s, p, 1, ceil_mode)
-        out.append(o)
-        pads.append((p, (o - 1) * s + k - n - p))
-    return tuple(out), tuple(pads)
-
-
-def _avg_divisor(size, out, kernel_size, stride, padding, count_include_pad, divisor_override,
-                 dtype):
-    """1/divisor per output position (an array broadcasting over the output), as torch counts:
-    windows clipped to the padded input, or to the input itself without count_include_pad."""
-    if divisor_override:
-        return 1.0 / divisor_override
-    inv = 1.0
-    nd = len(size)
-    for i, (n, o, k, s, p) in enumerate(zip(size, out, kernel_size, stride, padding)):
-        start = xp.arange(o) * s - p
-        end = xp.minimum(start + k, n + p)
-        if not count_include_pad:
-            start, end = xp.maximum(start, 0), xp.minimum(end, n)
-        inv = inv * (1.0 / (end - start)).reshape((-1,) + (1,) * (nd - 1 - i))
-    return xp.asarray(inv, dtype=dtype)
-
-
-def _avg_pool2d(x, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
-                divisor_override=None):
-    """out = mean of x over each kernel_size window (torch's divisor rules)"""
-    nd = len(kernel_size)
-    size = x.shape[-nd:]
-    out, pads = _avg_geometry(size, kernel_size, stride, padding, ceil_mode)
-    win = _windows(_pad(x, pads), kernel_size, stride, (1,) * nd, out)
-    total = win.sum(axis=tuple(range(-nd, 0)))
-    inv = _avg_divisor(size, out, kernel_size, stride, padding, count_include_pad,
-                       divisor_override, xp.float64 if x.dtype.kind != "f" else x.dtype)
-    if x.dtype.kind != "f":      # integer pooling divides and truncates, as torch
-        return xp.trunc(total * inv).astype(x.dtype)
-    return total * inv
-
-
-def _avg_pool_vjp(F, g, out, x, kernel_size, stride, padding, ceil_mode=False,
-                  count_include_pad=True, divisor_override=None):
-    nd = len(kernel_size)
-    size = x.shape[-nd:]
-    lead = tuple(x.shape[:-nd])
-    osize, pads = _avg_geometry(size, kernel_size, stride, padding, ceil_mode)
-    dtype = F.raw(g).dtype
-    inv = _avg_divisor(size, osize, kernel_size, stride, padding, count_include_pad,
-                       divisor_override, dtype)
-    # every (batch, channel) plane is one "batch" entry of a 1-channel transposed convolution
-    gs = F.reshape(g * inv, (-1, 1) + osize)
-    ones = xp.ones((1, 1) + tuple(kernel_size), dtype=dtype)
-    if F is not ArrayF:
-        ones = wrap(ones)
-    gx = _conv(F, gs, ones, tuple(stride), pads, (1,) * nd, True, 1)
-    return F.reshape(gx, lead + tuple(size))
-
-
-AVG_POOL2D = ops.defprim(
-    "avg_pool2d", _avg_pool2d, _avg_pool_vjp,
-    backward_name="AvgPool2DBackward0",
-    formulas=("1/divisor",),
-    vjp_texts=("g ↦ each g[p]/divisor[p] spread evenly over the inputs of window p",),
-    saves=(),
-    examples=[
-        ("m.nn.functional.avg_pool2d(x, 2)", (2, 3, 4, 5)),
-        ("m.nn.functional.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, "
-         "count_include_pad=False)", (1, 2, 6, 5)),
-        ("m.nn.functional.avg_pool2d(x, (2, 3), stride=(1, 2), padding=(1, 1), ceil_mode=True)",
-         (2, 5, 6)),
-        ("m.nn.functional.avg_pool2d(x, 2, divisor_override=3)", (1, 1, 4, 4)),
-        ("m.nn.functional.avg_pool1d(x, 3, stride=2, padding=1)", (2, 3, 7)),
-        ("m.nn.functional.adaptive_avg_pool2d(x, (2, 3))", (1, 2, 4, 6)),
-    ])
 
 
 # =========================================================================================
@@ -475,7 +164,7 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups):
     x, added = _batched(x, nd)
     params = dict(stride=stride, padding=pads, dilation=dilation, transposed=False,
                   groups=int(groups))
-    out = apply(CONVOLUTION, (x, w) if b is None else (x, w, b), params)
+    out = apply(ops.convolution, (x, w) if b is None else (x, w, b), params)
     return CF.squeeze(out, 0) if added else out
 
 
@@ -541,7 +230,7 @@ def _conv_transposend(op, nd, input, weight, bias, stride, padding, output_paddi
     x, added = _batched(x, nd)
     params = dict(stride=stride, padding=tuple((p, p - o) for p, o in zip(pad, opad)),
                   dilation=dilation, transposed=True, groups=int(groups))
-    out = apply(CONVOLUTION, (x, w) if b is None else (x, w, b), params)
+    out = apply(ops.convolution, (x, w) if b is None else (x, w, b), params)
     return CF.squeeze(out, 0) if added else out
 
 
@@ -616,7 +305,7 @@ def _max_pool_positions(a, kernel, stride, pad, dil, out):
     low = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
     pads = tuple((p, (o - 1) * s + d * (k - 1) + 1 - n - p)
                  for n, k, s, p, d, o in zip(size, kernel, stride, pad, dil, out))
-    win = _windows(_pad(a, pads, low), kernel, stride, dil, out)
+    win = windows(spatial_pad(a, pads, low), kernel, stride, dil, out)
     flat = win.reshape(win.shape[:-nd] + (-1,))
     pick = flat.argmax(axis=-1)
     if a.dtype.kind == "f" and xp.isnan(a).any():
@@ -646,24 +335,26 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     x, kernel, stride, pad, dil = _pool_args(op, input, nd, kernel_size, stride, padding,
                                              dilation)
     size = x.shape[-nd:]
-    out = tuple(_pool_out_size(n, k, s, p, d, ceil_mode)
+    out = tuple(pool_out_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(size, kernel, stride, pad, dil))
     _check_out_size(op, x, nd, out)
     a = x._data
     coords = _max_pool_positions(a, kernel, stride, pad, dil, out)
+    plane = coords[0]                   # the winner's place in its plane, h·W + w: torch's indices
+    for c, n in zip(coords[1:], size[1:]):
+        plane = plane * n + c
+    # the graph keeps one int64 an output, as torch: the winner's place in the flattened input,
+    # read from a view of it (one index array where a coordinate each needs nd + 2 and is slower)
     lead = a.shape[:-nd]
-    index = tuple(xp.arange(n).reshape((-1,) + (1,) * (len(lead) - 1 - i + nd))
-                  for i, n in enumerate(lead)) + tuple(coords)
+    start = xp.arange(math.prod(lead)).reshape(lead + (1,) * nd) * math.prod(size)
     # windows that overlap can share a winner: its gradients must add up
     overlap = any(s < d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dil))
-    result = apply(ops.index, (x,), {"index": index, "accumulate": overlap},
+    result = apply(ops.index, (CF.reshape(x, (-1,)),),
+                   {"index": start + plane, "accumulate": overlap},
                    name="MaxPool2DWithIndicesBackward0")
     if not return_indices:
         return result
-    flat = coords[0]
-    for c, n in zip(coords[1:], size[1:]):
-        flat = flat * n + c
-    return result, wrap(xp.broadcast_to(flat, result.shape).astype(xp.int64))
+    return result, wrap(plane.astype(xp.int64))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -707,12 +398,12 @@ def _avg_poolnd(op, nd, input, kernel_size, stride, padding, ceil_mode, count_in
     x, kernel, stride, pad, _ = _pool_args(op, input, nd, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    out = tuple(_pool_out_size(n, k, s, p, 1, ceil_mode)
+    out = tuple(pool_out_size(n, k, s, p, 1, ceil_mode)
                 for n, k, s, p in zip(x.shape[-nd:], kernel, stride, pad))
     _check_out_size(op, x, nd, out)
     params = dict(kernel_size=kernel, stride=stride, padding=pad, ceil_mode=bool(ceil_mode),
                   count_include_pad=bool(count_include_pad), divisor_override=divisor_override)
-    return apply(AVG_POOL2D, (x,), params, name=name)
+    return apply(ops.avg_pool2d, (x,), params, name=name)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,

@@ -1,6 +1,4 @@
 """linear, bilinear, embedding, one_hot and dropout, as ``torch.nn.functional``'s."""
-import math
-
 from ... import dtypes as D
 from ... import functional as _f
 from ... import ops
@@ -14,52 +12,6 @@ __all__ = ["linear", "bilinear", "embedding", "one_hot", "dropout", "dropout1d",
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-# =========================================================================================
-# linear: a primitive for speed
-# =========================================================================================
-# x @ Wᵀ + b as one node instead of three (transpose, matmul, add): every batch is a single
-# 2-d GEMM (NumPy would loop over a 3-d input's leading dim), Wᵀ is a transposed view that BLAS
-# reads in place, and the weight's gradient gᵀx comes out in W's own (out, in) row-major layout,
-# where transpose + matmul would leave a transposed array in ``.grad``.
-
-def _rows(a, n):
-    """``a`` as a 2-d (rows, n) array or tensor: its leading dims merged (a view when possible)."""
-    shape = (math.prod(a.shape[:-1]), n)
-    return a.reshape(shape) if isinstance(a, xp.ndarray) else _f.reshape(a, shape)
-
-
-def _linear(x, w, b=None):
-    """out = x·Wᵀ + b"""
-    out = xp.matmul(_rows(x, w.shape[1]), w.T)
-    if b is not None:
-        out += b
-    return out.reshape(x.shape[:-1] + (w.shape[0],))
-
-
-def _linear_vjp_x(F, g, out, x, w, b=None):
-    return F.reshape(F.matmul(_rows(g, w.shape[0]), w), x.shape)
-
-
-def _linear_vjp_w(F, g, out, x, w, b=None):
-    return F.matmul(F.swapaxes(_rows(g, w.shape[0]), 0, 1), _rows(x, w.shape[1]))
-
-
-def _linear_vjp_b(F, g, out, x, w, b=None):
-    return g            # the engine sums it over the leading dims, back to b's shape
-
-
-linear_op = ops.defprim(
-    "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
-    backward_name="AddmmBackward0", formulas=("y", "x", "1"),
-    vjp_texts=("g ↦ g·W", "g ↦ gᵀ·x", "g ↦ Σ g over the batch"), saves=(0, 1),
-    reads=((1,), (0,), ()),
-    examples=[("m.nn.functional.linear(x, y, z)", (2, 4), (3, 4), (3,)),
-              ("m.nn.functional.linear(x, y)", (5, 4), (3, 4)),
-              ("m.nn.functional.linear(x, y, z)", (2, 3, 4), (2, 4), (2,)),
-              ("m.nn.functional.linear(x, y)", (4,), (3, 4)),
-              ("m.nn.functional.linear(x, y, z)", (4,), (3, 4), (3,))])
 
 
 def _linear_name(ndim, has_bias):
@@ -101,7 +53,7 @@ def linear(input, weight, bias=None):
                            f"{[out_f, in_f]})")
     name = _linear_name(x._data.ndim, bias is not None)
     if bias is None:
-        return apply(linear_op, (x, w), name=name)
+        return apply(ops.linear, (x, w), name=name)
     b = tensor_arg(bias)
     if b._data.dtype != x._data.dtype:
         raise RuntimeError(f"linear: bias is {D.of(b._data)} but input and weight are "
@@ -109,7 +61,7 @@ def linear(input, weight, bias=None):
     if b._data.ndim > 1 or (b._data.ndim == 1 and b._data.shape[0] not in (1, out_f)):
         raise RuntimeError(f"linear: bias of shape {list(b._data.shape)} does not match "
                            f"out_features = {out_f} (expected shape [{out_f}])")
-    return apply(linear_op, (x, w, b), name=name)
+    return apply(ops.linear, (x, w, b), name=name)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -142,31 +94,6 @@ def bilinear(input1, input2, weight, bias=None):
     if bias is not None:
         out = out + bias
     return out.reshape(lead + (out_f,))
-
-
-# =========================================================================================
-# embedding: a primitive, because torch's padding_idx and scale_grad_by_freq live only in the
-# backward (the forward is plain indexing); a composite would need extra nodes to express them
-# =========================================================================================
-
-def _embedding(w, indices, scale=None):
-    """out = weight[indices]"""
-    return xp.take(w, indices, axis=0)          # always a copy (w[0-d index] would be a view)
-
-
-def _embedding_vjp(F, g, out, w, indices, scale=None):
-    if scale is not None:                 # 0 at padding_idx, 1/count with scale_grad_by_freq
-        g = g * scale
-    return F.index_scatter(g, w.shape, indices, True)
-
-
-embedding_op = ops.defprim(
-    "embedding", _embedding, _embedding_vjp, formulas=("[row = index]",),
-    vjp_texts=("g ↦ zeros of weight's shape with g's rows added at the indices",),
-    # padding_idx and scale_grad_by_freq are not derivatives, so central differences cannot
-    # check them: tests/test_nn_layers.py compares them with torch instead
-    examples=[("m.nn.functional.embedding(m.tensor([[0, 2, 0], [1, 3, 2]]), x)", (4, 3)),
-              ("m.nn.functional.embedding(m.tensor(1), x)", (3, 2))])
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -220,7 +147,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         if padding_idx is not None:
             scale[idx == padding_idx] = 0
         scale = scale[..., None]
-    return apply(embedding_op, (w,), {"indices": idx, "scale": scale},
+    return apply(ops.embedding, (w,), {"indices": idx, "scale": scale},
                  name="EmbeddingBackward0")
 
 

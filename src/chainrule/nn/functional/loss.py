@@ -381,32 +381,6 @@ def _cross_entropy_probs(x, t, weight, ignore_index, reduction, label_smoothing)
 # Binary losses
 # =========================================================================================
 
-_EPS = 9.999999960041972e-13     # torch's EPSILON: 1e-12 rounded to float32, in every dtype
-
-
-def _binary_cross_entropy(x, y):
-    """out = -(y·ln x + (1 - y)·ln(1 - x)), each log clamped at -100"""
-    return (y - 1) * xp.maximum(xp.log1p(-x), -100) - y * xp.maximum(xp.log(x), -100)
-
-
-def _bce_vjp_x(F, g, out, x, y):
-    # torch's rule: (x - y)/(x(1 - x)) with the denominator kept ≥ 1e-12 (so at x = 0 or 1 the
-    # gradient is ±1e12 · g, not the 0 the clamped logs would give)
-    d = (1 - x) * x
-    return g * (x - y) / F.where(F.raw(d) < _EPS, _EPS, d)
-
-
-# A primitive to match torch at probabilities 0 and 1: the forward clamps the logs at -100,
-# while the gradient ignores the clamp and caps 1/(x(1 - x)) instead.
-binary_cross_entropy_op = ops.defprim(
-    "binary_cross_entropy", _binary_cross_entropy, _bce_vjp_x,
-    lambda F, g, out, x, y: -g * F.log(x / (1 - x)),
-    formulas=("(x - y)/(x(1 - x))", "ln((1 - x)/x)"), saves=(0, 1),
-    domain=[(0.05, 0.95), (0.0, 1.0)],
-    examples=[("m.nn.functional.binary_cross_entropy(x, y, reduction='none')", (3, 4), (3, 4)),
-              ("m.nn.functional.binary_cross_entropy(x, y)", (5,), (5,))])
-
-
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """-w·(y·ln x + (1 - y)·ln(1 - x)) for probabilities x in [0, 1]; logs are clamped at -100.
@@ -435,7 +409,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError("all elements of input should be between 0 and 1 (binary_cross_entropy "
                            "takes probabilities: apply sigmoid first, or use "
                            "binary_cross_entropy_with_logits on the logits)")
-    loss = apply(binary_cross_entropy_op, (x, t))
+    loss = apply(ops.binary_cross_entropy, (x, t))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

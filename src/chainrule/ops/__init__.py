@@ -1,0 +1,142 @@
+"""The op registry: every differentiable primitive, one entry each.
+
+An entry holds the op's forward (on arrays), one VJP rule per input, the human formula of each
+local derivative (read by the explainer and the docs), the input domain that tests sample from,
+and example calls through the public API (run on chainrule, and on torch when it is installed).
+No derivative code lives anywhere else.
+
+VJP rules are ``rule(F, g, out, *inputs, **params)``: ``g`` is the gradient arriving at the op's
+output, ``out`` its result, ``x, y, ...`` its inputs, and ``F`` the namespace of functions the rule
+may call (see ``_fns.py``).  A rule returns the gradient for its input in the *broadcast* shape;
+the engine sums it back to the input's shape and dtype (un-broadcasting lives in one place).
+
+The entries live by family: ``elementwise.py``, ``reductions.py``, ``shape.py`` (shape and
+indexing), ``linalg.py`` and ``nn.py`` (the primitives of ``nn.functional``); every entry is
+importable from here (``ops.mul``, ``ops.convolution``).  Everything else (mean, var, softmax's
+module form, losses, ...) is composed from these entries in ``functional/`` and
+``nn/functional/`` and needs no rule.  A primitive is added only for numerical stability or
+speed, and says which.
+
+This package imports only ``_backend``, ``_fns`` and ``dtypes``: never the tensor or the public
+functions, which are built on it.
+"""
+
+REGISTRY = {}
+
+
+class Primitive:
+    """One differentiable operation.  See the module docstring."""
+
+    __slots__ = ("name", "backward_name", "forward", "vjps", "formulas", "vjp_texts", "saves",
+                 "reads", "saves_out", "domain", "examples", "nary", "doc", "show")
+
+    def __init__(self, name, forward, vjps, *, backward_name, formulas, vjp_texts, saves,
+                 reads, saves_out, domain, examples, nary, doc, show):
+        self.name = name
+        self.backward_name = backward_name
+        self.forward = forward
+        self.vjps = vjps
+        self.formulas = formulas
+        self.vjp_texts = vjp_texts
+        self.saves = saves
+        self.reads = reads
+        self.saves_out = saves_out
+        self.domain = domain
+        self.examples = examples
+        self.nary = nary
+        self.doc = doc
+        self.show = show
+
+    def vjp(self, F, g, out, inputs, params, edges):
+        """Every input's gradient for one application of the op, given ``g``, the gradient
+        arriving at its output: a sequence with None where ``edges[i]`` is None (no gradient
+        wanted; a node passes its ``next``).  The one call the reverse pass, gradcheck's
+        culprit search and the explainer make on a node (``autograd.Function`` nodes answer it
+        too)."""
+        kw = params or _NO_PARAMS
+        rules = self.vjps
+        if self.nary:
+            return [rules(F, g, out, *inputs, i=i, **kw) if e is not None else None
+                    for i, e in enumerate(edges)]
+        if len(rules) == 1:         # most ops: one differentiable input
+            return (rules[0](F, g, out, *inputs, **kw) if edges[0] is not None else None,)
+        return [rule(F, g, out, *inputs, **kw) if e is not None else None
+                for rule, e in zip(rules, edges)]
+
+    def kept(self, edges):
+        """The inputs whose values the rules of the inputs with an edge read: what a node
+        keeps."""
+        if self.reads is None:
+            return self.saves
+        kept = ()
+        for r, e in zip(self.reads, edges):
+            if e is not None:
+                kept += r
+        return kept
+
+    def release(self, node):
+        """Called when backward() frees ``node`` (an ``autograd.Function`` drops its ctx)."""
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+_NO_PARAMS = {}
+
+
+def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(), saves=(),
+            reads=None, saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False, show=None):
+    """Register a primitive.
+
+    formulas: per input, ∂out/∂input as text in terms of x, y, out (for scalar explanations).
+    vjp_texts: per input, the VJP as text ``g ↦ ...`` (for tensor explanations); defaults to
+        ``g·formula`` for elementwise ops.
+    saves: indices of the inputs whose *values* the VJPs read (shapes and dtypes are always
+        kept); they are version-checked and freed after backward.  saves_out: the VJPs read
+        ``out``.
+    reads: optional, per input, the inputs its rule reads (a subset of ``saves``), when the
+        rules differ: ``x * y`` keeps ``x`` only when ``y`` needs a gradient.  Default: every
+        rule reads all of ``saves``.  The graph keeps only what the needed rules read.
+    domain: ``(low, high)`` or ``(low, high, avoid)`` for all inputs, or a list per input, where
+        ``avoid`` lists points (kinks) that samples keep 0.1 away from.
+    examples: ``(expr, shape, shape, ...)``: ``expr`` in ``x, y, z`` (and ``m``, the library
+        module) runs on chainrule and on torch; one shape per tensor input.
+    show: how the explainer writes the op, e.g. ``"{x}·{y}"`` (default ``name(x, ...)``).
+
+    A rule whose gradient is sparse (``x[index]``'s: only the indexed elements) returns
+    ``F.index_scatter(g, shape, index, accumulate)``; on arrays that is a ``Scattered`` value
+    the engine adds into the input's gradient in place, so many small contributions (``x[t]``
+    for every t) cost their own size, not the input's each.
+    """
+    if backward_name is None:
+        backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+    if not vjp_texts and formulas:
+        vjp_texts = tuple(None if f is None else f"g ↦ g·({f})" for f in formulas)
+    if nary:
+        vjps = vjps[0]      # one rule for every input, told which one by ``i``
+    saves = tuple(saves)
+    if reads is not None:
+        reads = tuple(tuple(r) for r in reads)
+        if not all(set(r) <= set(saves) for r in reads):
+            raise ValueError(f"defprim({name!r}): reads={reads} names inputs outside "
+                             f"saves={saves}")
+    p = Primitive(name, forward, vjps, backward_name=backward_name, formulas=tuple(formulas),
+                  vjp_texts=tuple(vjp_texts), saves=saves, reads=reads, saves_out=saves_out,
+                  domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__,
+                  show=show)
+    REGISTRY[name] = p
+    return p
+
+
+# The entries, by family (each module registers its own with defprim above).
+from .elementwise import (abs, add, ceil, clamp, clone, cos, div, exp, expm1, floor,  # noqa: E402
+                          fmod, log, log1p, maximum, minimum, mul, neg, pow, reciprocal, relu,
+                          remainder, round, rsqrt, rsub, sigmoid, sign, sin, sqrt, sub, tan,
+                          tanh, to_copy, where)
+from .reductions import (amax, amin, log_softmax, logsumexp, max_dim, min_dim,  # noqa: E402
+                         norm, prod, softmax, sum)
+from .shape import (cat, expand, flip, index, index_put, index_scatter, permute,  # noqa: E402
+                    repeat, reshape, squeeze, stack, transpose, unsqueeze)
+from .linalg import matmul, matmul_name  # noqa: E402
+from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf,  # noqa: E402
+                 linear, log_sigmoid, softplus)

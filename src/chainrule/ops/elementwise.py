@@ -1,0 +1,366 @@
+"""Elementwise primitives: out[i] = f(x[i], y[i], ...), inputs broadcast as NumPy does."""
+from .._backend import xp
+from . import defprim
+
+
+# =========================================================================================
+# Elementwise, binary.  Inputs may be Python numbers; numbers get no gradient.
+# =========================================================================================
+
+def _add(x, y):
+    """out = x + y"""
+    return xp.add(x, y)
+
+
+add = defprim("add", _add,
+              lambda F, g, out, x, y: g,
+              lambda F, g, out, x, y: g,
+              show="{x} + {y}", formulas=("1", "1"), vjp_texts=("g ↦ g", "g ↦ g"),
+              examples=[("x + y", (3, 4), (3, 4)), ("x + y", (2, 3), (3,)), ("x + 2.5", (3,)),
+                        ("x + y", (), (2, 2))])
+
+
+def _sub(x, y):
+    """out = x - y"""
+    return xp.subtract(x, y)
+
+
+sub = defprim("sub", _sub,
+              lambda F, g, out, x, y: g,
+              lambda F, g, out, x, y: -g,
+              show="{x} - {y}", formulas=("1", "-1"), vjp_texts=("g ↦ g", "g ↦ -g"),
+              examples=[("x - y", (3, 4), (4,)), ("m.sub(1.5, x)", (2, 3))])
+
+
+def _rsub(x, y):
+    """out = y - x"""
+    return xp.subtract(y, x)
+
+
+# torch's rsub(input, other) = other - input: what `3 - x` records (RsubBackward1, with one edge)
+rsub = defprim("rsub", _rsub,
+               lambda F, g, out, x, y: -g,
+               lambda F, g, out, x, y: g,
+               show="{y} - {x}", formulas=("-1", "1"), vjp_texts=("g ↦ -g", "g ↦ g"),
+               examples=[("1.5 - x", (2, 3)), ("m.rsub(x, y)", (3, 4), (4,))])
+
+
+def _mul(x, y):
+    """out = x · y"""
+    return xp.multiply(x, y)
+
+
+mul = defprim("mul", _mul,
+              lambda F, g, out, x, y: g * y,
+              lambda F, g, out, x, y: g * x,
+              show="{x}·{y}", formulas=("y", "x"), saves=(0, 1), reads=((1,), (0,)),
+              examples=[("x * y", (3, 4), (3, 4)), ("x * y", (4, 1), (3,)), ("x * 3.0", (2,)),
+                        ("x * y", (), ()), ("m.outer(x, y)", (3,), (2,))])
+
+
+def _div(x, y):
+    """out = x / y"""
+    return xp.true_divide(x, y)
+
+
+div = defprim("div", _div,
+              lambda F, g, out, x, y: g / y,
+              lambda F, g, out, x, y: -g * x / (y * y),
+              show="{x}/{y}", formulas=("1/y", "-x/y²"), saves=(0, 1), reads=((1,), (0, 1)),
+              domain=[(-2.0, 2.0), (0.5, 2.0)],
+              examples=[("x / y", (3, 4), (4,)), ("m.div(2.0, y)", (1,), (3,)),
+                        ("x / 4", (2, 2))])
+
+
+def _pow(x, y):
+    """out = x ** y"""
+    return xp.power(x, y)
+
+
+def _pow_vjp_x(F, g, out, x, y):
+    # d/dx x**y = y·x**(y-1), taken as 0 where y == 0 (so d/dx x**0 = 0 even at x = 0, as torch)
+    if isinstance(y, (int, float)):
+        return F.zeros_like(g) if y == 0 else g * (y * x ** (y - 1))
+    return F.where(F.raw(y) == 0, 0.0, g * (y * x ** (y - 1)))
+
+
+def _pow_vjp_y(F, g, out, x, y):
+    # d/dy x**y = x**y·log(x), taken as 0 where x == 0 and y >= 0 (the limit), as torch
+    safe = (F.raw(x) == 0) & (F.raw(y) >= 0)
+    return F.where(safe, 0.0, g * out * F.log(F.where(safe, 1.0, x)))
+
+
+pow = defprim("pow", _pow, _pow_vjp_x, _pow_vjp_y,
+              show="{x}^{y}", formulas=("y·x^(y - 1)", "x^y·ln(x)"), saves=(0, 1), saves_out=True,
+              domain=[(0.5, 2.0), (-2.0, 2.0)],
+              examples=[("x ** y", (3,), (3,)), ("x ** 3", (2, 3)), ("x ** 0.5", (4,)),
+                        ("2.0 ** y", (1,), (3,)), ("x.pow(2)", (3,))])
+
+
+def _maximum(x, y):
+    """out = max(x, y) elementwise (NaN wins)"""
+    return xp.maximum(x, y)
+
+
+maximum = defprim(
+    "maximum", _maximum,
+    # ties split the gradient evenly, as torch
+    lambda F, g, out, x, y: F.where(F.raw(x) < F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
+    lambda F, g, out, x, y: F.where(F.raw(x) > F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
+    formulas=("[x ≥ y]", "[y ≥ x]"), saves=(0, 1),
+    examples=[("m.maximum(x, y)", (3, 4), (4,))])
+
+
+def _minimum(x, y):
+    """out = min(x, y) elementwise (NaN wins)"""
+    return xp.minimum(x, y)
+
+
+minimum = defprim(
+    "minimum", _minimum,
+    lambda F, g, out, x, y: F.where(F.raw(x) > F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
+    lambda F, g, out, x, y: F.where(F.raw(x) < F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
+    formulas=("[x ≤ y]", "[y ≤ x]"), saves=(0, 1),
+    examples=[("m.minimum(x, y)", (3, 1), (3, 4))])
+
+
+def _fmod(x, y):
+    """out = x - trunc(x/y)·y, exactly (C's fmod: the sign of x)"""
+    # A primitive for exact values: x - trunc(x/y)·y composed from div loses the low bits when
+    # x/y is large (fmod(1e6, 0.1) came out 0.0, torch 0.0851), and gave NaN gradients at y = 0.
+    return xp.fmod(x, y)
+
+
+def _remainder(x, y):
+    """out = x - ⌊x/y⌋·y, exactly (Python's %: the sign of y)"""
+    m = xp.fmod(x, y)
+    # torch's rule: shift fmod's result by y where its sign differs from y's (so -0.0 % 2 stays
+    # -0.0, and -1 % inf is inf)
+    return xp.where((m != 0) & ((m < 0) != (y < 0)), m + y, m)
+
+
+def _quotient_rule(rounding):
+    def rule(F, g, out, x, y):
+        # d/dy (x - q·y) = -q with q = round(x/y) constant between its jumps (±inf at y = 0)
+        q = rounding(xp.true_divide(F.raw(x), F.raw(y)))
+        return -g * q
+    return rule
+
+
+fmod = defprim("fmod", _fmod, lambda F, g, out, x, y: g, _quotient_rule(xp.trunc),
+               formulas=("1", "-trunc(x/y)"), saves=(0, 1),
+               domain=[(-2.0, 2.0), (0.5, 2.0)],
+               examples=[("m.fmod(x, y)", (3, 4), (4,)), ("m.fmod(x, 1.5)", (2, 3)),
+                         ("x.fmod(y)", (), ())])
+remainder = defprim("remainder", _remainder, lambda F, g, out, x, y: g,
+                    _quotient_rule(xp.floor),
+                    formulas=("1", "-floor(x/y)"), saves=(0, 1),
+                    domain=[(-2.0, 2.0), (0.5, 2.0)],
+                    examples=[("m.remainder(x, y)", (3, 4), (4,)), ("x % 1.5", (2, 3)),
+                              ("x % y", (), ())])
+
+
+def _where(cond, x, y):
+    """out = x where cond else y"""
+    return xp.where(cond, x, y)
+
+
+where = defprim("where", _where,
+                None,
+                lambda F, g, out, cond, x, y: F.where(cond, g, 0.0),
+                lambda F, g, out, cond, x, y: F.where(cond, 0.0, g),
+                formulas=(None, "[cond]", "[not cond]"), saves=(0,),
+                examples=[("m.where(x > 0, x, y)", (3, 4), (4,)), ("m.where(x > 0, x, 0.0)", (5,))])
+
+
+# =========================================================================================
+# Elementwise, unary
+# =========================================================================================
+
+def _unary(name, fn, rule, formula, *, saves=(0,), saves_out=False, domain=(-2.0, 2.0),
+           examples=None, backward_name=None, vjp_text=None, show=None):
+    return defprim(name, fn, rule, formulas=(formula,), saves=saves, saves_out=saves_out,
+                   show=show,
+                   domain=domain, backward_name=backward_name,
+                   vjp_texts=(vjp_text,) if vjp_text else (),
+                   examples=examples or [(f"x.{name}()", (3, 4)), (f"m.{name}(x)", ())])
+
+
+def _zero_rule(F, g, out, x):
+    return F.zeros_like(g)
+
+
+def _neg(x):
+    """out = -x"""
+    return xp.negative(x)
+
+
+def _abs(x):
+    """out = |x|"""
+    return xp.abs(x)
+
+
+def _exp(x):
+    """out = eˣ"""
+    return xp.exp(x)
+
+
+def _log(x):
+    """out = ln x"""
+    return xp.log(x)
+
+
+def _log1p(x):
+    """out = ln(1 + x)"""
+    return xp.log1p(x)
+
+
+def _expm1(x):
+    """out = eˣ - 1"""
+    return xp.expm1(x)
+
+
+def _sqrt(x):
+    """out = √x"""
+    return xp.sqrt(x)
+
+
+def _rsqrt(x):
+    """out = 1/√x"""
+    return xp.reciprocal(xp.sqrt(x))
+
+
+def _sin(x):
+    """out = sin x"""
+    return xp.sin(x)
+
+
+def _cos(x):
+    """out = cos x"""
+    return xp.cos(x)
+
+
+def _tan(x):
+    """out = tan x"""
+    return xp.tan(x)
+
+
+def _tanh(x):
+    """out = tanh x"""
+    return xp.tanh(x)
+
+
+def _sigmoid(x):
+    """out = 1 / (1 + e⁻ˣ), computed without overflow for large |x|"""
+    # A primitive for stability: e^(-|x|) never overflows, and both branches are exact.
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _relu(x):
+    """out = max(x, 0)"""
+    # A primitive, not maximum(x, 0): relu'(0) is 0 (maximum would split the tie).
+    return xp.maximum(x, 0)
+
+
+def _reciprocal(x):
+    """out = 1/x"""
+    return xp.reciprocal(x)
+
+
+def _sign(x):
+    """out = sign x (0 at NaN, as torch)"""
+    return xp.where(x != x, 0, xp.sign(x)).astype(x.dtype, copy=False)
+
+
+def _floor(x):
+    """out = ⌊x⌋"""
+    return xp.floor(x)
+
+
+def _ceil(x):
+    """out = ⌈x⌉"""
+    return xp.ceil(x)
+
+
+def _round(x, decimals=0):
+    """out = x rounded half to even"""
+    return xp.round(x, decimals)
+
+
+neg = _unary("neg", _neg, lambda F, g, out, x: -g, "-1", saves=(), show="-{x}",
+             examples=[("-x", (3, 4)), ("x.neg()", ())], vjp_text="g ↦ -g")
+abs = _unary("abs", _abs, lambda F, g, out, x: g * F.sign(x), "sign(x)",
+             domain=(-2.0, 2.0, [0.0]))
+exp = _unary("exp", _exp, lambda F, g, out, x: g * out, "exp(x)", saves=(), saves_out=True)
+log = _unary("log", _log, lambda F, g, out, x: g / x, "1/x", domain=(0.1, 3.0))
+log1p = _unary("log1p", _log1p, lambda F, g, out, x: g / (x + 1), "1/(1 + x)", domain=(-0.9, 3.0))
+expm1 = _unary("expm1", _expm1, lambda F, g, out, x: g * (out + 1), "exp(x)", saves=(), saves_out=True)
+sqrt = _unary("sqrt", _sqrt, lambda F, g, out, x: g / (2 * out), "1/(2·sqrt(x))", saves=(), saves_out=True,
+              domain=(0.1, 3.0))
+rsqrt = _unary("rsqrt", _rsqrt, lambda F, g, out, x: -0.5 * g * out * out * out, "-1/(2·x·sqrt(x))",
+               saves=(), saves_out=True, domain=(0.1, 3.0))
+sin = _unary("sin", _sin, lambda F, g, out, x: g * F.cos(x), "cos(x)")
+cos = _unary("cos", _cos, lambda F, g, out, x: -g * F.sin(x), "-sin(x)")
+tan = _unary("tan", _tan, lambda F, g, out, x: g * (1 + out * out), "1 + out²", saves=(),
+             saves_out=True, domain=(-1.2, 1.2))
+tanh = _unary("tanh", _tanh, lambda F, g, out, x: g * (1 - out * out), "1 - out²", saves=(),
+              saves_out=True)
+sigmoid = _unary("sigmoid", _sigmoid, lambda F, g, out, x: g * out * (1 - out), "out·(1 - out)",
+                 saves=(), saves_out=True, domain=(-6.0, 6.0))
+relu = _unary("relu", _relu, lambda F, g, out, x: F.where(F.raw(out) <= 0, 0.0, g), "[x > 0]",
+              saves=(), saves_out=True, domain=(-2.0, 2.0, [0.0]),
+              backward_name="ReluBackward0")
+reciprocal = _unary("reciprocal", _reciprocal, lambda F, g, out, x: -g * out * out, "-1/x²",
+                    saves=(), saves_out=True, domain=(0.3, 2.0), show="1/{x}")
+sign = _unary("sign", _sign, _zero_rule, "0", saves=(), domain=(-2.0, 2.0, [0.0]))
+floor = _unary("floor", _floor, _zero_rule, "0", saves=(), domain=(-2.0, 2.0, [-2.0, -1.0, 0.0, 1.0]))
+ceil = _unary("ceil", _ceil, _zero_rule, "0", saves=(), domain=(-2.0, 2.0, [-1.0, 0.0, 1.0, 2.0]))
+round = _unary("round", _round, lambda F, g, out, x, decimals=0: F.zeros_like(g), "0", saves=(),
+               domain=(-2.0, 2.0, [-1.5, -0.5, 0.5, 1.5]))
+
+
+def _clamp(x, min=None, max=None):
+    """out = min(max(x, min), max)"""
+    return xp.clip(x, min, max)
+
+
+def _clamp_vjp(F, g, out, x, min=None, max=None):
+    # the gradient passes where min ≤ x ≤ max, bounds included (torch's convention); NaN gets 0
+    keep = F.raw(x) == F.raw(x)
+    if min is not None:
+        keep = keep & (F.raw(x) >= min)
+    if max is not None:
+        keep = keep & (F.raw(x) <= max)
+    return F.where(keep, g, 0.0)
+
+
+clamp = defprim("clamp", _clamp, _clamp_vjp, backward_name="ClampBackward1",
+                formulas=("[min ≤ x ≤ max]",), saves=(0,),
+                domain=(-2.0, 2.0, [-0.5, 0.5]),
+                examples=[("x.clamp(-0.5, 0.5)", (3, 4)), ("x.clamp(min=-0.5)", (5,)),
+                          ("m.clamp(x, max=0.5)", (5,))])
+
+
+# =========================================================================================
+# Copies and casts: every element to itself
+# =========================================================================================
+
+def _clone(x):
+    """out = a copy of x"""
+    return x.copy()
+
+
+clone = defprim("clone", _clone, lambda F, g, out, x: g, formulas=("1",), vjp_texts=("g ↦ g",),
+                examples=[("x.clone()", (3,))])
+
+
+def _to_copy(x, dtype):
+    """out = x converted to dtype"""
+    return x.astype(dtype)
+
+
+to_copy = defprim("to_copy", _to_copy, lambda F, g, out, x, dtype: g,
+                  backward_name="ToCopyBackward0", formulas=("1",),
+                  vjp_texts=("g ↦ g converted back to x's dtype",),
+                  examples=[("x.to(m.float64, copy=True)", (3,)), ("x.to(dtype=m.float64, copy=True)", (2, 2))])

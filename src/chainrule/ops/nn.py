@@ -1,0 +1,520 @@
+"""The primitives of ``nn.functional``, each for a reason given beside it: ``convolution`` and
+``avg_pool2d`` (speed: im2col through a strided view, where a composite over indexing would be
+orders of magnitude slower), ``linear`` (speed: one GEMM per direction), ``embedding`` (torch's
+``padding_idx`` and ``scale_grad_by_freq`` live only in its backward), ``softplus``,
+``log_sigmoid`` and ``binary_cross_entropy`` (stability), ``erf`` (NumPy has none).  The public
+functions (``nn.functional.conv2d``, ...) check arguments and call these.
+
+- ``convolution`` (torch's ``ConvolutionBackward0``): ``transposed=False`` is conv, ``True`` is
+  its adjoint in the input.  The two are each other's VJP in the input, and the weight's VJP is a
+  convolution of the input with the output gradient, so every derivative of a convolution is again
+  a convolution and ``create_graph=True`` differentiates any number of times.
+- ``avg_pool2d``: window sums over a divisor; its VJP is a transposed convolution with a kernel of
+  ones, so it differentiates again through ``convolution``.
+"""
+import itertools
+import math
+
+from .._backend import xp
+from .._fns import ArrayF
+from . import defprim
+
+_as_strided = xp.lib.stride_tricks.as_strided
+
+
+# =========================================================================================
+# Array kernels.  Spatial dims are the last ``nd``; ``pads`` holds a (lo, hi) pair per spatial
+# dim, lo >= 0; a negative hi crops (on the input of a convolution) or extends with zeros (on
+# the output of a transposed one): that is what makes the two exact adjoints for every size.
+# =========================================================================================
+
+def spatial_pad(a, pads, value=0):
+    """``a`` with ``pads`` applied to its last ``len(pads)`` dims (a negative hi crops)."""
+    if all(lo == 0 and hi == 0 for lo, hi in pads):
+        return a
+    nd = len(pads)
+    keep = tuple(min(n, n + hi) for n, (lo, hi) in zip(a.shape[-nd:], pads))
+    src = (Ellipsis,) + tuple(slice(0, k) for k in keep)
+    if all(lo == 0 and hi <= 0 for lo, hi in pads):
+        return a[src]
+    shape = a.shape[:-nd] + tuple(n + lo + hi for n, (lo, hi) in zip(a.shape[-nd:], pads))
+    out = xp.full(shape, value, a.dtype) if value else xp.zeros(shape, a.dtype)
+    out[(Ellipsis,) + tuple(slice(lo, lo + k) for (lo, _), k in zip(pads, keep))] = a[src]
+    return out
+
+
+def windows(a, kernel, stride, dilation, out_size):
+    """A read-only strided view (*lead, *out_size, *kernel) of ``a``'s windows (no copy)."""
+    nd = len(kernel)
+    st = a.strides[-nd:]
+    return _as_strided(a, a.shape[:-nd] + tuple(out_size) + tuple(kernel),
+                       a.strides[:-nd] + tuple(t * s for t, s in zip(st, stride)) +
+                       tuple(t * d for t, d in zip(st, dilation)), writeable=False)
+
+
+def _out_size(n, k, s, d, lo, hi):
+    return (n + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def _prod(values):
+    p = 1
+    for v in values:
+        p *= v
+    return p
+
+
+def _im2col(x, kernel, stride, pads, dilation, groups):
+    """Columns (N, G, C/G·K, P) of x's windows, and the output's spatial size."""
+    nd = len(kernel)
+    n, c = x.shape[:2]
+    out = tuple(_out_size(L, k, s, d, lo, hi) for L, k, s, d, (lo, hi)
+                in zip(x.shape[2:], kernel, stride, dilation, pads))
+    win = windows(spatial_pad(x, pads), kernel, stride, dilation, out)     # (N, C, *out, *K)
+    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    cols = win.transpose(order).reshape(n, groups, (c // groups) * _prod(kernel), _prod(out))
+    return cols, out
+
+
+def _conv_forward(x, w, stride, pads, dilation, groups):
+    """out[n, o, p] = Σ_c,k w[o, c, k] · xpad[n, g(o)·C/G + c, p·stride + k·dilation]"""
+    cols, out = _im2col(x, w.shape[2:], stride, pads, dilation, groups)
+    o = w.shape[0]
+    wg = w.reshape(groups, o // groups, -1)
+    # (G, O/G, CK) @ (N, G, CK, P): one BLAS call per (n, g); the result is already (N, O, P)
+    return xp.matmul(wg, cols).reshape((x.shape[0], o) + out)
+
+
+def _conv_transpose_forward(x, w, stride, pads, dilation, groups):
+    """The adjoint of ``_conv_forward`` in its input: each x[n, i, p] spreads w[i] over the
+    output window at p·stride (col2im), then the padding is cut off."""
+    kernel = tuple(w.shape[2:])
+    n, cin = x.shape[:2]
+    cout = w.shape[1] * groups
+    size_in = tuple(x.shape[2:])
+    wg = w.reshape(groups, cin // groups, -1).swapaxes(1, 2)          # (G, Cout/G·K, Cin/G)
+    # NumPy runs a strided add one row at a time: with short rows (small images) put the batch
+    # last, so that each add below runs over N contiguous values instead of a few pixels
+    batch_last = size_in[-1] < 16
+    if batch_last:
+        xg = xp.moveaxis(x, 0, -1).reshape(groups, cin // groups, -1)   # (G, Cin/G, P·N)
+        cols = xp.matmul(wg, xg).reshape((cout,) + kernel + size_in + (n,))
+        lead = (slice(None),)
+    else:
+        xg = x.reshape(n, groups, cin // groups, -1)                     # (N, G, Cin/G, P)
+        cols = xp.matmul(wg, xg).reshape((n, cout) + kernel + size_in)
+        lead = (slice(None), slice(None))
+    full = tuple((L - 1) * s + d * (k - 1) + 1 for L, s, d, k in
+                 zip(size_in, stride, dilation, kernel))
+    size_out = tuple(f - lo - hi for f, (lo, hi) in zip(full, pads))
+    alloc = tuple(max(f, lo + so) for f, (lo, _), so in zip(full, pads, size_out))
+    buf = xp.zeros(((cout,) + alloc + (n,)) if batch_last else ((n, cout) + alloc),
+                   dtype=cols.dtype)
+    for offs in itertools.product(*[range(k) for k in kernel]):
+        dst = lead + tuple(slice(o * d, o * d + (L - 1) * s + 1, s)
+                           for o, d, L, s in zip(offs, dilation, size_in, stride))
+        buf[dst] += cols[lead + offs]
+    if alloc != size_out or any(lo for lo, _ in pads):
+        buf = buf[lead + tuple(slice(lo, lo + so) for (lo, _), so in zip(pads, size_out))]
+    return xp.ascontiguousarray(xp.moveaxis(buf, -1, 0)) if batch_last else buf
+
+
+def _conv_weight_arrays(x, g, kernel, stride, pads, dilation, groups):
+    """∂⟨g, conv(x, w)⟩/∂w: Σ_n,p g[n, o, p] · xpad[n, c, p·stride + k·dilation]."""
+    n, c = x.shape[:2]
+    o = g.shape[1]
+    nd = len(kernel)
+    win = windows(spatial_pad(x, pads), kernel, stride, dilation, g.shape[2:])
+    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
+    cols = win.transpose(order).reshape(n, groups, (c // groups) * _prod(kernel), -1)
+    gg = g.reshape(n, groups, o // groups, -1)
+    gw = xp.matmul(gg, cols.swapaxes(-1, -2)).sum(axis=0)             # (G, O/G, C/G·K)
+    return gw.reshape((o, c // groups) + tuple(kernel))
+
+
+def _convolution(x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,), transposed=False,
+                 groups=1):
+    """out = x ⋆ w + b (cross-correlation); with transposed, its adjoint in x (+ b)"""
+    if transposed:
+        out = _conv_transpose_forward(x, w, stride, padding, dilation, groups)
+    else:
+        out = _conv_forward(x, w, stride, padding, dilation, groups)
+    if b is not None:
+        out = out + b.reshape((-1,) + (1,) * (out.ndim - 2))
+    return out
+
+
+# =========================================================================================
+# The convolution primitive and its VJPs.  A rule runs on arrays (F is ArrayF) or on tensors
+# (F is TensorF, create_graph=True); _conv runs the primitive either way, so a VJP that is a
+# convolution is recorded as one and can be differentiated again.
+# =========================================================================================
+
+def _conv(F, x, w, stride, padding, dilation, transposed, groups):
+    return F.apply(convolution, (x, w), dict(stride=stride, padding=padding, dilation=dilation,
+                                             transposed=transposed, groups=groups))
+
+
+def _adjoint_pads(size_in, size_out, kernel, stride, padding, dilation):
+    """Pads of the transposed convolution that maps a conv's output back to exactly its input
+    size: the rows the forward never reached (size not a multiple of the stride) come back as 0."""
+    pads = []
+    for L, Lo, k, s, d, (lo, hi) in zip(size_in, size_out, kernel, stride, dilation, padding):
+        left_over = L + lo + hi - d * (k - 1) - 1 - (Lo - 1) * s
+        pads.append((lo, hi - left_over))
+    return tuple(pads)
+
+
+def _conv_weight(F, x, g, kernel, stride, pads, dilation, groups):
+    """The weight gradient of conv(x, w) for output gradient g."""
+    if F is ArrayF:     # a plain backward: one BLAS product of g with x's columns
+        return _conv_weight_arrays(x, g, kernel, stride, pads, dilation, groups)
+    # With create_graph the same sum is recorded as a convolution of x with g (batch and channel
+    # axes swapped, stride and dilation swapped), so that it differentiates again:
+    # Σ_n,p g[n,o,p]·x[n,c,p·s + k·d] is a correlation over p whose "kernel" is g.
+    n, c = x.shape[:2]
+    nd = len(kernel)
+    size = x.shape[2:]
+    xs = F.reshape(x, (n, groups, c // groups) + tuple(size))
+    xs = F.reshape(F.permute(xs, (2, 1, 0) + tuple(range(3, 3 + nd))),
+                   (c // groups, groups * n) + tuple(size))
+    gs = F.permute(g, (1, 0) + tuple(range(2, 2 + nd)))                # (O, N, *P)
+    out_size = g.shape[2:]
+    new_pads = tuple((lo, (k - 1) * d + (P - 1) * s + 1 - L - lo) for L, k, s, d, P, (lo, _)
+                     in zip(size, kernel, stride, dilation, out_size, pads))
+    gw = _conv(F, xs, gs, tuple(dilation), new_pads, tuple(stride), False, groups)
+    return F.permute(gw, (1, 0) + tuple(range(2, 2 + nd)))            # (O, C/G, *K)
+
+
+def _conv_vjp_input(F, g, out, x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,),
+                    transposed=False, groups=1):
+    if transposed:
+        return _conv(F, g, w, stride, padding, dilation, False, groups)
+    pads = _adjoint_pads(x.shape[2:], g.shape[2:], w.shape[2:], stride, padding, dilation)
+    return _conv(F, g, w, stride, pads, dilation, True, groups)
+
+
+def _conv_vjp_weight(F, g, out, x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,),
+                     transposed=False, groups=1):
+    if transposed:      # out = convᵀ(x, w): the roles of the conv's input and output swap
+        return _conv_weight(F, g, x, w.shape[2:], stride, padding, dilation, groups)
+    return _conv_weight(F, x, g, w.shape[2:], stride, padding, dilation, groups)
+
+
+def _conv_vjp_bias(F, g, out, x, w, b=None, stride=(1,), padding=((0, 0),), dilation=(1,),
+                   transposed=False, groups=1):
+    return F.sum(g, (0,) + tuple(range(2, len(g.shape))), False)
+
+
+convolution = defprim(
+    "convolution", _convolution, _conv_vjp_input, _conv_vjp_weight, _conv_vjp_bias,
+    backward_name="ConvolutionBackward0",
+    formulas=("y", "x", "1"),
+    vjp_texts=("g ↦ conv_transpose(g, y): each g[n,o,p] sent back through the kernel to the "
+               "inputs its window read",
+               "g ↦ Σ_n,p g[n,o,p]·x[n,c,p·stride + k·dilation] (x correlated with g)",
+               "g ↦ Σ g over the batch and every position"),
+    saves=(0, 1), reads=((1,), (0,), ()),
+    examples=[
+        ("m.nn.functional.conv2d(x, y)", (2, 2, 5, 4), (3, 2, 3, 2)),
+        ("m.nn.functional.conv2d(x, y, z, stride=2, padding=1)", (2, 2, 5, 5), (3, 2, 3, 3),
+         (3,)),
+        ("m.nn.functional.conv2d(x, y, stride=(2, 1), padding=(1, 2), dilation=(2, 1), "
+         "groups=2)", (1, 4, 6, 5), (4, 2, 2, 3)),
+        ("m.nn.functional.conv2d(x, y, z, padding='same', dilation=(1, 2))", (1, 3, 5, 6),
+         (2, 3, 3, 2), (2,)),
+        ("m.nn.functional.conv2d(x, y)", (2, 4, 3), (3, 2, 2, 2)),
+        ("m.nn.functional.conv1d(x, y, z, stride=3, padding=1, dilation=2)", (2, 3, 9),
+         (4, 3, 3), (4,)),
+        ("m.nn.functional.conv_transpose2d(x, y, z, stride=2, padding=1, output_padding=1)",
+         (2, 3, 3, 2), (3, 2, 3, 2), (2,)),
+        ("m.nn.functional.conv_transpose1d(x, y, stride=3, padding=2, groups=2, dilation=2)",
+         (2, 4, 4), (4, 1, 3)),
+    ])
+
+
+# =========================================================================================
+# Average pooling: a primitive (a strided window sum), whose VJP is a transposed convolution
+# with a kernel of ones.
+# =========================================================================================
+
+def pool_out_size(n, k, s, p, d, ceil_mode):
+    """torch's pooling output size: a window must start inside the input or its left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _avg_geometry(size, kernel_size, stride, padding, ceil_mode):
+    """Output size, and the (lo, hi) pads that make every window fit (hi < 0 crops)."""
+    out, pads = [], []
+    for n, k, s, p in zip(size, kernel_size, stride, padding):
+        o = pool_out_size(n, k, s, p, 1, ceil_mode)
+        out.append(o)
+        pads.append((p, (o - 1) * s + k - n - p))
+    return tuple(out), tuple(pads)
+
+
+def _avg_divisor(size, out, kernel_size, stride, padding, count_include_pad, divisor_override,
+                 dtype):
+    """1/divisor per output position (an array broadcasting over the output), as torch counts:
+    windows clipped to the padded input, or to the input itself without count_include_pad."""
+    if divisor_override:
+        return 1.0 / divisor_override
+    inv = 1.0
+    nd = len(size)
+    for i, (n, o, k, s, p) in enumerate(zip(size, out, kernel_size, stride, padding)):
+        start = xp.arange(o) * s - p
+        end = xp.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = xp.maximum(start, 0), xp.minimum(end, n)
+        inv = inv * (1.0 / (end - start)).reshape((-1,) + (1,) * (nd - 1 - i))
+    return xp.asarray(inv, dtype=dtype)
+
+
+def _avg_pool2d(x, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
+                divisor_override=None):
+    """out = mean of x over each kernel_size window (torch's divisor rules)"""
+    nd = len(kernel_size)
+    size = x.shape[-nd:]
+    out, pads = _avg_geometry(size, kernel_size, stride, padding, ceil_mode)
+    win = windows(spatial_pad(x, pads), kernel_size, stride, (1,) * nd, out)
+    total = win.sum(axis=tuple(range(-nd, 0)))
+    inv = _avg_divisor(size, out, kernel_size, stride, padding, count_include_pad,
+                       divisor_override, xp.float64 if x.dtype.kind != "f" else x.dtype)
+    if x.dtype.kind != "f":      # integer pooling divides and truncates, as torch
+        return xp.trunc(total * inv).astype(x.dtype)
+    return total * inv
+
+
+def _avg_pool_vjp(F, g, out, x, kernel_size, stride, padding, ceil_mode=False,
+                  count_include_pad=True, divisor_override=None):
+    nd = len(kernel_size)
+    size = x.shape[-nd:]
+    lead = tuple(x.shape[:-nd])
+    osize, pads = _avg_geometry(size, kernel_size, stride, padding, ceil_mode)
+    dtype = F.raw(g).dtype
+    inv = _avg_divisor(size, osize, kernel_size, stride, padding, count_include_pad,
+                       divisor_override, dtype)
+    # every (batch, channel) plane is one "batch" entry of a 1-channel transposed convolution
+    gs = F.reshape(g * inv, (-1, 1) + osize)
+    ones = xp.ones((1, 1) + tuple(kernel_size), dtype=dtype)
+    gx = _conv(F, gs, ones, tuple(stride), pads, (1,) * nd, True, 1)
+    return F.reshape(gx, lead + tuple(size))
+
+
+avg_pool2d = defprim(
+    "avg_pool2d", _avg_pool2d, _avg_pool_vjp,
+    backward_name="AvgPool2DBackward0",
+    formulas=("1/divisor",),
+    vjp_texts=("g ↦ each g[p]/divisor[p] spread evenly over the inputs of window p",),
+    saves=(),
+    examples=[
+        ("m.nn.functional.avg_pool2d(x, 2)", (2, 3, 4, 5)),
+        ("m.nn.functional.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, "
+         "count_include_pad=False)", (1, 2, 6, 5)),
+        ("m.nn.functional.avg_pool2d(x, (2, 3), stride=(1, 2), padding=(1, 1), ceil_mode=True)",
+         (2, 5, 6)),
+        ("m.nn.functional.avg_pool2d(x, 2, divisor_override=3)", (1, 1, 4, 4)),
+        ("m.nn.functional.avg_pool1d(x, 3, stride=2, padding=1)", (2, 3, 7)),
+        ("m.nn.functional.adaptive_avg_pool2d(x, (2, 3))", (1, 2, 4, 6)),
+    ])
+
+
+
+# =========================================================================================
+# linear: a primitive for speed
+# =========================================================================================
+# x @ Wᵀ + b as one node instead of three (transpose, matmul, add): every batch is a single
+# 2-d GEMM (NumPy would loop over a 3-d input's leading dim), Wᵀ is a transposed view that BLAS
+# reads in place, and the weight's gradient gᵀx comes out in W's own (out, in) row-major layout,
+# where transpose + matmul would leave a transposed array in ``.grad``.
+
+def _rows(F, a, n):
+    """``a`` as a 2-d (rows, n) array or tensor: its leading dims merged (a view when possible)."""
+    return F.reshape(a, (math.prod(a.shape[:-1]), n))
+
+
+def _linear(x, w, b=None):
+    """out = x·Wᵀ + b"""
+    out = xp.matmul(_rows(ArrayF, x, w.shape[1]), w.T)
+    if b is not None:
+        out += b
+    return out.reshape(x.shape[:-1] + (w.shape[0],))
+
+
+def _linear_vjp_x(F, g, out, x, w, b=None):
+    return F.reshape(F.matmul(_rows(F, g, w.shape[0]), w), x.shape)
+
+
+def _linear_vjp_w(F, g, out, x, w, b=None):
+    return F.matmul(F.swapaxes(_rows(F, g, w.shape[0]), 0, 1), _rows(F, x, w.shape[1]))
+
+
+def _linear_vjp_b(F, g, out, x, w, b=None):
+    return g            # the engine sums it over the leading dims, back to b's shape
+
+
+linear = defprim(
+    "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
+    backward_name="AddmmBackward0", formulas=("y", "x", "1"),
+    vjp_texts=("g ↦ g·W", "g ↦ gᵀ·x", "g ↦ Σ g over the batch"), saves=(0, 1),
+    reads=((1,), (0,), ()),
+    examples=[("m.nn.functional.linear(x, y, z)", (2, 4), (3, 4), (3,)),
+              ("m.nn.functional.linear(x, y)", (5, 4), (3, 4)),
+              ("m.nn.functional.linear(x, y, z)", (2, 3, 4), (2, 4), (2,)),
+              ("m.nn.functional.linear(x, y)", (4,), (3, 4)),
+              ("m.nn.functional.linear(x, y, z)", (4,), (3, 4), (3,))])
+
+
+# =========================================================================================
+# embedding: a primitive, because torch's padding_idx and scale_grad_by_freq live only in the
+# backward (the forward is plain indexing); a composite would need extra nodes to express them
+# =========================================================================================
+
+def _embedding(w, indices, scale=None):
+    """out = weight[indices]"""
+    return xp.take(w, indices, axis=0)          # always a copy (w[0-d index] would be a view)
+
+
+def _embedding_vjp(F, g, out, w, indices, scale=None):
+    if scale is not None:                 # 0 at padding_idx, 1/count with scale_grad_by_freq
+        g = g * scale
+    return F.index_scatter(g, w.shape, indices, True)
+
+
+embedding = defprim(
+    "embedding", _embedding, _embedding_vjp, formulas=("[row = index]",),
+    vjp_texts=("g ↦ zeros of weight's shape with g's rows added at the indices",),
+    # padding_idx and scale_grad_by_freq are not derivatives, so central differences cannot
+    # check them: tests/test_nn_layers.py compares them with torch instead
+    examples=[("m.nn.functional.embedding(m.tensor([[0, 2, 0], [1, 3, 2]]), x)", (4, 3)),
+              ("m.nn.functional.embedding(m.tensor(1), x)", (3, 2))])
+
+
+# =========================================================================================
+# Activations: softplus, log_sigmoid, erf
+# =========================================================================================
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    """out = ln(1 + e^(βx))/β, and x itself where βx > threshold"""
+    bx = x * beta
+    return xp.where(bx > threshold, x, xp.log1p(xp.exp(bx)) / beta)
+
+
+def _softplus_vjp(F, g, out, x, beta=1.0, threshold=20.0):
+    # σ(βx) = z/(z + 1) with z = e^(βx), as torch; z is computed only where βx ≤ threshold, so it
+    # never overflows and the branch where() discards has a finite derivative too
+    big = F.raw(x) * beta > threshold
+    z = F.exp(F.where(big, 0.0, x) * beta)
+    return F.where(big, g, g * z / (z + 1))
+
+
+# A primitive for stability: as a composite, the discarded branch log1p(exp(βx)) overflows for
+# large x, and its zero gradient times e^(βx) = inf makes NaN.
+softplus = defprim(
+    "softplus", _softplus, _softplus_vjp, saves=(0,),
+    formulas=("[βx ≤ threshold]·σ(βx) + [βx > threshold]",),     # out = x above the threshold
+    domain=(-2.0, 2.0, [1.5]),
+    examples=[("m.nn.functional.softplus(x)", (3, 4)),
+              ("m.nn.functional.softplus(x, beta=2.0, threshold=3.0)", (6,))])
+
+
+def _log_sigmoid(x):
+    """out = ln σ(x) = min(x, 0) - ln(1 + e^-|x|)"""
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _log_sigmoid_vjp(F, g, out, x):
+    # σ(-x) written per side with z = e^-|x| (torch's formula): no overflow, and each side is an
+    # exact smooth formula, so second derivatives are right at 0 too
+    neg = F.raw(x) < 0
+    z = F.exp(F.where(neg, x, -x))
+    return g * F.where(neg, 1 / (1 + z), z / (1 + z))
+
+
+# A primitive for stability: log(sigmoid(x)) is -inf for x below about -100 (float32).
+log_sigmoid = defprim(
+    "log_sigmoid", _log_sigmoid, _log_sigmoid_vjp, backward_name="LogSigmoidBackward0",
+    formulas=("σ(-x)",), saves=(0,), domain=(-6.0, 6.0),
+    examples=[("m.nn.functional.logsigmoid(x)", (3, 4)), ("m.nn.functional.logsigmoid(x)", ())])
+
+# Cephes' rational approximations of erf (|x| ≤ 1) and erfc (1 < |x| < 8, |x| ≥ 8): within
+# 1 ulp of the C library's erf in float64
+_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
+          7.00332514112805075473e3, 5.55923013010394962768e4)
+_ERF_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
+          2.26290000613890934246e4, 4.92673942608635921086e4)
+_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
+           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
+           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
+_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
+           1.65666309194161350182e3, 5.57535340817727675546e2)
+_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
+           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
+_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
+           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
+
+
+def _poly(coefficients, z):
+    p = xp.full_like(z, coefficients[0])
+    for c in coefficients[1:]:
+        p = p * z + c
+    return p
+
+
+def _erf(x):
+    """out = (2/√π) ∫₀ˣ e^(-t²) dt"""
+    # computed in float64 (and rounded to x's dtype), so float32 results are correctly rounded
+    x64 = x.astype(xp.float64)
+    a = xp.abs(x64)
+    small = a <= 1
+    z = xp.where(small, x64 * x64, 0.0)
+    inner = x64 * _poly(_ERF_T, z) / _poly(_ERF_U, z)
+    b = xp.clip(a, 1.0, 30.0)           # erfc(30) underflows to 0: no need to go further
+    mid = b < 8
+    p = xp.where(mid, _poly(_ERFC_P, b), _poly(_ERFC_R, b))
+    q = xp.where(mid, _poly(_ERFC_Q, b), _poly(_ERFC_S, b))
+    outer = xp.copysign(1.0 - xp.exp(-b * b) * p / q, x64)
+    return xp.where(small, inner, outer).astype(x.dtype, copy=False)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+# A primitive because NumPy has no erf (GELU is a composite of it).
+erf = defprim(
+    "erf", _erf, lambda F, g, out, x: g * _TWO_OVER_SQRT_PI * F.exp(-(x * x)),
+    formulas=("(2/√π)·exp(-x²)",), saves=(0,), domain=(-3.0, 3.0),
+    examples=[("m.nn.functional.gelu(x)", (3, 4)), ("m.nn.functional.gelu(x)", ())])
+
+
+# =========================================================================================
+# Binary cross-entropy
+# =========================================================================================
+
+_EPS = 9.999999960041972e-13     # torch's EPSILON: 1e-12 rounded to float32, in every dtype
+
+
+def _binary_cross_entropy(x, y):
+    """out = -(y·ln x + (1 - y)·ln(1 - x)), each log clamped at -100"""
+    return (y - 1) * xp.maximum(xp.log1p(-x), -100) - y * xp.maximum(xp.log(x), -100)
+
+
+def _bce_vjp_x(F, g, out, x, y):
+    # torch's rule: (x - y)/(x(1 - x)) with the denominator kept ≥ 1e-12 (so at x = 0 or 1 the
+    # gradient is ±1e12 · g, not the 0 the clamped logs would give)
+    d = (1 - x) * x
+    return g * (x - y) / F.where(F.raw(d) < _EPS, _EPS, d)
+
+
+# A primitive to match torch at probabilities 0 and 1: the forward clamps the logs at -100,
+# while the gradient ignores the clamp and caps 1/(x(1 - x)) instead.
+binary_cross_entropy = defprim(
+    "binary_cross_entropy", _binary_cross_entropy, _bce_vjp_x,
+    lambda F, g, out, x, y: -g * F.log(x / (1 - x)),
+    formulas=("(x - y)/(x(1 - x))", "ln((1 - x)/x)"), saves=(0, 1),
+    domain=[(0.05, 0.95), (0.0, 1.0)],
+    examples=[("m.nn.functional.binary_cross_entropy(x, y, reduction='none')", (3, 4), (3, 4)),
+              ("m.nn.functional.binary_cross_entropy(x, y)", (5,), (5,))])
