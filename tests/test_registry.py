@@ -313,3 +313,75 @@ def test_rule_namespaces_offer_the_same_functions():
     def names(cls):
         return {n for n in dir(cls) if not n.startswith("_")}
     assert names(ArrayF) == names(TensorF)
+
+
+# =========================================================================================
+# What each entry's kind promises (ops.KINDS), checked on its examples
+# =========================================================================================
+
+def _recorded(op, ex):
+    """The arrays (and numbers) and params ``op`` was applied to in example ``ex``."""
+    with tracing() as trace:
+        out, _ = _run(ex[0], _inputs(op, ex))
+    node = find_node(out, op)
+    args = [v._data if isinstance(v, Tensor) else v for v in trace.inputs_of()[node]]
+    return args, node.params or {}
+
+
+ELEMENTWISE_CASES = [c for c in CASES if ops.REGISTRY[c[0]].kind == "elementwise"]
+
+
+@pytest.mark.parametrize("name,k,ex", ELEMENTWISE_CASES,
+                         ids=[f"{n}-{k}:{e[0]}" for n, k, e in ELEMENTWISE_CASES])
+def test_elementwise_entries_act_element_by_element(name, k, ex):
+    """vmap's rule for the kind, and its default texts, rely on out[i] = f(x[i], y[i], ...)."""
+    op = ops.REGISTRY[name]
+    args, params = _recorded(op, ex)
+    out = op.forward(*args, **params)
+    rng = np.random.default_rng(k)
+    for flat in rng.choice(max(out.size, 1), size=min(out.size, 5), replace=False):
+        i = np.unravel_index(flat, out.shape)
+        one = [np.asarray(np.broadcast_to(a, out.shape)[i]) if isinstance(a, np.ndarray) else a
+               for a in args]
+        np.testing.assert_array_equal(op.forward(*one, **params), out[i],
+                                      err_msg=f"{name} is declared elementwise: element {i} of "
+                                              f"{ex[0]} differs from {name} on that element")
+
+
+LINEAR_CASES = [c for c in CASES if ops.REGISTRY[c[0]].linear]
+
+
+@pytest.mark.parametrize("name,k,ex", LINEAR_CASES,
+                         ids=[f"{n}-{k}:{e[0]}" for n, k, e in LINEAR_CASES])
+def test_linear_entries_forward_mode_is_the_op_on_the_tangents(name, k, ex):
+    """``Primitive.jvp`` of a linear or bilinear entry (no rule written) against func.jvp,
+    which derives forward mode from the VJP rules (double VJP)."""
+    from chainrule._fns import ArrayF
+    from chainrule.func import jvp
+    from chainrule.tensor import apply
+
+    op = ops.REGISTRY[name]
+    args, params = _recorded(op, ex)
+    rules = (op.vjps,) * len(args) if op.nary else op.vjps
+    diff = [i for i, (a, r) in enumerate(zip(args, rules))
+            if r is not None and isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    assert diff, f"{ex[0]}: no differentiable input of {name}"
+    rng = np.random.default_rng(k)
+
+    def f(*ts):
+        full = [cr.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        for i, t in zip(diff, ts):
+            full[i] = t
+        return apply(op, tuple(full), params)
+
+    # every input moving, then only the last one (a bilinear op's second term alone, or its first)
+    for moving in (diff, diff[-1:]):
+        tangents = [rng.uniform(-1, 1, np.shape(args[i])) if i in moving else None
+                    for i in range(len(args))]
+        got = op.jvp(ArrayF, tangents, args, params)
+        _, want = jvp(f, tuple(cr.tensor(args[i]) for i in diff),
+                      tuple(cr.tensor(tangents[i] if tangents[i] is not None
+                                      else np.zeros(np.shape(args[i]))) for i in diff))
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-12, atol=1e-12,
+                                   err_msg=f"{ex[0]}: {name}'s JVP from its kind, tangents on "
+                                           f"inputs {moving}")

@@ -6,12 +6,12 @@ Inside a vmapped function each batched input is a ``BatchedTensor``: a Tensor th
 lives in ``_phys``, an ordinary tensor with the batch dimension in front.
 
 While vmap runs, ``tensor.apply`` hands every op to ``_Batching`` (the hook in
-``grad_mode.state.apply_hook``).  An op with a batched input is rewritten by its rule in
-``RULES`` (keyed by primitive name) into the same primitive applied once to the physical
-tensors: elementwise ops pad ranks so the batch dimension lines up, reductions and shape ops
-shift their dims by one, matmul turns vectors into matrices, indexing prepends a slice.  The
-physical ops are recorded as usual, so gradients flow through a vmapped computation with the
-ordinary reverse pass.  An op without a rule runs once per example in a Python loop, after
+``grad_mode.state.apply_hook``).  An op with a batched input is rewritten by its batching rule
+(its own, from ``RULES``, or its kind's, from ``KIND_RULES``) into the same primitive applied
+once to the physical tensors: elementwise ops pad ranks so the batch dimension lines up,
+reductions and shape ops shift their dims by one, matmul turns vectors into matrices,
+indexing prepends a slice.  The physical ops are recorded as usual, so gradients flow through a
+vmapped computation with the ordinary reverse pass.  An op without a rule runs once per example in a Python loop, after
 a one-time warning; code that needs one example's values (``if x > 0:``, ``x.item()``, a
 check on values) makes that vmap run the whole function once per example, also after a warning.
 Functions without a gradient (comparisons, casts, isnan, argmax, any)
@@ -31,6 +31,7 @@ from ..functional._args import astype, nondiff
 from ..tensor import Tensor, apply, init_slots
 
 RULES = {}           # primitive name -> rule(op, xs, bd, params, name, size, level)
+KIND_RULES = {}      # ops.KINDS kind -> rule, for every op of that kind without its own (below)
 _WARNED = set()
 
 
@@ -275,7 +276,7 @@ def _batch_op(op, inputs, params, arrays, name, level):
         bd.append(b)
     if size is None:                # batched only through an index array
         size = _index_size(params, level)
-    rule = RULES.get(op.name)
+    rule = rule_for(op)
     if rule is None:
         out = _loop(op, xs, bd, params, name, size, level)
     else:
@@ -294,8 +295,9 @@ def _warn_once(name):
     if name not in _WARNED:
         _WARNED.add(name)
         warnings.warn(f"vmap: {name} has no batching rule (for these arguments), so it runs "
-                      "once per example in a Python loop (correct, but slower). A rule in "
-                      "chainrule.func._batching.RULES would batch it.", UserWarning, stacklevel=4)
+                      "once per example in a Python loop (correct, but slower). A kind with a "
+                      "rule (ops.KINDS), or a rule in chainrule.func._batching.RULES, would batch "
+                      "it.", UserWarning, stacklevel=4)
 
 
 def _select(x, b):
@@ -620,25 +622,19 @@ def _embedding(op, xs, bd, params, name, size, level):
                                         "accumulate": True}, name=name)
 
 
-for _name in ("add", "sub", "rsub", "mul", "div", "pow", "maximum", "minimum", "where", "neg",
-              "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
-              "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "clamp",
-              "fmod", "remainder",
-              "clone", "to_copy",
-              # elementwise primitives of nn.functional (a rule per name; the registry test
-              # checks each against the per-example loop)
-              "erf", "softplus", "log_sigmoid", "binary_cross_entropy"):
-    RULES[_name] = _elementwise
-for _name in ("sum", "prod", "amax", "amin", "logsumexp", "norm"):
-    RULES[_name] = _reduction
-for _name in ("max_dim", "min_dim", "softmax", "log_softmax"):
-    RULES[_name] = _along_dim
-for _name in ("reshape", "squeeze", "unsqueeze"):
-    RULES[_name] = _new_shape
+# A kind's rule serves every op of that kind (ops.KINDS); an op of another kind, or one that is
+# special within its kind, names its own rule here.
+KIND_RULES.update(elementwise=_elementwise, reduction=_reduction, along_dim=_along_dim,
+                  reshape=_new_shape)
 RULES.update(expand=_expand, transpose=_transpose, permute=_permute_rule, flip=_flip,
              repeat=_repeat, cat=_join, stack=_join, matmul=_matmul, index=_index,
              index_scatter=_index_scatter, linear=_linear, convolution=_convolution,
              avg_pool2d=_trailing, embedding=_embedding)
+
+
+def rule_for(op):
+    """The batching rule of ``op``: its own in RULES, else its kind's, else None (the loop)."""
+    return RULES.get(op.name) or KIND_RULES.get(op.kind)
 
 
 # =========================================================================================

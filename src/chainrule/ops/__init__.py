@@ -23,16 +23,42 @@ functions, which are built on it.
 
 REGISTRY = {}
 
+# What an entry's kind supplies, so that the entry states only what is particular to it (JAX's
+# deflinear/defbilinear, the tags of PyTorch's derivatives.yaml):
+# - vmap's batching rule: func/_batching.KIND_RULES holds one per kind that has one; an op of
+#   another kind names its own rule in func/_batching.RULES (or runs once per example);
+# - the explainer's VJP text: ``g ↦ g·(formula)`` where the kind says how g meets the formula;
+# - default examples (``x.name()``, ``m.name(x)``) for a unary elementwise op, which the registry
+#   tests sample inside its domain.
+KINDS = {
+    "elementwise": "out[i] = f(x[i], y[i], ...), the inputs broadcast as NumPy does",
+    "reduction": "reduces x over ``dims`` (None: all of them), keepdim as torch",
+    "along_dim": "works along one ``dim`` of x (max/min with indices, softmax)",
+    "reshape": "x's elements, in order, under a new ``shape``",
+    "shape": "moves, picks, repeats or joins elements (transpose, index, cat, ...)",
+    "contraction": "sums products across its inputs (matmul, linear, convolution, pooling)",
+    "other": "none of the above",
+}
+# kinds whose VJP texts default to g·(formula): g arrives per element (elementwise), or broadcast
+# back over the reduced dims (reduction, along_dim)
+_TEXT_FROM_FORMULA = ("elementwise", "reduction", "along_dim")
+# JAX's two rule kinds for forward mode: an op linear in its inputs has the op itself, applied
+# to the tangents, as its JVP; a bilinear one (x·y) has op(ẋ, y) + op(x, ẏ)
+LINEARITY = (None, "linear", "bilinear")
+
 
 class Primitive:
     """One differentiable operation.  See the module docstring."""
 
-    __slots__ = ("name", "backward_name", "forward", "vjps", "formulas", "vjp_texts", "saves",
-                 "reads", "saves_out", "domain", "examples", "nary", "doc", "show")
+    __slots__ = ("name", "kind", "linear", "backward_name", "forward", "vjps", "formulas",
+                 "vjp_texts", "saves", "reads", "saves_out", "domain", "examples", "nary", "doc",
+                 "show")
 
-    def __init__(self, name, forward, vjps, *, backward_name, formulas, vjp_texts, saves,
-                 reads, saves_out, domain, examples, nary, doc, show):
+    def __init__(self, name, forward, vjps, *, kind, linear, backward_name, formulas, vjp_texts,
+                 saves, reads, saves_out, domain, examples, nary, doc, show):
         self.name = name
+        self.kind = kind
+        self.linear = linear
         self.backward_name = backward_name
         self.forward = forward
         self.vjps = vjps
@@ -63,6 +89,36 @@ class Primitive:
         return [rule(F, g, out, *inputs, **kw) if e is not None else None
                 for rule, e in zip(rules, edges)]
 
+    def jvp(self, F, tangents, inputs, params):
+        """The output's tangent, given one tangent per input (None: zero), for an op declared
+        ``linear`` (the op itself on the tangents; an input without a rule, such as
+        ``where``'s condition, keeps its value) or ``bilinear`` in its first two inputs (and
+        linear in any others: ``linear``'s and ``convolution``'s bias): op(ẋ, y, ḃ) + op(x, ẏ).
+        None when every tangent is None.  Forward mode from the kind, with no rule written
+        (see docs/design.md for why ``func.jvp`` does not call it yet)."""
+        kw = params or _NO_PARAMS
+        if all(t is None for t in tangents):
+            return None
+
+        def tangent(i):
+            t = tangents[i]
+            return F.zeros_like(inputs[i]) if t is None else t
+        if self.linear == "linear":
+            rules = (self.vjps,) * len(inputs) if self.nary else self.vjps
+            return F.apply(self, tuple(inputs[i] if rules[i] is None else tangent(i)
+                                       for i in range(len(inputs))), kw)
+        if self.linear != "bilinear":
+            raise TypeError(f"{self.name} is neither linear nor bilinear: its JVP is not the op "
+                            "on the tangents")
+        out = None
+        if any(t is not None for i, t in enumerate(tangents) if i != 1):
+            out = F.apply(self, (tangent(0), inputs[1]) + tuple(
+                tangent(i) for i in range(2, len(inputs))), kw)
+        if tangents[1] is not None:
+            term = F.apply(self, (inputs[0], tangents[1]), kw)
+            out = term if out is None else out + term
+        return out
+
     def kept(self, edges):
         """The inputs whose values the rules of the inputs with an edge read: what a node
         keeps."""
@@ -84,13 +140,19 @@ class Primitive:
 _NO_PARAMS = {}
 
 
-def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(), saves=(),
-            reads=None, saves_out=False, domain=(-2.0, 2.0), examples=(), nary=False, show=None):
+def defprim(name, forward, *vjps, kind, linear=None, backward_name=None, formulas=(),
+            vjp_texts=(), saves=(), reads=None, saves_out=False, domain=(-2.0, 2.0), examples=(),
+            nary=False, show=None):
     """Register a primitive.
+
+    kind: one of ``KINDS`` (above); it supplies the batching rule, the default VJP texts and,
+        for a unary elementwise op, the default examples.
+    linear: ``"linear"`` or ``"bilinear"`` (JAX's ``deflinear``/``defbilinear``) when the op is,
+        in its differentiable inputs: then ``Primitive.jvp`` is the op itself on the tangents.
 
     formulas: per input, ∂out/∂input as text in terms of x, y, out (for scalar explanations).
     vjp_texts: per input, the VJP as text ``g ↦ ...`` (for tensor explanations); defaults to
-        ``g·formula`` for elementwise ops.
+        ``g·(formula)`` for the elementwise, reduction and along_dim kinds.
     saves: indices of the inputs whose *values* the VJPs read (shapes and dtypes are always
         kept); they are version-checked and freed after backward.  saves_out: the VJPs read
         ``out``.
@@ -100,7 +162,8 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
     domain: ``(low, high)`` or ``(low, high, avoid)`` for all inputs, or a list per input, where
         ``avoid`` lists points (kinks) that samples keep 0.1 away from.
     examples: ``(expr, shape, shape, ...)``: ``expr`` in ``x, y, z`` (and ``m``, the library
-        module) runs on chainrule and on torch; one shape per tensor input.
+        module) runs on chainrule and on torch; one shape per tensor input.  A unary elementwise
+        op defaults to ``x.name()`` on a (3, 4) tensor and ``m.name(x)`` on a 0-d one.
     show: how the explainer writes the op, e.g. ``"{x}·{y}"`` (default ``name(x, ...)``).
 
     A rule whose gradient is sparse (``x[index]``'s: only the indexed elements) returns
@@ -110,8 +173,17 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
     """
     if backward_name is None:
         backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+    if kind not in KINDS:
+        raise ValueError(f"defprim({name!r}): kind={kind!r} is not one of {sorted(KINDS)}")
+    if linear not in LINEARITY:
+        raise ValueError(f"defprim({name!r}): linear={linear!r} is not one of {LINEARITY}")
     if not vjp_texts and formulas:
+        if kind not in _TEXT_FROM_FORMULA:
+            raise ValueError(f"defprim({name!r}): a {kind} op has no default VJP text: give "
+                             "vjp_texts, one 'g ↦ ...' per input")
         vjp_texts = tuple(None if f is None else f"g ↦ g·({f})" for f in formulas)
+    if not examples and kind == "elementwise" and len(vjps) == 1:
+        examples = [(f"x.{name}()", (3, 4)), (f"m.{name}(x)", ())]
     if nary:
         vjps = vjps[0]      # one rule for every input, told which one by ``i``
     saves = tuple(saves)
@@ -120,7 +192,8 @@ def defprim(name, forward, *vjps, backward_name=None, formulas=(), vjp_texts=(),
         if not all(set(r) <= set(saves) for r in reads):
             raise ValueError(f"defprim({name!r}): reads={reads} names inputs outside "
                              f"saves={saves}")
-    p = Primitive(name, forward, vjps, backward_name=backward_name, formulas=tuple(formulas),
+    p = Primitive(name, forward, vjps, kind=kind, linear=linear, backward_name=backward_name,
+                  formulas=tuple(formulas),
                   vjp_texts=tuple(vjp_texts), saves=saves, reads=reads, saves_out=saves_out,
                   domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__,
                   show=show)

@@ -15,6 +15,7 @@ def _add(x, y):
 add = defprim("add", _add,
               lambda F, g, out, x, y: g,
               lambda F, g, out, x, y: g,
+              kind="elementwise", linear="linear",
               show="{x} + {y}", formulas=("1", "1"), vjp_texts=("g ↦ g", "g ↦ g"),
               examples=[("x + y", (3, 4), (3, 4)), ("x + y", (2, 3), (3,)), ("x + 2.5", (3,)),
                         ("x + y", (), (2, 2))])
@@ -28,6 +29,7 @@ def _sub(x, y):
 sub = defprim("sub", _sub,
               lambda F, g, out, x, y: g,
               lambda F, g, out, x, y: -g,
+              kind="elementwise", linear="linear",
               show="{x} - {y}", formulas=("1", "-1"), vjp_texts=("g ↦ g", "g ↦ -g"),
               examples=[("x - y", (3, 4), (4,)), ("m.sub(1.5, x)", (2, 3))])
 
@@ -41,6 +43,7 @@ def _rsub(x, y):
 rsub = defprim("rsub", _rsub,
                lambda F, g, out, x, y: -g,
                lambda F, g, out, x, y: g,
+               kind="elementwise", linear="linear",
                show="{y} - {x}", formulas=("-1", "1"), vjp_texts=("g ↦ -g", "g ↦ g"),
                examples=[("1.5 - x", (2, 3)), ("m.rsub(x, y)", (3, 4), (4,))])
 
@@ -53,6 +56,7 @@ def _mul(x, y):
 mul = defprim("mul", _mul,
               lambda F, g, out, x, y: g * y,
               lambda F, g, out, x, y: g * x,
+              kind="elementwise", linear="bilinear",
               show="{x}·{y}", formulas=("y", "x"), saves=(0, 1), reads=((1,), (0,)),
               examples=[("x * y", (3, 4), (3, 4)), ("x * y", (4, 1), (3,)), ("x * 3.0", (2,)),
                         ("x * y", (), ()), ("m.outer(x, y)", (3,), (2,))])
@@ -66,6 +70,7 @@ def _div(x, y):
 div = defprim("div", _div,
               lambda F, g, out, x, y: g / y,
               lambda F, g, out, x, y: -g * x / (y * y),
+              kind="elementwise",
               show="{x}/{y}", formulas=("1/y", "-x/y²"), saves=(0, 1), reads=((1,), (0, 1)),
               domain=[(-2.0, 2.0), (0.5, 2.0)],
               examples=[("x / y", (3, 4), (4,)), ("m.div(2.0, y)", (1,), (3,)),
@@ -91,6 +96,7 @@ def _pow_vjp_y(F, g, out, x, y):
 
 
 pow = defprim("pow", _pow, _pow_vjp_x, _pow_vjp_y,
+              kind="elementwise",
               show="{x}^{y}", formulas=("y·x^(y - 1)", "x^y·ln(x)"), saves=(0, 1), saves_out=True,
               domain=[(0.5, 2.0), (-2.0, 2.0)],
               examples=[("x ** y", (3,), (3,)), ("x ** 3", (2, 3)), ("x ** 0.5", (4,)),
@@ -107,6 +113,7 @@ maximum = defprim(
     # ties split the gradient evenly, as torch
     lambda F, g, out, x, y: F.where(F.raw(x) < F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
     lambda F, g, out, x, y: F.where(F.raw(x) > F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
+    kind="elementwise",
     formulas=("[x ≥ y]", "[y ≥ x]"), saves=(0, 1),
     examples=[("m.maximum(x, y)", (3, 4), (4,))])
 
@@ -120,6 +127,7 @@ minimum = defprim(
     "minimum", _minimum,
     lambda F, g, out, x, y: F.where(F.raw(x) > F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
     lambda F, g, out, x, y: F.where(F.raw(x) < F.raw(y), 0.0, F.where(F.raw(x) == F.raw(y), g / 2, g)),
+    kind="elementwise",
     formulas=("[x ≤ y]", "[y ≤ x]"), saves=(0, 1),
     examples=[("m.minimum(x, y)", (3, 1), (3, 4))])
 
@@ -148,12 +156,14 @@ def _quotient_rule(rounding):
 
 
 fmod = defprim("fmod", _fmod, lambda F, g, out, x, y: g, _quotient_rule(xp.trunc),
+               kind="elementwise",
                formulas=("1", "-trunc(x/y)"), saves=(0, 1),
                domain=[(-2.0, 2.0), (0.5, 2.0)],
                examples=[("m.fmod(x, y)", (3, 4), (4,)), ("m.fmod(x, 1.5)", (2, 3)),
                          ("x.fmod(y)", (), ())])
 remainder = defprim("remainder", _remainder, lambda F, g, out, x, y: g,
                     _quotient_rule(xp.floor),
+                    kind="elementwise",
                     formulas=("1", "-floor(x/y)"), saves=(0, 1),
                     domain=[(-2.0, 2.0), (0.5, 2.0)],
                     examples=[("m.remainder(x, y)", (3, 4), (4,)), ("x % 1.5", (2, 3)),
@@ -169,6 +179,7 @@ where = defprim("where", _where,
                 None,
                 lambda F, g, out, cond, x, y: F.where(cond, g, 0.0),
                 lambda F, g, out, cond, x, y: F.where(cond, 0.0, g),
+                kind="elementwise", linear="linear",
                 formulas=(None, "[cond]", "[not cond]"), saves=(0,),
                 examples=[("m.where(x > 0, x, y)", (3, 4), (4,)), ("m.where(x > 0, x, 0.0)", (5,))])
 
@@ -178,12 +189,11 @@ where = defprim("where", _where,
 # =========================================================================================
 
 def _unary(name, fn, rule, formula, *, saves=(0,), saves_out=False, domain=(-2.0, 2.0),
-           examples=None, backward_name=None, vjp_text=None, show=None):
-    return defprim(name, fn, rule, formulas=(formula,), saves=saves, saves_out=saves_out,
-                   show=show,
-                   domain=domain, backward_name=backward_name,
-                   vjp_texts=(vjp_text,) if vjp_text else (),
-                   examples=examples or [(f"x.{name}()", (3, 4)), (f"m.{name}(x)", ())])
+           examples=(), backward_name=None, vjp_text=None, show=None, linear=None):
+    return defprim(name, fn, rule, kind="elementwise", linear=linear, formulas=(formula,),
+                   saves=saves, saves_out=saves_out, show=show, domain=domain,
+                   backward_name=backward_name, vjp_texts=(vjp_text,) if vjp_text else (),
+                   examples=examples)
 
 
 def _zero_rule(F, g, out, x):
@@ -289,7 +299,7 @@ def _round(x, decimals=0):
 
 
 neg = _unary("neg", _neg, lambda F, g, out, x: -g, "-1", saves=(), show="-{x}",
-             examples=[("-x", (3, 4)), ("x.neg()", ())], vjp_text="g ↦ -g")
+             linear="linear", examples=[("-x", (3, 4)), ("x.neg()", ())], vjp_text="g ↦ -g")
 abs = _unary("abs", _abs, lambda F, g, out, x: g * F.sign(x), "sign(x)",
              domain=(-2.0, 2.0, [0.0]))
 exp = _unary("exp", _exp, lambda F, g, out, x: g * out, "exp(x)", saves=(), saves_out=True)
@@ -335,7 +345,7 @@ def _clamp_vjp(F, g, out, x, min=None, max=None):
     return F.where(keep, g, 0.0)
 
 
-clamp = defprim("clamp", _clamp, _clamp_vjp, backward_name="ClampBackward1",
+clamp = defprim("clamp", _clamp, _clamp_vjp, kind="elementwise", backward_name="ClampBackward1",
                 formulas=("[min ≤ x ≤ max]",), saves=(0,),
                 domain=(-2.0, 2.0, [-0.5, 0.5]),
                 examples=[("x.clamp(-0.5, 0.5)", (3, 4)), ("x.clamp(min=-0.5)", (5,)),
@@ -351,7 +361,8 @@ def _clone(x):
     return x.copy()
 
 
-clone = defprim("clone", _clone, lambda F, g, out, x: g, formulas=("1",), vjp_texts=("g ↦ g",),
+clone = defprim("clone", _clone, lambda F, g, out, x: g,
+                kind="elementwise", linear="linear", formulas=("1",), vjp_texts=("g ↦ g",),
                 examples=[("x.clone()", (3,))])
 
 
@@ -361,6 +372,7 @@ def _to_copy(x, dtype):
 
 
 to_copy = defprim("to_copy", _to_copy, lambda F, g, out, x, dtype: g,
+                  kind="elementwise", linear="linear",
                   backward_name="ToCopyBackward0", formulas=("1",),
                   vjp_texts=("g ↦ g converted back to x's dtype",),
                   examples=[("x.to(m.float64, copy=True)", (3,)), ("x.to(dtype=m.float64, copy=True)", (2, 2))])

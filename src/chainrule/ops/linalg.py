@@ -36,7 +36,8 @@ def matmul_name(x, y):
     return "MatmulBackward0"
 
 
-matmul = defprim("matmul", _matmul, _matmul_vjp_x, _matmul_vjp_y, backward_name="MmBackward0",
+matmul = defprim("matmul", _matmul, _matmul_vjp_x, _matmul_vjp_y,
+                 kind="contraction", linear="bilinear", backward_name="MmBackward0",
                  show="{x} @ {y}", formulas=("yᵀ", "xᵀ"), vjp_texts=("g ↦ g·yᵀ", "g ↦ xᵀ·g"), saves=(0, 1),
                  reads=((1,), (0,)),
                  examples=[("x @ y", (3, 4), (4, 2)), ("x @ y", (4,), (4, 2)), ("x @ y", (3, 4), (4,)),

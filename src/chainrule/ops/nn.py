@@ -207,6 +207,7 @@ def _conv_vjp_bias(F, g, out, x, w, b=None, stride=(1,), padding=((0, 0),), dila
 
 convolution = defprim(
     "convolution", _convolution, _conv_vjp_input, _conv_vjp_weight, _conv_vjp_bias,
+    kind="contraction", linear="bilinear",
     backward_name="ConvolutionBackward0",
     formulas=("y", "x", "1"),
     vjp_texts=("g ↦ conv_transpose(g, y): each g[n,o,p] sent back through the kernel to the "
@@ -306,6 +307,7 @@ def _avg_pool_vjp(F, g, out, x, kernel_size, stride, padding, ceil_mode=False,
 
 avg_pool2d = defprim(
     "avg_pool2d", _avg_pool2d, _avg_pool_vjp,
+    kind="contraction", linear="linear",
     backward_name="AvgPool2DBackward0",
     formulas=("1/divisor",),
     vjp_texts=("g ↦ each g[p]/divisor[p] spread evenly over the inputs of window p",),
@@ -358,6 +360,7 @@ def _linear_vjp_b(F, g, out, x, w, b=None):
 
 linear = defprim(
     "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
+    kind="contraction", linear="bilinear",
     backward_name="AddmmBackward0", formulas=("y", "x", "1"),
     vjp_texts=("g ↦ g·W", "g ↦ gᵀ·x", "g ↦ Σ g over the batch"), saves=(0, 1),
     reads=((1,), (0,), ()),
@@ -385,7 +388,8 @@ def _embedding_vjp(F, g, out, w, indices, scale=None):
 
 
 embedding = defprim(
-    "embedding", _embedding, _embedding_vjp, formulas=("[row = index]",),
+    "embedding", _embedding, _embedding_vjp,
+    kind="shape", linear="linear", formulas=("[row = index]",),
     vjp_texts=("g ↦ zeros of weight's shape with g's rows added at the indices",),
     # padding_idx and scale_grad_by_freq are not derivatives, so central differences cannot
     # check them: tests/test_nn_layers.py compares them with torch instead
@@ -414,7 +418,7 @@ def _softplus_vjp(F, g, out, x, beta=1.0, threshold=20.0):
 # A primitive for stability: as a composite, the discarded branch log1p(exp(βx)) overflows for
 # large x, and its zero gradient times e^(βx) = inf makes NaN.
 softplus = defprim(
-    "softplus", _softplus, _softplus_vjp, saves=(0,),
+    "softplus", _softplus, _softplus_vjp, kind="elementwise", saves=(0,),
     formulas=("[βx ≤ threshold]·σ(βx) + [βx > threshold]",),     # out = x above the threshold
     domain=(-2.0, 2.0, [1.5]),
     examples=[("m.nn.functional.softplus(x)", (3, 4)),
@@ -436,7 +440,8 @@ def _log_sigmoid_vjp(F, g, out, x):
 
 # A primitive for stability: log(sigmoid(x)) is -inf for x below about -100 (float32).
 log_sigmoid = defprim(
-    "log_sigmoid", _log_sigmoid, _log_sigmoid_vjp, backward_name="LogSigmoidBackward0",
+    "log_sigmoid", _log_sigmoid, _log_sigmoid_vjp,
+    kind="elementwise", backward_name="LogSigmoidBackward0",
     formulas=("σ(-x)",), saves=(0,), domain=(-6.0, 6.0),
     examples=[("m.nn.functional.logsigmoid(x)", (3, 4)), ("m.nn.functional.logsigmoid(x)", ())])
 
@@ -486,6 +491,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # A primitive because NumPy has no erf (GELU is a composite of it).
 erf = defprim(
     "erf", _erf, lambda F, g, out, x: g * _TWO_OVER_SQRT_PI * F.exp(-(x * x)),
+    kind="elementwise",
     formulas=("(2/√π)·exp(-x²)",), saves=(0,), domain=(-3.0, 3.0),
     examples=[("m.nn.functional.gelu(x)", (3, 4)), ("m.nn.functional.gelu(x)", ())])
 
@@ -514,6 +520,7 @@ def _bce_vjp_x(F, g, out, x, y):
 binary_cross_entropy = defprim(
     "binary_cross_entropy", _binary_cross_entropy, _bce_vjp_x,
     lambda F, g, out, x, y: -g * F.log(x / (1 - x)),
+    kind="elementwise",
     formulas=("(x - y)/(x(1 - x))", "ln((1 - x)/x)"), saves=(0, 1),
     domain=[(0.05, 0.95), (0.0, 1.0)],
     examples=[("m.nn.functional.binary_cross_entropy(x, y, reduction='none')", (3, 4), (3, 4)),

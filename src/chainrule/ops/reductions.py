@@ -48,6 +48,7 @@ def _sum(x, dims=None, keepdim=False):
 sum = defprim("sum", _sum,
               lambda F, g, out, x, dims=None, keepdim=False:
                   F.expand(_rekeep(F, g, x.shape, dims, keepdim), x.shape),
+              kind="reduction", linear="linear",
               formulas=("1",), vjp_texts=("g ↦ g broadcast back to x's shape",),
               examples=[("x.sum()", (3, 4)), ("x.sum(1)", (3, 4)), ("x.sum(dim=(0, 2), keepdim=True)", (2, 3, 4)),
                         ("m.sum(x, 0)", (5,)), ("x.sum()", ())])
@@ -82,7 +83,8 @@ def _prod_of_others(x, dims):
     return xp.transpose(others, xp.argsort(rest + axes))
 
 
-prod = defprim("prod", _prod, _prod_vjp, formulas=("Π(others)",), saves=(0,), saves_out=True,
+prod = defprim("prod", _prod, _prod_vjp,
+               kind="reduction", formulas=("Π(others)",), saves=(0,), saves_out=True,
                domain=(0.5, 1.5),
                examples=[("x.prod()", (3, 4)), ("x.prod(1)", (3, 4)), ("x.prod(0, keepdim=True)", (4, 2))])
 
@@ -105,11 +107,13 @@ def _extreme_vjp(F, g, out, x, dims=None, keepdim=False):
     return _rekeep(F, g, x.shape, dims, keepdim) * (hit / count).astype(xr.dtype)
 
 
-amax = defprim("amax", _amax, _extreme_vjp, formulas=("[x = max] / #ties",), saves=(0,),
+amax = defprim("amax", _amax, _extreme_vjp,
+               kind="reduction", formulas=("[x = max] / #ties",), saves=(0,),
                saves_out=True,
                examples=[("x.amax()", (3, 4)), ("x.amax(1)", (3, 4)), ("x.amax(dim=(0, 1), keepdim=True)", (2, 3, 2)),
                          ("x.max()", (5,))])
-amin = defprim("amin", _amin, _extreme_vjp, formulas=("[x = min] / #ties",), saves=(0,),
+amin = defprim("amin", _amin, _extreme_vjp,
+               kind="reduction", formulas=("[x = min] / #ties",), saves=(0,),
                saves_out=True,
                examples=[("x.amin()", (3, 4)), ("x.amin(0)", (3, 4)), ("x.min()", (5,))])
 
@@ -138,10 +142,12 @@ def _at_index_vjp(pick):
     return rule
 
 
-max_dim = defprim("max_dim", _max_dim, _at_index_vjp(xp.argmax), backward_name="MaxBackward0",
+max_dim = defprim("max_dim", _max_dim, _at_index_vjp(xp.argmax),
+                  kind="along_dim", backward_name="MaxBackward0",
                   formulas=("[x is the max]",), saves=(0,),
                   examples=[("x.max(1).values", (3, 4)), ("x.max(dim=0, keepdim=True)[0]", (3, 4))])
-min_dim = defprim("min_dim", _min_dim, _at_index_vjp(xp.argmin), backward_name="MinBackward0",
+min_dim = defprim("min_dim", _min_dim, _at_index_vjp(xp.argmin),
+                  kind="along_dim", backward_name="MinBackward0",
                   formulas=("[x is the min]",), saves=(0,),
                   examples=[("x.min(1).values", (3, 4)), ("m.min(x, 0)[0]", (3, 4))])
 
@@ -160,6 +166,7 @@ logsumexp = defprim(
     "logsumexp", _logsumexp,
     lambda F, g, out, x, dims=None, keepdim=False:
         _rekeep(F, g, x.shape, dims, keepdim) * F.exp(x - _rekeep(F, out, x.shape, dims, keepdim)),
+    kind="reduction",
     formulas=("softmax(x)",), saves=(0,), saves_out=True,
     examples=[("x.logsumexp(1)", (3, 4)), ("m.logsumexp(x, dim=(0, 1))", (3, 4)),
               ("x.logsumexp(0, keepdim=True)", (5,))])
@@ -175,6 +182,7 @@ def _softmax(x, dim):
 
 softmax = defprim("softmax", _softmax,
                   lambda F, g, out, x, dim: out * (g - F.sum(g * out, (dim,), True)),
+                  kind="along_dim",
                   formulas=("out·(δ - out)",), vjp_texts=("g ↦ s ⊙ (g - Σ g⊙s)",), saves=(),
                   saves_out=True,
                   examples=[("x.softmax(1)", (3, 4)), ("m.softmax(x, dim=0)", (5,))])
@@ -191,6 +199,7 @@ def _log_softmax(x, dim):
 
 log_softmax = defprim("log_softmax", _log_softmax,
                       lambda F, g, out, x, dim: g - F.exp(out) * F.sum(g, (dim,), True),
+                      kind="along_dim",
                       formulas=("δ - softmax(x)",), vjp_texts=("g ↦ g - softmax(x)·Σg",), saves=(),
                       saves_out=True,
                       examples=[("x.log_softmax(1)", (3, 4)), ("m.log_softmax(x, 0)", (5,))])
@@ -237,7 +246,8 @@ def _norm_vjp(F, g, out, x, p=2.0, dims=None, keepdim=False):
     return gk * F.where(zero, 0.0, F.sign(x) * ratio ** (p - 1))
 
 
-norm = defprim("norm", _norm, _norm_vjp, backward_name="LinalgVectorNormBackward0",
+norm = defprim("norm", _norm, _norm_vjp,
+               kind="reduction", backward_name="LinalgVectorNormBackward0",
                formulas=("x/‖x‖",), saves=(0,), saves_out=True,
                domain=(-2.0, 2.0, [0.0]),
                examples=[("x.norm()", (3, 4)), ("x.norm(dim=1)", (3, 4)), ("x.norm(p=1)", (5,)),

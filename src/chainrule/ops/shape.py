@@ -12,14 +12,17 @@ def _reshape(x, shape):
     return xp.reshape(x, shape)
 
 
-reshape = defprim("reshape", _reshape, _reshape_back, backward_name="ViewBackward0",
+reshape = defprim("reshape", _reshape, _reshape_back,
+                  kind="reshape", linear="linear", backward_name="ViewBackward0",
                   formulas=("1",), vjp_texts=("g ↦ g reshaped to x's shape",),
                   examples=[("x.reshape(4, 3)", (3, 4)), ("x.view(-1)", (2, 3)),
                             ("x.flatten()", (2, 3, 2)), ("x.reshape(())", (1,))])
-squeeze = defprim("squeeze", _reshape, _reshape_back, backward_name="SqueezeBackward0",
+squeeze = defprim("squeeze", _reshape, _reshape_back,
+                  kind="reshape", linear="linear", backward_name="SqueezeBackward0",
                   formulas=("1",), vjp_texts=("g ↦ g reshaped to x's shape",),
                   examples=[("x.squeeze()", (3, 1, 4)), ("x.squeeze(0)", (1, 4))])
-unsqueeze = defprim("unsqueeze", _reshape, _reshape_back, backward_name="UnsqueezeBackward0",
+unsqueeze = defprim("unsqueeze", _reshape, _reshape_back,
+                    kind="reshape", linear="linear", backward_name="UnsqueezeBackward0",
                     formulas=("1",), vjp_texts=("g ↦ g reshaped to x's shape",),
                     examples=[("x.unsqueeze(1)", (3, 4)), ("x.unsqueeze(-1)", (3,))])
 
@@ -30,6 +33,7 @@ def _expand(x, shape):
 
 
 expand = defprim("expand", _expand, lambda F, g, out, x, shape: F.sum_to(g, x.shape),
+                 kind="shape", linear="linear",
                  formulas=("1",), vjp_texts=("g ↦ g summed over the broadcast axes",),
                  examples=[("x.expand(3, 4)", (4,)), ("x.expand(2, -1, 3)", (4, 1)),
                            ("x.expand_as(y)", (3, 1), (3, 4))])
@@ -42,6 +46,7 @@ def _transpose(x, dim0, dim1):
 
 transpose = defprim("transpose", _transpose,
                     lambda F, g, out, x, dim0, dim1: F.swapaxes(g, dim0, dim1),
+                    kind="shape", linear="linear",
                     formulas=("1",), vjp_texts=("g ↦ gᵀ",),
                     examples=[("x.transpose(0, 1)", (3, 4)), ("x.mT", (2, 3, 4)), ("x.t()", (3, 2))])
 
@@ -53,6 +58,7 @@ def _permute(x, dims):
 
 permute = defprim("permute", _permute,
                   lambda F, g, out, x, dims: F.permute(g, tuple(xp.argsort(dims))),
+                  kind="shape", linear="linear",
                   formulas=("1",), vjp_texts=("g ↦ g with the axes put back",),
                   examples=[("x.permute(2, 0, 1)", (2, 3, 4)), ("x.T", (3, 4))])
 
@@ -63,6 +69,7 @@ def _flip(x, dims):
 
 
 flip = defprim("flip", _flip, lambda F, g, out, x, dims: F.flip(g, dims),
+               kind="shape", linear="linear",
                formulas=("1",), vjp_texts=("g ↦ g flipped back",),
                examples=[("x.flip(0)", (3, 4)), ("x.flip(0, 1)", (3, 4))])
 
@@ -81,7 +88,7 @@ def _repeat_vjp(F, g, out, x, sizes):
     return F.reshape(g, x.shape)
 
 
-repeat = defprim("repeat", _repeat, _repeat_vjp, formulas=("1",),
+repeat = defprim("repeat", _repeat, _repeat_vjp, kind="shape", linear="linear", formulas=("1",),
                  vjp_texts=("g ↦ the sum of g's tiles",),
                  examples=[("x.repeat(2, 3)", (3, 4)), ("x.repeat(2, 1, 2)", (3,))])
 
@@ -94,6 +101,7 @@ def _index(x, index, accumulate=False):
 index = defprim("index", _index,
                 lambda F, g, out, x, index, accumulate=False:
                     F.index_scatter(g, x.shape, index, accumulate),
+                kind="shape", linear="linear",
                 backward_name="IndexBackward0", formulas=("1",),
                 vjp_texts=("g ↦ zeros of x's shape with g added at the index",),
                 examples=[("x[1]", (3, 4)), ("x[:, 1:3]", (3, 4)), ("x[..., None, 0]", (3, 4)),
@@ -113,6 +121,7 @@ def _index_scatter(g, shape, index, accumulate):
 
 index_scatter = defprim("index_scatter", _index_scatter,
                         lambda F, g, out, src, shape, index, accumulate: F.getitem(g, index),
+                        kind="shape", linear="linear",
                         backward_name="IndexPutBackward0", formulas=("1",),
                         vjp_texts=("g ↦ g[index]",))
 
@@ -132,6 +141,7 @@ def _index_put_vjp_x(F, g, out, x, value, index):
 
 index_put = defprim("index_put", _index_put, _index_put_vjp_x,
                     lambda F, g, out, x, value, index: F.getitem(g, index),
+                    kind="shape", linear="linear",
                     backward_name="CopySlices", formulas=("[not at index]", "1"),
                     vjp_texts=("g ↦ g with zeros at the index", "g ↦ g[index]"))
 
@@ -153,7 +163,7 @@ def _cat_vjp(F, g, out, *xs, dim, i):
     return F.getitem(g, index)
 
 
-cat = defprim("cat", _cat, _cat_vjp, nary=True, formulas=("1",),
+cat = defprim("cat", _cat, _cat_vjp, kind="shape", linear="linear", nary=True, formulas=("1",),
               vjp_texts=("g ↦ the slice of g that came from this input",),
               examples=[("m.cat([x, y], 0)", (2, 3), (4, 3)), ("m.cat((x, y, x), dim=1)", (2, 3), (2, 1))])
 
@@ -165,5 +175,6 @@ def _stack(*xs, dim):
 
 stack = defprim("stack", _stack,
                 lambda F, g, out, *xs, dim, i: F.getitem(g, (slice(None),) * dim + (i,)),
+                kind="shape", linear="linear",
                 nary=True, formulas=("1",), vjp_texts=("g ↦ the slice of g at this input's index",),
                 examples=[("m.stack([x, y])", (2, 3), (2, 3)), ("m.stack((x, y), dim=1)", (4,), (4,))])
