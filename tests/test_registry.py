@@ -84,6 +84,7 @@ REFERENCES = {
     "expm1": lambda x: np.exp(x) - 1,
     "sqrt": lambda x: x ** 0.5,
     "rsqrt": lambda x: x ** -0.5,
+    "asinh": lambda x: np.log(x + np.sqrt(x * x + 1)),
     "sin": np.sin,
     "cos": np.cos,
     "tan": lambda x: np.sin(x) / np.cos(x),

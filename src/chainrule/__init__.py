@@ -20,9 +20,9 @@ from .dtypes import (bool_ as bool, double, dtype, finfo, float, float16, float3
                      get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,
                      set_default_dtype, short, uint8)
 from .functional import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin,
-                         bitwise_not, bmm, broadcast_to, cat, ceil, chunk, clamp, clip, clone,
-                         concat, concatenate, cos, div, divide, dot, e, eq, equal, exp, expand,
-                         expm1, flatten, flip, floor, floor_divide, fmod, ge, ger, greater,
+                         asinh, bitwise_not, bmm, broadcast_to, cat, ceil, chunk, clamp, clip,
+                         clone, concat, concatenate, cos, div, divide, dot, e, eq, equal, exp,
+                         expand, expm1, flatten, flip, floor, floor_divide, fmod, ge, ger, greater,
                          greater_equal, gt, inf, inner, isclose, isfinite, isinf, isnan, le,
                          less, less_equal, log, log1p, log_softmax, logical_and, logical_not,
                          logical_or, logical_xor, logsumexp, lt, matmul, max, maximum, mean, min,

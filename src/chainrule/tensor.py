@@ -574,6 +574,9 @@ class Tensor:
     def expm1(self):
         return _F.expm1(self)
 
+    def asinh(self):
+        return _F.asinh(self)
+
     def sqrt(self):
         return _F.sqrt(self)
 

@@ -15,9 +15,10 @@ case it needs no derivative of its own.  One module per family:
 """
 import math
 
-from .elementwise import (abs, absolute, add, allclose, bitwise_not, ceil, clamp, clip, cos, div,
-                          divide, eq, equal, exp, expm1, float_power, floor, floor_divide, fmod,
-                          ge, greater, greater_equal, gt, isclose, isfinite, isinf, isnan, le,
+from .elementwise import (abs, absolute, add, allclose, asinh, bitwise_not, ceil, clamp, clip,
+                          cos, div, divide, eq, equal, exp, expm1, float_power, floor,
+                          floor_divide, fmod, ge, greater, greater_equal, gt, isclose, isfinite,
+                          isinf, isnan, le,
                           less, less_equal, log, log1p, logical_and, logical_not, logical_or,
                           logical_xor, lt, maximum, minimum, mul, multiply, ne, neg, negative,
                           not_equal, pow, reciprocal, relu, remainder, round, rsqrt, rsub, sigmoid,

@@ -185,6 +185,11 @@ def expm1(input):
     return unary(ops.expm1, input)
 
 
+def asinh(input):
+    """out = asinh(input) = ln(input + √(input² + 1))"""
+    return unary(ops.asinh, input)
+
+
 def sqrt(input):
     """out = √input"""
     return unary(ops.sqrt, input)

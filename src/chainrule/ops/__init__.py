@@ -84,9 +84,13 @@ class Primitive:
         if self.nary:
             return [rules(F, g, out, *inputs, i=i, **kw) if e is not None else None
                     for i, e in enumerate(edges)]
-        if len(rules) == 1:         # most ops: one differentiable input
-            return (rules[0](F, g, out, *inputs, **kw) if edges[0] is not None else None,)
-        return [rule(F, g, out, *inputs, **kw) if e is not None else None
+        # one and two inputs written out: most ops, and the reverse pass's hottest call
+        if len(rules) == 1:
+            return (None if edges[0] is None else rules[0](F, g, out, *inputs, **kw),)
+        if len(rules) == 2:
+            return (None if edges[0] is None else rules[0](F, g, out, *inputs, **kw),
+                    None if edges[1] is None else rules[1](F, g, out, *inputs, **kw))
+        return [None if e is None else rule(F, g, out, *inputs, **kw)
                 for rule, e in zip(rules, edges)]
 
     def jvp(self, F, tangents, inputs, params):
@@ -118,17 +122,6 @@ class Primitive:
             term = F.apply(self, (inputs[0], tangents[1]), kw)
             out = term if out is None else out + term
         return out
-
-    def kept(self, edges):
-        """The inputs whose values the rules of the inputs with an edge read: what a node
-        keeps."""
-        if self.reads is None:
-            return self.saves
-        kept = ()
-        for r, e in zip(self.reads, edges):
-            if e is not None:
-                kept += r
-        return kept
 
     def release(self, node):
         """Called when backward() frees ``node`` (an ``autograd.Function`` drops its ctx)."""
@@ -202,9 +195,9 @@ def defprim(name, forward, *vjps, kind, linear=None, backward_name=None, formula
 
 
 # The entries, by family (each module registers its own with defprim above).
-from .elementwise import (abs, add, ceil, clamp, clone, cos, div, exp, expm1, floor,  # noqa: E402
-                          fmod, log, log1p, maximum, minimum, mul, neg, pow, reciprocal, relu,
-                          remainder, round, rsqrt, rsub, sigmoid, sign, sin, sqrt, sub, tan,
+from .elementwise import (abs, add, asinh, ceil, clamp, clone, cos, div, exp, expm1,  # noqa: E402
+                          floor, fmod, log, log1p, maximum, minimum, mul, neg, pow, reciprocal,
+                          relu, remainder, round, rsqrt, rsub, sigmoid, sign, sin, sqrt, sub, tan,
                           tanh, to_copy, where)
 from .reductions import (amax, amin, log_softmax, logsumexp, max_dim, min_dim,  # noqa: E402
                          norm, prod, softmax, sum)

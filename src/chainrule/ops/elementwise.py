@@ -240,6 +240,11 @@ def _rsqrt(x):
     return xp.reciprocal(xp.sqrt(x))
 
 
+def _asinh(x):
+    """out = asinh x = ln(x + √(x² + 1))"""
+    return xp.arcsinh(x)
+
+
 def _sin(x):
     """out = sin x"""
     return xp.sin(x)
@@ -310,6 +315,7 @@ sqrt = _unary("sqrt", _sqrt, lambda F, g, out, x: g / (2 * out), "1/(2·sqrt(x))
               domain=(0.1, 3.0))
 rsqrt = _unary("rsqrt", _rsqrt, lambda F, g, out, x: -0.5 * g * out * out * out, "-1/(2·x·sqrt(x))",
                saves=(), saves_out=True, domain=(0.1, 3.0))
+asinh = _unary("asinh", _asinh, lambda F, g, out, x: g / F.sqrt(x * x + 1), "1/sqrt(x² + 1)")
 sin = _unary("sin", _sin, lambda F, g, out, x: g * F.cos(x), "cos(x)")
 cos = _unary("cos", _cos, lambda F, g, out, x: -g * F.sin(x), "-sin(x)")
 tan = _unary("tan", _tan, lambda F, g, out, x: g * (1 + out * out), "1 + out²", saves=(),
