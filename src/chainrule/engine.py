@@ -153,7 +153,11 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     found = {}
     pending = {}          # id(node or leaf) -> [node or leaf, gradient so far, owned, fresh]
     for t, g in zip(outputs, grads):
-        _deliver(pending, t._grad_fn or t, g, t, g, F)
+        e = t._grad_fn or t
+        if id(e) in pending:            # the same output twice: its gradients add
+            _deliver(pending, e, g, t, g, F)
+        else:
+            pending[id(e)] = [e, g, False, False]
     roots = [t._grad_fn for t in outputs if t._grad_fn is not None]
     deps = dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if n not in deps]

@@ -1037,10 +1037,11 @@ def apply(op, inputs, params=None, arrays=None, name=None):
     # it is a constant, what the explainer may re-run it from)
     recorded = inputs
     if len(kept) != len(inputs):        # else every input is read: nothing to drop
-        recorded = list(inputs)
         i = 0
         for v in inputs:
             if i not in kept and isinstance(v, Tensor) and next_[i] is not v:
+                if recorded is inputs:
+                    recorded = list(inputs)
                 recorded[i] = _Freed(v._data) if next_[i] is not None else _freed_constant(v)
             i += 1
     node = Node(op, tuple(recorded), tuple(next_), params)
