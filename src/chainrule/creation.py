@@ -1,5 +1,6 @@
 """Making tensors: ``tensor``, ``zeros``, ``arange``, ``randn``, ... with PyTorch's dtype rules."""
 import builtins
+import functools
 import math
 import warnings
 
@@ -349,9 +350,16 @@ def _scalar_dtype(value):
     return D.default_float_np()
 
 
+@functools.lru_cache(maxsize=None)
+def _float_max(np_dtype):
+    return float(xp.finfo(np_dtype).max)
+
+
 def checked_fill(value, np_dtype, op):
     """``value`` ready to fill an array of ``np_dtype``, checked as torch checks a Scalar: a real
     number that fits the dtype (ints wrap into unsigned dtypes, as in torch)."""
+    if (type(value) is float or type(value) is int) and value == 0:
+        return value                    # zero_() on every gradient, every step: fits any dtype
     if isinstance(value, Tensor):
         value = value.item()
     if isinstance(value, (complex, xp.complexfloating)):
@@ -371,7 +379,7 @@ def checked_fill(value, np_dtype, op):
         if kind == "u" and type(value) is int:
             value %= 2 ** (8 * np_dtype.itemsize)
     elif kind == "f" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if math.isfinite(value) and abs(value) > float(xp.finfo(np_dtype).max):
+        if math.isfinite(value) and abs(value) > _float_max(np_dtype):
             raise _overflow(op, value, D.of(xp.empty(0, np_dtype)).name)
     return value
 
