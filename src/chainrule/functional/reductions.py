@@ -92,20 +92,20 @@ def _check_nonempty(x, dims, op, exc=RuntimeError):
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """out = max input over dim; ties split the gradient evenly"""
-    dim, keepdim = numpy_names("amax", dim, axis, keepdim, keepdims, dim_default=())
-    x = tensor_arg(input)
-    dims = reduce_dims(dim, x._data.ndim)
-    _check_nonempty(x, dims, "amax")
-    return apply(ops.amax, (x,), {"dims": dims, "keepdim": keepdim})
+    return _amax_amin(ops.amax, input, dim, keepdim, axis, keepdims)
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """out = min input over dim; ties split the gradient evenly"""
-    dim, keepdim = numpy_names("amin", dim, axis, keepdim, keepdims, dim_default=())
+    return _amax_amin(ops.amin, input, dim, keepdim, axis, keepdims)
+
+
+def _amax_amin(op, input, dim, keepdim, axis, keepdims):
+    dim, keepdim = numpy_names(op.name, dim, axis, keepdim, keepdims, dim_default=())
     x = tensor_arg(input)
     dims = reduce_dims(dim, x._data.ndim)
-    _check_nonempty(x, dims, "amin")
-    return apply(ops.amin, (x,), {"dims": dims, "keepdim": keepdim})
+    _check_nonempty(x, dims, op.name)
+    return apply(op, (x,), {"dims": dims, "keepdim": keepdim})
 
 
 def _return_type(name, fields):

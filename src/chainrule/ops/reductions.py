@@ -1,5 +1,6 @@
 """Reductions (over ``dims``) and ops along one ``dim`` (max/min with indices, softmax)."""
 from .._backend import xp
+from .._fns import ArrayF
 from . import defprim
 
 
@@ -7,18 +8,8 @@ from . import defprim
 # Reductions.  `dims` is a normalized tuple of axes (None: all); keepdim as torch.
 # =========================================================================================
 
-def _kept(g, x_shape, dims, keepdim):
-    """Reinsert the reduced axes of ``g`` as size-1 axes, so it broadcasts against the input."""
-    if keepdim or not x_shape:
-        return g
-    axes = range(len(x_shape)) if dims is None else dims
-    shape = list(x_shape)
-    for a in axes:
-        shape[a] = 1
-    return g.reshape(tuple(shape)) if not isinstance(g, (int, float)) else g
-
-
 def _rekeep(F, g, x_shape, dims, keepdim):
+    """Reinsert the reduced axes of ``g`` as size-1 axes, so it broadcasts against the input."""
     if keepdim or not x_shape:
         return g
     axes = range(len(x_shape)) if dims is None else dims
@@ -101,7 +92,7 @@ def _amin(x, dims=None, keepdim=False):
 
 def _extreme_vjp(F, g, out, x, dims=None, keepdim=False):
     # the gradient is split evenly among the elements equal to the extreme (NaN counts as equal)
-    xr, ok = F.raw(x), _kept(F.raw(out), x.shape, dims, keepdim)
+    xr, ok = F.raw(x), _rekeep(ArrayF, F.raw(out), x.shape, dims, keepdim)
     hit = (xr == ok) | (xp.isnan(xr) & xp.isnan(ok))
     count = xp.sum(hit, axis=dims, keepdims=True)
     return _rekeep(F, g, x.shape, dims, keepdim) * (hit / count).astype(xr.dtype)
