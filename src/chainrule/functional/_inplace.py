@@ -12,6 +12,7 @@ from .. import _backend as B
 from .. import dtypes as D
 from .. import ops
 from .._backend import xp
+from ..creation import check_normal, check_uniform, checked_fill, numpy_rng
 from ..grad_mode import no_grad, state as _grad_state
 from ..tensor import Tensor, apply, wrap
 from ._args import index_arg, index_error, number
@@ -165,8 +166,7 @@ def fill_(x, value, name="FillBackward2"):
         name = "FillBackward3"
         v = value.item()
     else:
-        from ..creation import checked_fill     # a number that fits x's dtype, as torch checks
-        v = checked_fill(value, x._data.dtype, "fill_")
+        v = checked_fill(value, x._data.dtype, "fill_")   # a number that fits x's dtype, as torch
     grad_value = isinstance(value, Tensor) and value._requires_grad
     if _grad_state.enabled and (x._requires_grad or grad_value):
         _check_inplace(x, "fill_")
@@ -223,7 +223,6 @@ def _check_copy_shape(xs, ss):
 
 
 def random_fill_(x, kind, a, b):
-    from ..creation import check_normal, check_uniform, numpy_rng
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"{kind}_" not implemented for {D.of(x._data)} tensors: random '
                                   "values fill floating tensors; make it with "
