@@ -2,7 +2,7 @@
 
 Recording happens in one function, ``apply``: it runs a primitive's forward on the arrays and, when
 any input requires grad (and grad mode is on), links the result to a new graph ``Node``.  Methods
-here are one line each; the functions they call live in ``functional.py``.
+here are one line each; the functions they call live in ``functional/``.
 """
 import warnings
 

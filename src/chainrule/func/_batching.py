@@ -2,7 +2,7 @@
 
 Inside a vmapped function each batched input is a ``BatchedTensor``: a Tensor that stands for
 *one example*.  Its ``_data`` has the example's (logical) shape and dtype but no values (a
-``_StandIn``), so every argument check in ``functional.py`` runs unchanged; the whole batch
+``_StandIn``), so every argument check in ``functional/`` runs unchanged; the whole batch
 lives in ``_phys``, an ordinary tensor with the batch dimension in front.
 
 While vmap runs, ``tensor.apply`` hands every op to ``_Batching`` (the hook in
