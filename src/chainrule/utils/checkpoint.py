@@ -137,6 +137,15 @@ def _replay(plan):
     """Run the recorded forwards again, in order, and give each node its inputs back.  A node
     that no longer exists had no consumer left, so nothing needs its output."""
     nodes = [entry[0]() for entry in plan]
+    # an array is let go of after its last reader ran, unless a node keeps it (its rule reads
+    # it): recomputing a segment holds what its nodes keep, as the plain graph would, not more
+    given_back = {v.k for node in nodes if node is not None for v in node.inputs
+                  if isinstance(v, _Dropped)}
+    last = {}
+    for k, entry in enumerate(plan):
+        for spec in entry[5]:
+            if type(spec) is _Made:
+                last[spec.k] = k
     arrays = {}
     token = B.quiet_fp()
     try:
@@ -167,6 +176,9 @@ def _replay(plan):
             arrays[k] = out if type(out) is xp.ndarray else xp.asarray(out)
             if had_out:
                 node.out_data = arrays[k]
+            for j in [k] + [spec.k for spec in specs if type(spec) is _Made]:
+                if last.get(j, -1) <= k and j not in given_back:
+                    arrays.pop(j, None)
     finally:
         B.restore_fp(token)
     made = {}
