@@ -312,27 +312,24 @@ _accumulate_lock = threading.Lock()
 
 def _accumulate(leaf, g, fresh, create_graph):
     """Add ``g`` into ``leaf.grad`` (a new tensor the first time; torch's AccumulateGrad)."""
-    with _accumulate_lock:
-        _accumulate_locked(leaf, g, fresh, create_graph)
-
-
-def _accumulate_locked(leaf, g, fresh, create_graph):
     if create_graph:
         if not isinstance(g, Tensor):
             g = wrap(g)
-        leaf._grad = g if leaf._grad is None else leaf._grad + g
+        with _accumulate_lock:
+            leaf._grad = g if leaf._grad is None else leaf._grad + g
         return
     if isinstance(g, Tensor):
         g = g._data
         fresh = False
     if type(g) is not B.ndarray:
         g, fresh = B.asarray(g), True
-    if leaf._grad is None:
-        leaf._grad = wrap(g if fresh else g.copy())
-    else:
-        old = leaf._grad
-        old._data = _add(old._data, g)
-        old._vc[0] += 1
+    with _accumulate_lock:
+        if leaf._grad is None:
+            leaf._grad = wrap(g if fresh else g.copy())
+        else:
+            old = leaf._grad
+            old._data = _add(old._data, g)
+            old._vc[0] += 1
 
 
 def _run_prehooks(node, g, create_graph):
@@ -374,7 +371,9 @@ def _check_hook_result(fn, r, g):
 def _release(node):
     """Free what the node saved for backward (its record of the input keeps shape and dtype, so
     untouched rules still run); inputs no rule reads were never kept (``tensor.apply``)."""
-    node.op.release(node)
+    op = node.op
+    if op.joint:                # an autograd.Function: its ctx lets go of what it saved
+        op.release(node)
     if node.versions is None and node.out_data is None:
         return                  # it saved nothing
     inputs = list(node.inputs)

@@ -73,6 +73,8 @@ class Primitive:
         self.doc = doc
         self.show = show
 
+    joint = False   # an autograd.Function's op (its backward gives every input's gradient)
+
     def vjp(self, F, g, out, inputs, params, edges):
         """Every input's gradient for one application of the op, given ``g``, the gradient
         arriving at its output: a sequence with None where ``edges[i]`` is None (no gradient
@@ -123,8 +125,6 @@ class Primitive:
             out = term if out is None else out + term
         return out
 
-    def release(self, node):
-        """Called when backward() frees ``node`` (an ``autograd.Function`` drops its ctx)."""
 
     def __repr__(self):
         return f"<primitive {self.name}>"
