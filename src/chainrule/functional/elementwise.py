@@ -44,6 +44,10 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     """out = other - alpha · input (what ``3 - x`` computes: ``rsub(x, 3)``)"""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__} "
+                        "(rsub(input, other) is other - input: pass the tensor first, or write "
+                        "other - input)")
     _refuse_bool_sub(input, other)
     if alpha != 1:
         input = mul(input, alpha)
