@@ -58,6 +58,33 @@ class Program:
     forward: Callable[[], Callable[[], dict]] = None
 
 
+def sgd_program(lib, loss, named, lr):
+    """The ``Program`` of a model of an autograd library ``lib`` (chainrule or torch) trained by
+    plain SGD: ``loss()`` runs the forward pass, ``named`` maps names to its parameters."""
+    params = list(named.values())
+
+    def step():
+        loss().backward()
+        with lib.no_grad():
+            for q in params:
+                q -= lr * q.grad
+                q.grad = None
+
+    def forward():
+        out = loss()
+
+        def finish():
+            out.backward()
+            g = {k: q.grad.numpy().copy() for k, q in named.items()}
+            for q in params:
+                q.grad = None
+            return g
+        return finish
+
+    return Program(step, lambda: forward()(),
+                   lambda: {k: q.detach().numpy().copy() for k, q in named.items()}, forward)
+
+
 @dataclass(frozen=True)
 class Case:
     """One row of the table: a workload module at one size."""

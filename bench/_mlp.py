@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import Program
+from bench import Program, sgd_program
 
 LR = 0.1
 
@@ -86,7 +86,6 @@ def torchlike(lib, cfg, d):
     x, y = lib.tensor(d["x"]), lib.tensor(d["y"])
     rows = lib.arange(len(d["y"]))
     p = {k: lib.tensor(d[k], requires_grad=True) for k in names(cfg)}
-    params = list(p.values())
     layers = [(p[f"W{i}"], p[f"b{i}"]) for i in range(1, len(cfg.sizes))]
 
     def loss():
@@ -97,26 +96,7 @@ def torchlike(lib, cfg, d):
                 h = h.tanh() if cfg.act == "tanh" else h.relu()
         return -h.log_softmax(dim=1)[rows, y].mean()
 
-    def step():
-        loss().backward()
-        with lib.no_grad():
-            for q in params:
-                q -= LR * q.grad
-                q.grad = None
-
-    def forward():
-        out = loss()
-
-        def finish():
-            out.backward()
-            g = {k: q.grad.numpy().copy() for k, q in p.items()}
-            for q in params:
-                q.grad = None
-            return g
-        return finish
-
-    return Program(step, lambda: forward()(),
-                   lambda: {k: q.detach().numpy().copy() for k, q in p.items()}, forward)
+    return sgd_program(lib, loss, p, LR)
 
 
 def chainrule_(cfg, d):

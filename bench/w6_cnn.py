@@ -10,7 +10,7 @@ before ``backward()``: there the convolution's output is 11 MiB.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from bench import Program, Skip
+from bench import Program, sgd_program, Skip
 
 TRAINS = True
 RTOL = 1e-4          # float32
@@ -97,33 +97,13 @@ def torchlike(lib, d):
     with lib.no_grad():
         for k, q in p.items():
             q.copy_(lib.tensor(d[k]))
-    params = list(p.values())
     x, y = lib.tensor(d["x"]), lib.tensor(d["y"])
 
     def loss():
         h = pool(relu(conv(x)))
         return nn.functional.cross_entropy(fc(h.flatten(1)), y)
 
-    def step():
-        loss().backward()
-        with lib.no_grad():
-            for q in params:
-                q -= LR * q.grad
-                q.grad = None
-
-    def forward():
-        out = loss()
-
-        def finish():
-            out.backward()
-            g = {k: q.grad.numpy().copy() for k, q in p.items()}
-            for q in params:
-                q.grad = None
-            return g
-        return finish
-
-    return Program(step, lambda: forward()(),
-                   lambda: {k: q.detach().numpy().copy() for k, q in p.items()}, forward)
+    return sgd_program(lib, loss, p, LR)
 
 
 def chainrule_(d, **size):
