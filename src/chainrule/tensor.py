@@ -582,6 +582,15 @@ class Tensor:
 
     def rsqrt(self):
         return _F.rsqrt(self)
+    def log10(self):
+        return _F.log10(self)
+
+    def log2(self):
+        return _F.log2(self)
+
+    def exp2(self):
+        return _F.exp2(self)
+
 
     def sin(self):
         return _F.sin(self)

@@ -194,6 +194,21 @@ def asinh(input):
     return unary(ops.asinh, input)
 
 
+def log10(input):
+    """out = log₁₀(input)"""
+    return unary(ops.log10, input)
+
+
+def log2(input):
+    """out = log₂(input)"""
+    return unary(ops.log2, input)
+
+
+def exp2(input):
+    """out = 2^input"""
+    return unary(ops.exp2, input)
+
+
 def sqrt(input):
     """out = √input"""
     return unary(ops.sqrt, input)

@@ -245,6 +245,24 @@ def _asinh(x):
     return xp.arcsinh(x)
 
 
+_LN10, _LN2 = 2.302585092994046, 0.6931471805599453     # ln 10, ln 2
+
+
+def _log10(x):
+    """out = log₁₀ x"""
+    return xp.log10(x)
+
+
+def _log2(x):
+    """out = log₂ x"""
+    return xp.log2(x)
+
+
+def _exp2(x):
+    """out = 2ˣ"""
+    return xp.exp2(x)
+
+
 def _sin(x):
     """out = sin x"""
     return xp.sin(x)
@@ -316,6 +334,11 @@ sqrt = _unary("sqrt", _sqrt, lambda F, g, out, x: g / (2 * out), "1/(2·sqrt(x))
 rsqrt = _unary("rsqrt", _rsqrt, lambda F, g, out, x: -0.5 * g * out * out * out, "-1/(2·x·sqrt(x))",
                saves=(), saves_out=True, domain=(0.1, 3.0))
 asinh = _unary("asinh", _asinh, lambda F, g, out, x: g / F.sqrt(x * x + 1), "1/sqrt(x² + 1)")
+log10 = _unary("log10", _log10, lambda F, g, out, x: g / (x * _LN10), "1/(x·ln(10))",
+               domain=(0.1, 3.0))
+log2 = _unary("log2", _log2, lambda F, g, out, x: g / (x * _LN2), "1/(x·ln(2))", domain=(0.1, 3.0))
+exp2 = _unary("exp2", _exp2, lambda F, g, out, x: g * out * _LN2, "out·ln(2)", saves=(),
+              saves_out=True)
 sin = _unary("sin", _sin, lambda F, g, out, x: g * F.cos(x), "cos(x)")
 cos = _unary("cos", _cos, lambda F, g, out, x: -g * F.sin(x), "-sin(x)")
 tan = _unary("tan", _tan, lambda F, g, out, x: g * (1 + out * out), "1 + out²", saves=(),
