@@ -13,15 +13,15 @@ from .explainer import explain
 from .autograd.gradcheck import check_derivation
 from .creation import (Generator, arange, as_tensor, asarray, default_generator, empty,
                        empty_like, eye, from_dlpack, from_numpy, full, full_like,
-                       initial_seed, linspace,
-                       logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
-                       randn, randn_like, randperm, seed, tensor, zeros, zeros_like)
+                       initial_seed, linspace, logspace, manual_seed, multinomial, normal,
+                       ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+                       seed, tensor, zeros, zeros_like)
 from .dtypes import (bool_ as bool, double, dtype, finfo, float, float16, float32, float64,
                      get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,
                      set_default_dtype, short, uint8)
 from .functional import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin,
                          asinh, bitwise_not, bmm, broadcast_to, cat, ceil, chunk, clamp, clip,
-                         exp2, log10, log2,
+                         exp2, log10, log2, acos, acosh, asin, atan, atanh, cosh, sinh,
                          clone, concat, concatenate, cos, div, divide, dot, e, eq, equal, exp,
                          expand, expm1, flatten, flip, floor, floor_divide, fmod, ge, ger, greater,
                          greater_equal, gt, inf, inner, isclose, isfinite, isinf, isnan, le,

@@ -58,6 +58,8 @@ class ArrayF:
     log = staticmethod(xp.log)
     sin = staticmethod(xp.sin)
     cos = staticmethod(xp.cos)
+    sinh = staticmethod(xp.sinh)
+    cosh = staticmethod(xp.cosh)
     sqrt = staticmethod(xp.sqrt)
     abs = staticmethod(xp.abs)
     isnan = staticmethod(xp.isnan)

@@ -434,12 +434,14 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(numpy_rng(generator).standard_normal(_size(size, "randn"), dtype=dt), requires_grad)
 
 
-def rand_like(input, *, dtype=None, requires_grad=False):
-    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(input, *, generator=None, dtype=None, requires_grad=False):
+    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, requires_grad=False):
-    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(input, *, generator=None, dtype=None, requires_grad=False):
+    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                 requires_grad=requires_grad)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
@@ -476,6 +478,52 @@ def normal(mean, std, size=None, *, generator=None):
     check_normal(std, "normal")
     return _finish(numpy_rng(generator).normal(mean, std, _size((size,), "normal")).astype(
         D.default_float_np()), False)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Draw ``num_samples`` category indices per row of non-negative weights (int64, no gradient).
+
+    >>> chainrule.multinomial(chainrule.tensor([0.0, 3.0, 0.0]), 2, replacement=True).tolist()
+    [1, 1]
+
+    Without replacement a row may yield more samples than it has non-zero weights, as in torch's
+    CPU kernel: the zero-weight categories come last, in random order.
+    """
+    p = input._data
+    if p.ndim not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim: multinomial got a {p.ndim}-d input of "
+                           f"shape {tuple(p.shape)}; pass one row of weights or a batch of rows")
+    if p.dtype.kind != "f":
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{D.of(p)}; convert the weights with .float()")
+    n = _int_arg(num_samples, "num_samples", "multinomial")
+    if n <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples: multinomial got num_samples={n}")
+    if not replacement and n > p.shape[-1]:
+        raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without "
+                           f"replacement: {n} > {p.shape[-1]}; pass replacement=True or fewer "
+                           "samples")
+    rows = p.reshape(-1, p.shape[-1]).astype(xp.float64)
+    if not xp.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0: "
+                           "multinomial needs finite, non-negative weights")
+    if rows.shape[0] and (rows.sum(axis=-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0): a row "
+                           "of multinomial's weights is all zero")
+    rng = numpy_rng(generator)
+    out = xp.empty((rows.shape[0], n), xp.int64)
+    for i, row in enumerate(rows):
+        if replacement:
+            cdf = xp.cumsum(row)
+            u = rng.random(n) * cdf[-1]
+            out[i] = xp.minimum(xp.searchsorted(cdf, u, side="right"), row.size - 1)
+        else:
+            # weight / Exp(1) ranks the categories as successive draws without replacement would
+            # (the exponential-race trick torch's kernel uses); zero weights rank last.
+            keys = row / rng.standard_exponential(row.size)
+            keys[row == 0] = -rng.random(int((row == 0).sum()))
+            out[i] = xp.argsort(-keys, kind="stable")[:n]
+    return _finish(out.reshape(p.shape[:-1] + (n,)), False)
 
 
 def check_normal(std, op):

@@ -534,11 +534,16 @@ class Tensor:
         """Copy ``src``'s values (broadcast) into this tensor, in place."""
         return _F.copy_(self, src)
 
-    def uniform_(self, a=0.0, b=1.0):
-        return _F.random_fill_(self, "uniform", a, b)
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        return _F.random_fill_(self, "uniform", a, b, generator)
 
-    def normal_(self, mean=0.0, std=1.0):
-        return _F.random_fill_(self, "normal", mean, std)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return _F.random_fill_(self, "normal", mean, std, generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """Category indices drawn from this tensor's rows of weights; see chainrule.multinomial."""
+        from .creation import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
 
     # --- elementwise ------------------------------------------------------------------------
     def add(self, other, alpha=1):
@@ -577,11 +582,6 @@ class Tensor:
     def asinh(self):
         return _F.asinh(self)
 
-    def sqrt(self):
-        return _F.sqrt(self)
-
-    def rsqrt(self):
-        return _F.rsqrt(self)
     def log10(self):
         return _F.log10(self)
 
@@ -591,6 +591,32 @@ class Tensor:
     def exp2(self):
         return _F.exp2(self)
 
+    def asin(self):
+        return _F.asin(self)
+
+    def acos(self):
+        return _F.acos(self)
+
+    def atan(self):
+        return _F.atan(self)
+
+    def sinh(self):
+        return _F.sinh(self)
+
+    def cosh(self):
+        return _F.cosh(self)
+
+    def acosh(self):
+        return _F.acosh(self)
+
+    def atanh(self):
+        return _F.atanh(self)
+
+    def sqrt(self):
+        return _F.sqrt(self)
+
+    def rsqrt(self):
+        return _F.rsqrt(self)
 
     def sin(self):
         return _F.sin(self)

@@ -222,7 +222,7 @@ def _check_copy_shape(xs, ss):
                            "broadcast to its shape; reshape or index it first)")
 
 
-def random_fill_(x, kind, a, b):
+def random_fill_(x, kind, a, b, generator=None):
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"{kind}_" not implemented for {D.of(x._data)} tensors: random '
                                   "values fill floating tensors; make it with "
@@ -233,9 +233,9 @@ def random_fill_(x, kind, a, b):
         check_normal(b, "normal_")
     with no_grad():
         if kind == "uniform":
-            x._data[...] = numpy_rng().uniform(a, b, x._data.shape)
+            x._data[...] = numpy_rng(generator).uniform(a, b, x._data.shape)
         else:
-            x._data[...] = numpy_rng().normal(a, b, x._data.shape)
+            x._data[...] = numpy_rng(generator).normal(a, b, x._data.shape)
     x._vc[0] += 1
     return x
 

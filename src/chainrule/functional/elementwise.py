@@ -209,6 +209,41 @@ def exp2(input):
     return unary(ops.exp2, input)
 
 
+def asin(input):
+    """out = asin(input)"""
+    return unary(ops.asin, input)
+
+
+def acos(input):
+    """out = acos(input)"""
+    return unary(ops.acos, input)
+
+
+def atan(input):
+    """out = atan(input)"""
+    return unary(ops.atan, input)
+
+
+def sinh(input):
+    """out = sinh(input)"""
+    return unary(ops.sinh, input)
+
+
+def cosh(input):
+    """out = cosh(input)"""
+    return unary(ops.cosh, input)
+
+
+def acosh(input):
+    """out = acosh(input)"""
+    return unary(ops.acosh, input)
+
+
+def atanh(input):
+    """out = atanh(input)"""
+    return unary(ops.atanh, input)
+
+
 def sqrt(input):
     """out = √input"""
     return unary(ops.sqrt, input)

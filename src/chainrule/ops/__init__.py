@@ -196,7 +196,7 @@ def defprim(name, forward, *vjps, kind, linear=None, backward_name=None, formula
 
 # The entries, by family (each module registers its own with defprim above).
 from .elementwise import (abs, add, asinh, ceil, clamp, clone, cos, div, exp, expm1,  # noqa: E402
-                          exp2, log10, log2,
+                          exp2, log10, log2, acos, acosh, asin, atan, atanh, cosh, sinh,
                           floor, fmod, log, log1p, maximum, minimum, mul, neg, pow, reciprocal,
                           relu, remainder, round, rsqrt, rsub, sigmoid, sign, sin, sqrt, sub, tan,
                           tanh, to_copy, where)

@@ -263,6 +263,41 @@ def _exp2(x):
     return xp.exp2(x)
 
 
+def _asin(x):
+    """out = asin x"""
+    return xp.arcsin(x)
+
+
+def _acos(x):
+    """out = acos x"""
+    return xp.arccos(x)
+
+
+def _atan(x):
+    """out = atan x"""
+    return xp.arctan(x)
+
+
+def _sinh(x):
+    """out = sinh x = (eˣ - e⁻ˣ)/2"""
+    return xp.sinh(x)
+
+
+def _cosh(x):
+    """out = cosh x = (eˣ + e⁻ˣ)/2"""
+    return xp.cosh(x)
+
+
+def _acosh(x):
+    """out = acosh x = ln(x + √(x² - 1))"""
+    return xp.arccosh(x)
+
+
+def _atanh(x):
+    """out = atanh x = ½·ln((1 + x)/(1 - x))"""
+    return xp.arctanh(x)
+
+
 def _sin(x):
     """out = sin x"""
     return xp.sin(x)
@@ -339,6 +374,17 @@ log10 = _unary("log10", _log10, lambda F, g, out, x: g / (x * _LN10), "1/(x·ln(
 log2 = _unary("log2", _log2, lambda F, g, out, x: g / (x * _LN2), "1/(x·ln(2))", domain=(0.1, 3.0))
 exp2 = _unary("exp2", _exp2, lambda F, g, out, x: g * out * _LN2, "out·ln(2)", saves=(),
               saves_out=True)
+asin = _unary("asin", _asin, lambda F, g, out, x: g / F.sqrt(1 - x * x), "1/sqrt(1 - x²)",
+              domain=(-0.9, 0.9))
+acos = _unary("acos", _acos, lambda F, g, out, x: -g / F.sqrt(1 - x * x), "-1/sqrt(1 - x²)",
+              domain=(-0.9, 0.9))
+atan = _unary("atan", _atan, lambda F, g, out, x: g / (x * x + 1), "1/(1 + x²)")
+sinh = _unary("sinh", _sinh, lambda F, g, out, x: g * F.cosh(x), "(exp(x) + exp(-x))/2")
+cosh = _unary("cosh", _cosh, lambda F, g, out, x: g * F.sinh(x), "(exp(x) - exp(-x))/2")
+acosh = _unary("acosh", _acosh, lambda F, g, out, x: g / F.sqrt(x * x - 1), "1/sqrt(x² - 1)",
+               domain=(1.1, 3.0))
+atanh = _unary("atanh", _atanh, lambda F, g, out, x: g / (1 - x * x), "1/(1 - x²)",
+               domain=(-0.9, 0.9))
 sin = _unary("sin", _sin, lambda F, g, out, x: g * F.cos(x), "cos(x)")
 cos = _unary("cos", _cos, lambda F, g, out, x: -g * F.sin(x), "-sin(x)")
 tan = _unary("tan", _tan, lambda F, g, out, x: g * (1 + out * out), "1 + out²", saves=(),
