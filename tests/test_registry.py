@@ -95,6 +95,7 @@ REFERENCES = {
     "cosh": lambda x: (np.exp(x) + np.exp(-x)) / 2,
     "acosh": lambda x: np.log(x + np.sqrt(x * x - 1)),
     "atanh": lambda x: 0.5 * np.log((1 + x) / (1 - x)),
+    "erfc": lambda x: np.vectorize(math.erfc, otypes=[np.float64])(x),
     "sin": np.sin,
     "cos": np.cos,
     "tan": lambda x: np.sin(x) / np.cos(x),

@@ -21,7 +21,7 @@ from .dtypes import (bool_ as bool, double, dtype, finfo, float, float16, float3
                      set_default_dtype, short, uint8)
 from .functional import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin,
                          asinh, bitwise_not, bmm, broadcast_to, cat, ceil, chunk, clamp, clip,
-                         exp2, log10, log2, acos, acosh, asin, atan, atanh, cosh, sinh,
+                         exp2, log10, log2, acos, acosh, asin, atan, atanh, cosh, sinh, erfc,
                          clone, concat, concatenate, cos, div, divide, dot, e, eq, equal, exp,
                          expand, expm1, flatten, flip, floor, floor_divide, fmod, ge, ger, greater,
                          greater_equal, gt, inf, inner, isclose, isfinite, isinf, isnan, le,

@@ -612,6 +612,9 @@ class Tensor:
     def atanh(self):
         return _F.atanh(self)
 
+    def erfc(self):
+        return _F.erfc(self)
+
     def sqrt(self):
         return _F.sqrt(self)
 

@@ -16,7 +16,7 @@ case it needs no derivative of its own.  One module per family:
 import math
 
 from .elementwise import (abs, absolute, add, allclose, asinh, bitwise_not, ceil, clamp, clip,
-                          exp2, log10, log2, acos, acosh, asin, atan, atanh, cosh, sinh,
+                          exp2, log10, log2, acos, acosh, asin, atan, atanh, cosh, sinh, erfc,
                           cos, div, divide, eq, equal, exp, expm1, float_power, floor,
                           floor_divide, fmod, ge, greater, greater_equal, gt, isclose, isfinite,
                           isinf, isnan, le,

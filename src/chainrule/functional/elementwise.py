@@ -244,6 +244,11 @@ def atanh(input):
     return unary(ops.atanh, input)
 
 
+def erfc(input):
+    """out = 1 - erf(input)"""
+    return unary(ops.erfc, input)
+
+
 def sqrt(input):
     """out = √input"""
     return unary(ops.sqrt, input)

@@ -206,4 +206,5 @@ from .shape import (cat, expand, flip, index, index_put, index_scatter, permute,
                     repeat, reshape, squeeze, stack, transpose, unsqueeze)
 from .linalg import matmul, matmul_name  # noqa: E402
 from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf,  # noqa: E402
+                 erfc,
                  linear, log_sigmoid, softplus)
