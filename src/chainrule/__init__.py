@@ -27,11 +27,13 @@ from .functional import (abs, absolute, add, all, allclose, amax, amin, any, arg
                          greater_equal, gt, inf, inner, isclose, isfinite, isinf, isnan, le,
                          less, less_equal, log, log1p, log_softmax, logical_and, logical_not,
                          logical_or, logical_xor, logsumexp, lt, matmul, max, maximum, mean, min,
-                         minimum, mm, mul, multiply, nan, narrow, ne, neg, negative, norm,
+                         masked_fill, minimum, mm, mul, multiply, nan, narrow, ne, neg,
+                         negative, norm,
                          not_equal, outer, permute, pi, pow, prod, reciprocal, relu, remainder,
                          repeat, reshape, round, rsqrt, rsub, sigmoid, sign, sin, softmax, split,
                          sqrt, square, squeeze, stack, std, sub, subtract, sum, swapaxes,
-                         swapdims, t, tan, tanh, transpose, true_divide, trunc, unbind,
+                         swapdims, t, tan, tanh, topk, transpose, tril, triu, true_divide,
+                         trunc, unbind,
                          unflatten, unsqueeze, var, where)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)

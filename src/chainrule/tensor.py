@@ -671,6 +671,27 @@ class Tensor:
     def where(self, condition, other):
         return _F.where(condition, self, other)
 
+    def tril(self, diagonal=0):
+        return _F.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _F.triu(self, diagonal)
+
+    def tril_(self, diagonal=0):
+        return _F.inplace(self, _F.tril, diagonal)
+
+    def triu_(self, diagonal=0):
+        return _F.inplace(self, _F.triu, diagonal)
+
+    def masked_fill(self, mask, value):
+        return _F.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value):
+        return _F.inplace(self, _F.masked_fill, mask, value)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _F.topk(self, k, dim, largest, sorted)
+
     def isnan(self):
         return _F.isnan(self)
 

@@ -27,10 +27,10 @@ from .elementwise import (abs, absolute, add, allclose, asinh, bitwise_not, ceil
                           trunc, where)
 from .linalg import bmm, dot, ger, inner, matmul, mm, outer
 from .reductions import (all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean,
-                         min, norm, prod, softmax, std, sum, var)
+                         min, norm, prod, softmax, std, sum, topk, var)
 from .shape import (broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip, getitem,
-                    narrow, permute, repeat, reshape, split, squeeze, stack, swapaxes, swapdims, t,
-                    transpose, unbind, unflatten, unsqueeze, view)
+                    masked_fill, narrow, permute, repeat, reshape, split, squeeze, stack, swapaxes,
+                    swapdims, t, transpose, tril, triu, unbind, unflatten, unsqueeze, view)
 from ._inplace import copy_, fill_, inplace, random_fill_, setitem
 from ..tensor import clone  # noqa: F401  (chainrule.clone)
 

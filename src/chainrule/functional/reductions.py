@@ -155,6 +155,45 @@ def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
     return _extreme("min", input, dim, keepdim, other, axis, keepdims)
 
 
+_topk_result = _return_type("topk", ["values", "indices"])
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The k largest (or smallest) elements along ``dim`` and their int64 indices.
+
+    Composed from a sort (no gradient) and indexing, whose rule sends g to the selected
+    elements; NaN counts as the largest value, as in torch.  The result is always sorted.
+
+    >>> import chainrule as cr
+    >>> cr.topk(cr.tensor([1., 5., 3.]), 2).values
+    tensor([5., 3.])
+    """
+    x = tensor_arg(input, "topk")
+    if x._data.dtype == bool:
+        raise RuntimeError("topk does not support bool dtypes; convert first, e.g. x.int()")
+    if not isinstance(k, (int, xp.integer)) or isinstance(k, bool):
+        raise TypeError(f"topk(): argument 'k' must be int, not {type(k).__name__}")
+    nd = x._data.ndim
+    d = dim_index(dim, nd, "topk")
+    size = x._data.shape[d] if nd else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"selected index k out of range: k={k} but dimension {dim} has "
+                           f"size {size}")
+    if nd == 0:                          # torch returns the element itself, for k 0 or 1
+        return _topk_result(apply(ops.index, (x,), {"index": (Ellipsis,), "accumulate": False},
+                                  name="TopkBackward0"), wrap(xp.asarray(0)))
+    order = xp.argsort(x._data, axis=d, kind="stable")      # NaN sorts last, as the largest
+    if largest:
+        order = xp.flip(order, axis=d)
+    idx = xp.take(order, xp.arange(k), axis=d)
+    # pick x[..., idx[..., j, ...], ...] with an open grid on every other dim
+    grid = list(xp.ix_(*[xp.arange(n) for n in idx.shape]))
+    grid[d] = idx
+    values = apply(ops.index, (x,), {"index": tuple(grid), "accumulate": True},
+                   name="TopkBackward0")
+    return _topk_result(values, wrap(idx.astype(xp.int64)))
+
+
 def _arg_extreme(op, pick, input, dim, keepdim, axis, keepdims):
     dim, keepdim = numpy_names(op, dim, axis, keepdim, keepdims)
     x = tensor_arg(input)

@@ -348,3 +348,76 @@ def _index_name(index, advanced):
         return "SelectBackward0"
     return "SliceBackward0"
 
+
+# --- triangles and masks --------------------------------------------------------------------
+# tril, triu and masked_fill are where() with a mask: where's rule already sends g to the kept
+# elements (and masked_fill's to its value), so they need no primitive of their own.
+
+def _triangle(op, input, diagonal):
+    x = tensor_arg(input, op)
+    if x._data.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, but got shape "
+                           f"{tuple(x._data.shape)}; add one, e.g. x.unsqueeze(0)")
+    if not isinstance(diagonal, (int, xp.integer)) or isinstance(diagonal, bool):
+        raise TypeError(f"{op}(): argument 'diagonal' must be int, not "
+                        f"{type(diagonal).__name__}")
+    n, m = x._data.shape[-2:]
+    if op == "tril":      # on or below the diagonal-th diagonal
+        keep = xp.tri(n, m, k=int(diagonal), dtype=bool)
+    else:                 # not below it
+        keep = ~xp.tri(n, m, k=int(diagonal) - 1, dtype=bool)
+    zero = wrap(xp.zeros((), x._data.dtype))
+    c = wrap(keep)
+    return apply(ops.where, (c, x, zero), arrays=[keep, x._data, zero._data],
+                 name="TrilBackward0" if op == "tril" else "TriuBackward0")
+
+
+def tril(input, diagonal=0):
+    """out[..., i, j] = x[..., i, j] if j - i <= diagonal else 0
+
+    >>> import chainrule as cr
+    >>> cr.tril(cr.ones(2, 3))
+    tensor([[1., 0., 0.],
+            [1., 1., 0.]])
+    """
+    return _triangle("tril", input, diagonal)
+
+
+def triu(input, diagonal=0):
+    """out[..., i, j] = x[..., i, j] if j - i >= diagonal else 0
+
+    >>> import chainrule as cr
+    >>> cr.triu(cr.ones(2, 3), 1)
+    tensor([[0., 1., 1.],
+            [0., 0., 1.]])
+    """
+    return _triangle("triu", input, diagonal)
+
+
+def masked_fill(input, mask, value):
+    """out = value where mask else x (mask broadcasts; out keeps x's dtype)
+
+    >>> import chainrule as cr
+    >>> cr.masked_fill(cr.zeros(3), cr.tensor([True, False, True]), 5.0)
+    tensor([5., 0., 5.])
+    """
+    x = tensor_arg(input, "masked_fill")
+    m = tensor_arg(mask, "masked_fill")
+    if m._data.dtype != bool:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{D.of(m._data)}; compare first, e.g. x.masked_fill(x > 0, v)")
+    dt = x._data.dtype
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value._data.ndim} dimension(s); pass value.item() "
+                               "or use torch.where(mask, value, x)")
+        v = value if value._data.dtype == dt else value.to(D.of(x._data))
+    elif isinstance(value, (bool, int, float, xp.number, xp.bool_)):
+        v = wrap(xp.asarray(value).astype(dt))
+    else:
+        raise TypeError(f"masked_fill(): argument 'value' must be a number or a 0-d Tensor, "
+                        f"not {type(value).__name__}")
+    return apply(ops.where, (m, v, x), arrays=[m._data, v._data, x._data],
+                 name="MaskedFillBackward1" if isinstance(value, Tensor) else
+                 "MaskedFillBackward0")
