@@ -213,3 +213,22 @@ def test_topk_against_torch():
         (c.values ** 2).sum().backward()
         (t.values ** 2).sum().backward()
         np.testing.assert_allclose(ct.grad.numpy(), tt.grad.numpy())
+
+
+@pytest.mark.parametrize("index", [range(3), range(0), range(4, 0, -2), (range(2), 1)],
+                         ids=["range", "empty", "backwards", "with-int"])
+def test_indexing_with_a_range_is_indexing_with_its_list(index):
+    x = cr.arange(12.0, dtype=cr.float64).reshape(3, 4).requires_grad_()
+    as_list = tuple(list(i) if isinstance(i, range) else i for i in index) \
+        if isinstance(index, tuple) else list(index)
+    if isinstance(index, range) and index.start == 4:
+        x = cr.arange(6.0, dtype=cr.float64).requires_grad_()
+    out = x[index]
+    np.testing.assert_array_equal(out.detach().numpy(), x.detach().numpy()[as_list])
+    out.sum().backward()
+    expected = np.zeros(x.shape)
+    np.add.at(expected, as_list, 1.0)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x.detach().numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), t[index].numpy())

@@ -205,8 +205,8 @@ def index_arg(index, x):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             advanced = True
             out.append(i)
-        elif isinstance(i, (list, _ndarray)):
-            a = xp.asarray(i)
+        elif isinstance(i, (list, range, _ndarray)):     # a range indexes as its list, as torch
+            a = xp.asarray(i, dtype=xp.int64) if isinstance(i, range) else xp.asarray(i)
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             advanced = True
@@ -220,7 +220,7 @@ def index_arg(index, x):
             out.append(i)
         else:
             raise TypeError(f"cannot index a tensor with an object of type {type(i).__name__}; "
-                            "use ints, slices, None, ..., lists or integer/bool tensors")
+                            "use ints, slices, None, ..., lists, ranges or integer/bool tensors")
     if not advanced and Ellipsis not in out:
         out.append(Ellipsis)   # NumPy then returns a 0-d view, never a scalar copy
     return tuple(out), advanced
