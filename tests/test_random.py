@@ -140,3 +140,11 @@ def test_private_generator_leaves_global_stream():
     cr.manual_seed(9)
     _draws(cr.Generator().manual_seed(1))
     assert cr.rand(4).tolist() == expected
+
+
+def test_multinomial_needs_a_tensor_as_torch():
+    with pytest.raises(TypeError, match="must be Tensor"):
+        cr.multinomial([0.5, 0.5], 1)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        torch.multinomial([0.5, 0.5], 1)

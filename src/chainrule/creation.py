@@ -489,6 +489,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     Without replacement a row may yield more samples than it has non-zero weights, as in torch's
     CPU kernel: the zero-weight categories come last, in random order.
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}; wrap the weights: chainrule.tensor(weights)")
     p = input._data
     if p.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim: multinomial got a {p.ndim}-d input of "
