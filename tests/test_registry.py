@@ -134,6 +134,23 @@ REFERENCES = {
     "clone": lambda x: x,
     "to_copy": lambda x, dtype: x.astype(dtype),
     "matmul": _matmul_ref,
+    # issue #12's catalogue, one block a family (kept apart so parallel work merges cleanly)
+    # -- elementwise
+
+    # -- special
+
+    # -- reductions, scans and sorting
+
+    # -- indexing and scatter
+
+    # -- shape
+
+    # -- linear algebra
+
+    # -- random
+
+    # -- attributes and the rest
+
 }
 
 # The primitives of ops/nn.py (convolution, pooling, ...) bring their references in a

@@ -39,6 +39,24 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
 from .tensor import Size, Tensor, device
 
+# issue #12's catalogue, one block a family (kept apart so that parallel work merges cleanly)
+# -- elementwise
+
+# -- special
+
+# -- reductions, scans and sorting
+
+# -- indexing and scatter
+
+# -- shape
+
+# -- linear algebra
+
+# -- random
+
+# -- attributes and the rest
+
+
 
 def is_tensor(obj):
     """True if ``obj`` is a chainrule Tensor."""

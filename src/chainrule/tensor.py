@@ -923,6 +923,30 @@ class Tensor:
         from .creation import empty
         return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
+    # --- catalogue (issue #12): elementwise ----------------------------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
+    # --- catalogue (issue #12): special --------------------------------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
+    # --- catalogue (issue #12): reductions, scans and sorting ----------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
+    # --- catalogue (issue #12): indexing and scatter -------------------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
+    # --- catalogue (issue #12): shape ----------------------------------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
+    # --- catalogue (issue #12): linear algebra -------------------------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
+    # --- catalogue (issue #12): random ---------------------------------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
+    # --- catalogue (issue #12): attributes and the rest ----------------------
+    # (one section a family, kept apart so that parallel work merges cleanly)
+
 
 LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                  "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",

@@ -32,6 +32,24 @@ from .shape import (broadcast_to, cat, chunk, concat, concatenate, expand, flatt
                     masked_fill, narrow, permute, repeat, reshape, split, squeeze, stack, swapaxes,
                     swapdims, t, transpose, tril, triu, unbind, unflatten, unsqueeze, view)
 from ._inplace import copy_, fill_, inplace, random_fill_, setitem
+
+# issue #12's catalogue, one block a family (kept apart so that parallel work merges cleanly)
+# -- elementwise
+
+# -- special
+
+# -- reductions, scans and sorting
+
+# -- indexing and scatter
+
+# -- shape
+
+# -- linear algebra
+
+# -- random
+
+# -- attributes and the rest
+
 from ..tensor import clone  # noqa: F401  (chainrule.clone)
 
 # math.inf etc. are convenient for users of this module

@@ -208,3 +208,21 @@ from .linalg import matmul, matmul_name  # noqa: E402
 from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf,  # noqa: E402
                  erfc,
                  linear, log_sigmoid, softplus)
+
+# issue #12's catalogue, one block a family (kept apart so that parallel work merges cleanly)
+# -- elementwise
+
+# -- special
+
+# -- reductions, scans and sorting
+
+# -- indexing and scatter
+
+# -- shape
+
+# -- linear algebra
+
+# -- random
+
+# -- attributes and the rest
+
