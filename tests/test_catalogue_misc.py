@@ -395,6 +395,26 @@ def test_frombuffer_shares_memory():
         cr.frombuffer(bytearray(6), dtype=cr.float32)
 
 
+def test_from_file(tmp_path):
+    f = tmp_path / "x.bin"
+    np.arange(6, dtype=np.float32).tofile(f)
+    assert cr.from_file(str(f), size=4).tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert cr.from_file(str(f)).shape == (0,)
+    assert cr.from_file(str(f), size=3, dtype=cr.float64).tolist() == \
+        np.arange(6, dtype=np.float32).view(np.float64).tolist()
+    shared = cr.from_file(str(f), shared=True, size=6)
+    shared[0] = 9.0
+    private = cr.from_file(str(f), shared=False, size=6)
+    private[1] = 7.0
+    del shared
+    assert np.fromfile(f, dtype=np.float32).tolist() == [9.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    with pytest.raises(RuntimeError, match=r"size <24> is smaller than the required mapping "
+                       "size <40>"):
+        cr.from_file(str(f), size=10)
+    with pytest.raises(RuntimeError, match="unable to open file"):
+        cr.from_file(str(tmp_path / "none.bin"), size=1)
+
+
 def test_to_dlpack_round_trip():
     x = cr.tensor([1.0, 2.0])
     y = np.from_dlpack(x)

@@ -57,7 +57,7 @@ from .tensor import Size, Tensor, device
 # -- attributes and the rest
 from ._misc import (  # noqa: E402  (range, cond, ...: torch's names, shadowing builtins here)
     are_deterministic_algorithms_enabled, bartlett_window, blackman_window, can_cast, cond, conj,
-    conj_physical, conj_physical_, cpu, frombuffer, get_default_device, get_deterministic_debug_mode,
+    conj_physical, conj_physical_, cpu, from_file, frombuffer, get_default_device, get_deterministic_debug_mode,
     get_device, get_device_module, get_float32_matmul_precision, get_num_interop_threads,
     get_num_threads, hamming_window, hann_window, imag, init_num_threads, is_anomaly_check_nan_enabled,
     is_anomaly_enabled, is_complex, is_conj, is_deterministic_algorithms_warn_only_enabled,

@@ -552,6 +552,30 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     return wrap(a, requires_grad=requires_grad)
 
 
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None,
+              pin_memory=False):
+    """The first ``size`` elements of a raw binary file; with shared=True a memory map, so that
+    writes to the tensor reach the file."""
+    check_device(device)
+    d = D.to_dtype(dtype, "from_file") or D.get_default_dtype()
+    import os
+    mode = "read/write" if shared else "read-only"
+    try:
+        n = os.path.getsize(filename)
+    except OSError as e:
+        raise RuntimeError(f"unable to open file <{filename}> in {mode} mode: {e.strerror} "
+                           f"({e.errno})") from None
+    need = size * d.itemsize
+    if n < need:
+        raise RuntimeError(f"file <{filename}> size <{n}> is smaller than the required mapping "
+                           f"size <{need}>")
+    if size == 0:
+        return wrap(xp.empty((0,), d.np))
+    if shared:
+        return wrap(xp.memmap(filename, dtype=d.np, mode="r+", shape=(size,)).view(_ndarray))
+    return wrap(xp.fromfile(filename, dtype=d.np, count=size))
+
+
 def to_dlpack(tensor):
     """A DLPack capsule sharing the tensor's memory (``tensor.__dlpack__()``)."""
     return _tensor(tensor, "to_dlpack", "tensor").__dlpack__()
