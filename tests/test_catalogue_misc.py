@@ -219,6 +219,33 @@ def test_attributes_agree_with_torch():
         assert xv.itemsize == tv.itemsize and xv.nbytes == tv.nbytes
 
 
+VIEWS = [lambda m, x: x, lambda m, x: x.transpose(0, 2), lambda m, x: x.permute(1, 2, 0),
+         lambda m, x: x[:, :1], lambda m, x: x[:1].transpose(0, 1), lambda m, x: x[..., ::2],
+         lambda m, x: x.reshape(2, 12)[:, 3:9].t(), lambda m, x: x[0].expand(5, 3, 4),
+         lambda m, x: x.unsqueeze(1).expand(2, 3, 3, 4), lambda m, x: x[:, :, :1],
+         lambda m, x: x.reshape(2, 3, 2, 2).permute(0, 2, 3, 1),
+         lambda m, x: x.reshape(1, 3, 2, 4).permute(0, 2, 3, 1), lambda m, x: x[1, 1:2, 2:3],
+         lambda m, x: x.reshape(24)[::3], lambda m, x: x[:, 0:0]]
+
+
+@needs_torch
+@pytest.mark.parametrize("k", range(len(VIEWS)))
+def test_strides_offsets_and_dim_order_of_views_agree_with_torch(k):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    xv, tv = VIEWS[k](cr, cr.tensor(a)), VIEWS[k](torch, torch.tensor(a))
+    assert xv.stride() == tv.stride()
+    assert xv.storage_offset() == tv.storage_offset()
+    assert xv.dim_order() == tv.dim_order()
+
+
+def test_dim_order_rules():
+    assert cr.zeros(2, 1).t().dim_order() == (0, 1)          # size-1 dims don't count
+    assert cr.zeros(2, 3).expand(4, 2, 3).dim_order() == (0, 1, 2)
+    assert cr.zeros(2, 3, 4, 5).permute(0, 2, 3, 1).dim_order() == (0, 3, 1, 2)
+    with pytest.raises(RuntimeError, match="does not have unique dim order"):
+        cr.zeros(2, 1).dim_order(ambiguity_check=True)
+
+
 # =========================================================================================
 # Settings
 # =========================================================================================
@@ -374,6 +401,9 @@ def test_range_includes_its_end_and_warns():
         assert cr.range(3, 0, -1.5).tolist() == [3.0, 1.5, 0.0]
         with pytest.raises(RuntimeError, match="step must be nonzero"):
             cr.range(0, 3, 0)
+        with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with "
+                           "step sign"):
+            cr.range(3, 0)
 
 
 @needs_torch
@@ -393,6 +423,12 @@ def test_frombuffer_shares_memory():
     assert cr.frombuffer(buf, dtype=cr.float32, count=2, offset=4).tolist() == [1.0, 2.0]
     with pytest.raises(ValueError, match="must be a multiple of element size"):
         cr.frombuffer(bytearray(6), dtype=cr.float32)
+    with pytest.raises(ValueError, match="must not be greater than actual buffer length"):
+        cr.frombuffer(bytearray(8), dtype=cr.float32, count=3)
+    with pytest.raises(ValueError, match=r"both buffer length \(8\) and count \(0\)"):
+        cr.frombuffer(bytearray(8), dtype=cr.float32, count=0)
+    with pytest.raises(ValueError, match="offset"):
+        cr.frombuffer(bytearray(8), dtype=cr.float32, offset=8)
 
 
 def test_from_file(tmp_path):

@@ -193,10 +193,53 @@ def storage_offset(self):
         // a.itemsize
 
 
+def _contiguous(shape, st, order):
+    """torch's contiguity test for one dim order: strides ignore size-1 dims."""
+    expected = 1
+    for d in order:
+        if shape[d] == 1:
+            continue
+        if st[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
+def _should_swap(shape, st, a, b):
+    if st[a] == 0 or st[b] == 0:
+        return 0
+    if st[a] == st[b]:
+        return 0 if shape[b] >= shape[a] else 1
+    return -1 if st[b] > st[a] else 1
+
+
 def dim_order(self, *, ambiguity_check=False):
-    """The dims from outermost to innermost in memory (by decreasing stride)."""
-    st = self._data.strides
-    return tuple(sorted(builtins.range(len(st)), key=lambda d: -st[d]))
+    """The dims from outermost to innermost in memory (by decreasing stride), with torch's rules
+    for ties, size-1 and stride-0 dims (``_prims_common``'s logical-to-physical permutation)."""
+    shape, st = self._data.shape, stride(self)
+    nd = len(shape)
+    if ambiguity_check and (any(a == b for a, b in zip(st, st[1:])) or 1 in shape):
+        raise RuntimeError("The tensor does not have unique dim order, or cannot map to exact "
+                           "one of the given memory formats.")
+    if nd < 2:
+        return tuple(builtins.range(nd))
+    contiguous = self._data.size < 2 or _contiguous(shape, st, builtins.range(nd - 1, -1, -1))
+    channels_last = nd == 4 and _contiguous(shape, st, (1, 3, 2, 0))
+    if contiguous and not channels_last:
+        return tuple(builtins.range(nd))
+    if channels_last and not contiguous:
+        return (0, *builtins.range(2, nd), 1)
+    perm = list(builtins.range(nd - 1, -1, -1))
+    for i in builtins.range(1, nd):            # insertion sort allowing ambiguous comparisons
+        d1 = i
+        for d0 in builtins.range(i - 1, -1, -1):
+            c = _should_swap(shape, st, perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return tuple(reversed(perm))
 
 
 def is_set_to(self, tensor):
@@ -529,7 +572,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     dt = D.to_dtype(dtype, "range") or D.get_default_dtype()
     n = builtins.int(math.floor((vals[1] - vals[0]) / vals[2])) + 1
     data = vals[0] + vals[2] * xp.arange(n, dtype=xp.float64)
@@ -540,14 +583,18 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     """A 1-d tensor sharing the memory of an object with the buffer protocol (not copied)."""
     d = D.to_dtype(dtype, "frombuffer")
     n = memoryview(buffer).nbytes
-    if n <= 0:
-        raise ValueError("both buffer length (0) and count (-1) must not be 0")
+    if n <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({n}) and count ({count}) must not be 0")
     if not 0 <= offset < n:
         raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
                          f"buffer length ({n} bytes) minus 1")
     if count < 0 and (n - offset) % d.itemsize:
         raise ValueError(f"buffer length ({n - offset} bytes) after offset ({offset} bytes) "
                          f"must be a multiple of element size ({d.itemsize})")
+    if count > 0 and count * d.itemsize > n - offset:
+        raise ValueError(f"requested buffer length ({count} * {d.itemsize} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length ({n} "
+                         "bytes)")
     a = xp.frombuffer(buffer, dtype=d.np, count=count, offset=offset)
     return wrap(a, requires_grad=requires_grad)
 

@@ -992,7 +992,7 @@ class Tensor:
     def storage_type(self): return _F.misc.storage_type(self)  # noqa: E704
 
     def dim_order(self, *, ambiguity_check=False):
-        return _F.misc.dim_order(self)
+        return _F.misc.dim_order(self, ambiguity_check=ambiguity_check)
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return _F.isclose(self, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
