@@ -134,6 +134,16 @@ def test_stride_storage_offset_dim_order():
         x.stride(3)
 
 
+def test_0d_and_empty_tensors():
+    s, e = cr.tensor(2.0), cr.zeros(0, 3)
+    assert s.stride() == () and s.storage_offset() == 0 and s.dim_order() == ()
+    assert s.nbytes == 4 and e.nbytes == 0 and e.stride() == (3, 1)
+    assert cr.zeros(3, 0).stride() == (1, 1) and cr.zeros(2, 0, 3).stride() == (3, 3, 1)
+    assert cr.is_same_size(e, cr.ones(0, 3)) and not cr.is_same_size(s, cr.ones(1))
+    assert cr.real(e) is e and cr.conj(s) is s
+    assert cr.hann_window(0).shape == (0,) and e.dim_order() == (0, 1)
+
+
 def test_is_set_to():
     x = cr.zeros(2, 3)
     assert x.is_set_to(x) and x.is_set_to(x.detach())
@@ -489,6 +499,16 @@ def test_windows(name, n, periodic):
     w = getattr(cr, name)(n, periodic)
     assert w.dtype == cr.float32 and w.shape == (n,)
     np.testing.assert_allclose(w.numpy(), want, atol=1e-6)
+
+
+@pytest.mark.parametrize("dt", ["float16", "float32", "float64"])
+def test_window_dtypes(dt):
+    w = cr.hann_window(6, dtype=getattr(cr, dt))
+    assert w.dtype == getattr(cr, dt)
+    np.testing.assert_allclose(w.numpy(), np.hanning(7)[:6], atol=1e-3)
+    if torch is not None:
+        t = torch.hann_window(6, dtype=getattr(torch, dt))
+        np.testing.assert_allclose(w.numpy(), t.numpy(), atol=1e-3 if dt == "float16" else 1e-6)
 
 
 def test_window_arguments():

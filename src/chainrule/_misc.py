@@ -173,7 +173,14 @@ def imag(input):
 def stride(self, dim=None):
     """Elements (not bytes) to step in each dim to reach the next element along it."""
     a = self._data
-    st = tuple(s // a.itemsize for s in a.strides)
+    if a.size == 0 and not any(a.strides):  # a new empty array: NumPy gives 0s, torch row-major
+        st, n = [], 1
+        for size in reversed(a.shape):
+            st.append(n)
+            n *= builtins.max(size, 1)
+        st = tuple(reversed(st))
+    else:
+        st = tuple(s // a.itemsize for s in a.strides)
     if dim is None:
         return st
     from .tensor import dim_index
