@@ -55,6 +55,24 @@ from .tensor import Size, Tensor, device
 # -- random
 
 # -- attributes and the rest
+from ._misc import (  # noqa: E402  (range, cond, ...: torch's names, shadowing builtins here)
+    are_deterministic_algorithms_enabled, bartlett_window, blackman_window, can_cast, cond, conj,
+    conj_physical, conj_physical_, cpu, from_file, frombuffer, get_default_device, get_deterministic_debug_mode,
+    get_device, get_device_module, get_float32_matmul_precision, get_num_interop_threads,
+    get_num_threads, hamming_window, hann_window, imag, init_num_threads, is_anomaly_check_nan_enabled,
+    is_anomaly_enabled, is_complex, is_conj, is_deterministic_algorithms_warn_only_enabled,
+    is_distributed, is_inference, is_inference_mode_enabled, is_neg, is_nonzero, is_same_size,
+    is_signed, is_storage, is_warn_always_enabled, kaiser_window, layout, range, real, resolve_conj,
+    resolve_neg, scalar_tensor, set_anomaly_enabled, set_default_device, set_default_tensor_type,
+    set_deterministic_debug_mode, set_float32_matmul_precision, set_flush_denormal,
+    set_num_interop_threads, set_num_threads, set_warn_always, strided, to_dlpack, typename,
+    use_deterministic_algorithms, while_loop)
+from .func import vmap  # noqa: E402
+from ._misc import (  # noqa: E402  (nn.functional ops under torch's top-level signatures)
+    adaptive_avg_pool1d, avg_pool1d, batch_norm, bilinear, binary_cross_entropy_with_logits,
+    conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout, dropout_, embedding,
+    feature_dropout, feature_dropout_, group_norm, kl_div, layer_norm, max_pool1d,
+    max_pool1d_with_indices, max_pool2d, rms_norm)
 
 
 

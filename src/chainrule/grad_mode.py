@@ -10,6 +10,8 @@ class _State(threading.local):
     apply_hook = None
     # the active ``tracing.Trace``: every node recorded is noted in it, with its inputs
     trace = None
+    # inside inference_mode(): what chainrule.is_inference_mode_enabled() reports
+    inference = False
 
 
 state = _State()
@@ -67,12 +69,21 @@ class inference_mode(no_grad):
     def __init__(self, mode=True):
         self._mode = not mode
 
+    def __enter__(self):
+        self._prev_inference = state.inference
+        state.inference = not self._mode
+        super().__enter__()
+
+    def __exit__(self, *exc):
+        state.inference = self._prev_inference
+        return super().__exit__(*exc)
+
     def __call__(self, fn):
         mode = self._mode
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
+            with inference_mode(not mode):
                 return fn(*args, **kwargs)
         return wrapper
 

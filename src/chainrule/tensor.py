@@ -946,6 +946,59 @@ class Tensor:
 
     # --- catalogue (issue #12): attributes and the rest ----------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
+    # real, dense, strided tensors on the CPU: these are constants (see _misc.py)
+    is_cpu, is_sparse, is_sparse_csr, is_quantized, is_meta, name, output_nr = \
+        True, False, False, False, False, None, 0
+    H = property(lambda self: _F.misc.H(self))
+    itemsize = property(lambda self: self._data.itemsize)
+    nbytes = property(lambda self: self._data.nbytes)
+    layout = property(lambda self: _F.misc.strided)
+    grad_dtype = property(lambda self: self.dtype)
+    volatile = property(lambda self: _F.misc.volatile(self))
+    real = property(lambda self: self)
+    imag = property(lambda self: _F.misc.imag(self))
+
+    def get_device(self): return -1  # noqa: E704  (the CPU's index, as torch)
+    def is_complex(self): return False  # noqa: E704
+    def is_conj(self): return False  # noqa: E704
+    def is_neg(self): return False  # noqa: E704
+    def is_inference(self): return False  # noqa: E704
+    def is_distributed(self): return False  # noqa: E704
+    def is_pinned(self, device=None): return False  # noqa: E704
+    def is_shared(self): return False  # noqa: E704
+    def share_memory_(self): return self  # noqa: E704
+    def conj(self): return self  # noqa: E704  (real tensors: conj is the identity)
+    def conj_physical(self): return self  # noqa: E704
+    def resolve_conj(self): return self  # noqa: E704
+    def resolve_neg(self): return self  # noqa: E704
+    def const_data_ptr(self): return self.data_ptr()  # noqa: E704
+    def byte(self): return _F.to(self, D.uint8)  # noqa: E704
+    def char(self): return _F.to(self, D.int8)  # noqa: E704
+    def short(self): return _F.to(self, D.int16)  # noqa: E704
+    def bfloat16(self, memory_format=None): return _F.misc.bfloat16(self)  # noqa: E704
+    def is_signed(self): return _F.misc.is_signed(self)  # noqa: E704
+    def is_nonzero(self): return _F.misc.is_nonzero(self)  # noqa: E704
+    def is_same_size(self, other): return _F.misc.is_same_size(self, other)  # noqa: E704
+    def is_set_to(self, tensor): return _F.misc.is_set_to(self, tensor)  # noqa: E704
+    def pin_memory(self, device=None): return _F.misc.pin_memory(self)  # noqa: E704
+    def storage_offset(self): return _F.misc.storage_offset(self)  # noqa: E704
+    def stride(self, dim=None): return _F.misc.stride(self, dim)  # noqa: E704
+    def type_as(self, other): return _F.misc.type_as(self, other)  # noqa: E704
+    def as_subclass(self, cls): return _F.misc.as_subclass(self, cls)  # noqa: E704
+    def new(self, *args, **kwargs): return _F.misc.new(self, *args, **kwargs)  # noqa: E704
+    def conj_physical_(self): return _F.misc.conj_physical_(self)  # noqa: E704
+    def storage(self): return _F.misc.storage(self)  # noqa: E704
+    def untyped_storage(self): return _F.misc.untyped_storage(self)  # noqa: E704
+    def storage_type(self): return _F.misc.storage_type(self)  # noqa: E704
+
+    def dim_order(self, *, ambiguity_check=False):
+        return _F.misc.dim_order(self, ambiguity_check=ambiguity_check)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _F.isclose(self, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        return self if dtype is None else _F.to(self, dtype)
 
 
 LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

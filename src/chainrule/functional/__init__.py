@@ -49,6 +49,7 @@ from ._inplace import copy_, fill_, inplace, random_fill_, setitem
 # -- random
 
 # -- attributes and the rest
+from .. import _misc as misc  # noqa: E402,F401  (Tensor.H, .stride(), ...: tensor.py's _F.misc)
 
 from ..tensor import clone  # noqa: F401  (chainrule.clone)
 
