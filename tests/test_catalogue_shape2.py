@@ -673,3 +673,11 @@ def test_in_place_shape_change_of_a_view_of_a_tensor_that_requires_grad_is_refus
         view.squeeze_()
     with cr.no_grad():
         assert view.squeeze_().shape == (3,)
+
+
+def test_grad_fn_names_of_the_ops_that_record_torchs():
+    x = cr.ones(3, 4, requires_grad=True)
+    names = {"DiagonalBackward0": cr.diagonal(x, 1), "RollBackward0": cr.roll(x, (1, 2), (0, 1)),
+             "DiagEmbedBackward0": cr.diag(x[0])}
+    for name, out in names.items():
+        assert out.grad_fn.name() == name

@@ -460,6 +460,12 @@ def _ints(v, op, arg):
                         f"{v!r}") from None
 
 
+def _gather(x, index, name):
+    """x[index] for an index of NumPy arrays and slices that picks no element twice (so its
+    rule sets g in place, without accumulating), recorded under torch's name for the op."""
+    return apply(ops.index, (x,), {"index": index, "accumulate": False}, name=name)
+
+
 def _along(d, idx):
     """An index that applies ``idx`` to dim ``d`` and keeps the dims before it whole."""
     return (slice(None),) * d + (idx,)
@@ -493,7 +499,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     order = [i for i in range(nd) if i not in (d1, d2)] + [d1, d2]
     y = x if order == list(range(nd)) else permute(x, order)
     rows, cols = _diag_positions(x._data.shape[d1], x._data.shape[d2], int(offset))
-    return getitem(y, (Ellipsis, rows, cols))
+    return _gather(y, (Ellipsis, rows, cols), "DiagonalBackward0")
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -516,7 +522,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     out = apply(ops.index_scatter, (x,), {"shape": shape[:-1] + (m, m),
                                           "index": (Ellipsis, rows, cols), "accumulate": False},
                 name="DiagEmbedBackward0")
-    return movedim(out, (-2, -1), (d1, d2))
+    return out if (d1, d2) == (nd - 2, nd - 1) else movedim(out, (-2, -1), (d1, d2))
 
 
 def diag(input, diagonal=0):
@@ -585,7 +591,7 @@ def roll(input, shifts, dims=None):
         d = dim_index(d, nd)
         n = x._data.shape[d]
         # out[j] = x[(j - s) mod n]: one gather a dim, whose rule scatters g back
-        out = getitem(out, _along(d, (xp.arange(n) - s) % n if n else xp.arange(0)))
+        out = _gather(out, _along(d, (xp.arange(n) - s) % n), "RollBackward0")
     return out
 
 
