@@ -525,13 +525,13 @@ def test_views_share_storage_and_copies_do_not():
     for view in (cr.movedim(x, 0, 1), cr.tensor_split(x, 2, 1)[0], cr.hsplit(x, 2)[1],
                  cr.ravel(x), x.unflatten(1, (2, 2)),
                  cr.broadcast_tensors(x, cr.zeros(2, 1, 1))[0],
-                 x.swapdims(0, 1)):
+                 x.swapdims(0, 1), cr.diagonal(x, 1), x.unfold(1, 2, 1)):
         assert np.shares_memory(view.numpy(), x.numpy())
     copies = [cr.alias_copy(x), cr.permute_copy(x, (1, 0)), cr.t_copy(x), cr.view_copy(x, 12),
               cr.slice_copy(x, 0, 0, 2), cr.squeeze_copy(x), cr.unsqueeze_copy(x, 0),
               cr.expand_copy(x, (2, 3, 4)), cr.transpose_copy(x, 0, 1), cr.diagonal_copy(x),
               cr.unfold_copy(x, 1, 2, 2), *cr.split_copy(x, 2), *cr.unbind_copy(x),
-              *cr.split_with_sizes_copy(x, [1, 2])]
+              *cr.split_with_sizes_copy(x, [1, 2]), cr.diag(x)]
     for c in copies:
         assert not np.shares_memory(c.numpy(), x.numpy())
         assert c._base is None
@@ -681,3 +681,29 @@ def test_grad_fn_names_of_the_ops_that_record_torchs():
              "DiagEmbedBackward0": cr.diag(x[0])}
     for name, out in names.items():
         assert out.grad_fn.name() == name
+
+
+def test_writes_into_a_diagonal_or_a_window_reach_the_input():
+    a = cr.zeros(2, 3, 4)
+    a.diagonal(1, 0, 2).fill_(5.)
+    a.diagonal(-1, -1, -2).add_(1.)
+    want = np.zeros((2, 3, 4))
+    for i in range(2):
+        want[i, :, i + 1] = 5.
+    for i in range(3):      # offset -1 from dim1 = 2 to dim2 = 1: a[:, i, i + 1]
+        want[:, i, i + 1] += 1.
+    np.testing.assert_array_equal(a.numpy(), want)
+    b = cr.arange(6.)
+    windows = b.unfold(0, 3, 2)
+    windows[1, 0] = -1.
+    assert b.tolist() == [0., 1., -1., 3., 4., 5.]
+    assert windows._base is b
+    # the views' gradients are the gathers' (the data swap changes no rule)
+    x = cr.tensor(X, requires_grad=True)
+    (x.diagonal() * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * np.eye(3, 4))
+    if torch is not None:
+        t = torch.zeros(2, 3, 4)
+        t.diagonal(1, 0, 2).fill_(5.)
+        t.diagonal(-1, -1, -2).add_(1.)
+        np.testing.assert_array_equal(a.numpy(), t.numpy())

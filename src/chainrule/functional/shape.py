@@ -496,10 +496,36 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = dim_index(dim1, nd), dim_index(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _as_view(_diagonal_gather(x, int(offset), d1, d2), x,
+                    lambda a: _diagonal_strided(a, int(offset), d1, d2))
+
+
+def _diagonal_gather(x, offset, d1, d2):
+    nd = x._data.ndim
     order = [i for i in range(nd) if i not in (d1, d2)] + [d1, d2]
     y = x if order == list(range(nd)) else permute(x, order)
-    rows, cols = _diag_positions(x._data.shape[d1], x._data.shape[d2], int(offset))
+    rows, cols = _diag_positions(x._data.shape[d1], x._data.shape[d2], offset)
     return _gather(y, (Ellipsis, rows, cols), "DiagonalBackward0")
+
+
+def _diagonal_strided(a, offset, d1, d2):
+    """The diagonal of array a as a writable view: one stride, the sum of the two dims'."""
+    b = xp.moveaxis(a, (d1, d2), (-2, -1))
+    b = b[..., :, offset:] if offset >= 0 else b[..., -offset:, :]
+    k = builtins.min(b.shape[-2], b.shape[-1])
+    return xp.lib.stride_tricks.as_strided(b, b.shape[:-2] + (k,),
+                                           b.strides[:-2] + (b.strides[-2] + b.strides[-1],))
+
+
+def _as_view(out, x, strided):
+    """``out`` (a gather, recorded in the graph) made a view of x as torch's result is: its data
+    replaced by ``strided(x's array)``, the same values sharing x's storage, so that in-place
+    writes into it (``A.diagonal().add_(1)``) reach x.  The gather's rule reads neither its input
+    nor its output, so the swap changes no gradient."""
+    if _grad_state.apply_hook is not None:         # vmap's batched tensors: keep the gather
+        return out
+    out._data = strided(x._data)
+    return _view_of(out, x)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -538,10 +564,7 @@ def diag(input, diagonal=0):
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D")
     if nd == 1:
         return diag_embed(x, diagonal)
-    return _globals_diagonal(x, diagonal)
-
-
-_globals_diagonal = diagonal        # diag's argument is called diagonal, as torch's
+    return _diagonal_gather(x, int(diagonal), 0, 1)        # a copy, as torch's diag
 
 
 def diagflat(input, offset=0):
@@ -725,11 +748,19 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"step is {step} but must be > 0")
     if nd == 0:                     # a 0-d input is one element: one window of size 1 or 0
         return getitem(reshape(x, 1), slice(0, size))
-    # one gather with a (windows, size) index (its rule adds overlapping windows' g), then the
-    # window dim moved last; torch returns a strided view, chainrule a copy
+    # in the graph: one gather with a (windows, size) index (its rule adds overlapping windows'
+    # g), then the window dim moved last; the data: a strided view of x's, as torch's
     count = (n - size) // step + 1
     idx = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]
-    return movedim(getitem(x, _along(d, idx)), d + 1, -1)
+    out = movedim(getitem(x, _along(d, idx)), d + 1, -1)
+    return _as_view(out, x, lambda a: _windows_strided(a, d, count, size, step))
+
+
+def _windows_strided(a, d, count, size, step):
+    """unfold's windows as a view of array a: dim d steps by windows, a new last dim within."""
+    shape = a.shape[:d] + (count,) + a.shape[d + 1:] + (size,)
+    strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
 
 # --- moving dims ----------------------------------------------------------------------------
