@@ -201,6 +201,7 @@ def expand(input, *sizes):
 
 
 def broadcast_to(input, size):
+    """input broadcast to ``size`` (a view; -1 keeps a dim), as expand"""
     return expand(input, size)
 
 
