@@ -49,6 +49,22 @@ from .tensor import Size, Tensor, device
 # -- indexing and scatter
 
 # -- shape
+from .functional import (alias_copy, atleast_1d, atleast_2d, atleast_3d, block_diag,
+                         broadcast_shapes, broadcast_tensors,
+                         cartesian_prod, channel_shuffle, column_stack,
+                         combinations, diag, diag_embed, diagflat,
+                         diagonal, diagonal_copy, dsplit, dstack,
+                         empty_permuted, empty_strided, expand_copy,
+                         fliplr, flipud, hsplit, hstack, meshgrid,
+                         moveaxis, movedim, permute_copy, pixel_shuffle,
+                         pixel_unshuffle, ravel, repeat_interleave,
+                         resize_as_, roll, rot90, row_stack, slice_copy,
+                         split_copy, split_with_sizes,
+                         split_with_sizes_copy, squeeze_copy, t_copy,
+                         tensor_split, tile, trace, transpose_copy,
+                         unbind_copy, unfold_copy, unsafe_chunk,
+                         unsafe_split, unsafe_split_with_sizes,
+                         unsqueeze_copy, view_copy, vsplit, vstack)  # noqa: F401
 
 # -- linear algebra
 

@@ -938,6 +938,124 @@ class Tensor:
     # --- catalogue (issue #12): shape ----------------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
 
+    def diag(self, diagonal=0):
+        return _F.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _F.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _F.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return _F.diagflat(self, offset)
+
+    def trace(self):
+        return _F.trace(self)
+
+    def roll(self, shifts, dims=None):
+        return _F.roll(self, shifts, dims)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _F.rot90(self, k, dims)
+
+    def fliplr(self):
+        return _F.fliplr(self)
+
+    def flipud(self):
+        return _F.flipud(self)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return _F.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def tile(self, *dims):
+        one = len(dims) == 1 and isinstance(dims[0], (tuple, list))
+        return _F.tile(self, dims[0] if one else dims)
+
+    def unflatten(self, dim, sizes):
+        return _F.unflatten(self, dim, sizes)
+
+    def unfold(self, dimension, size, step):
+        return _F.unfold(self, dimension, size, step)
+
+    def movedim(self, source, destination):
+        return _F.movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return _F.movedim(self, source, destination)
+
+    def swapdims(self, dim0, dim1):
+        return _F.transpose(self, dim0, dim1)
+
+    def tensor_split(self, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                     tensor_indices_or_sections=None):
+        return _F.tensor_split(self, indices_or_sections, dim, sections=sections, indices=indices,
+                               tensor_indices_or_sections=tensor_indices_or_sections)
+
+    def hsplit(self, indices_or_sections):
+        return _F.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return _F.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return _F.dsplit(self, indices_or_sections)
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return _F.split_with_sizes(self, split_sizes, dim)
+
+    def unsafe_split(self, split_size, dim=0):
+        return _F.split(self, split_size, dim)
+
+    def unsafe_chunk(self, chunks, dim=0):
+        return _F.chunk(self, chunks, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return _F.split_with_sizes(self, split_sizes, dim)
+
+    def sum_to_size(self, *size):
+        return _F.sum_to_size(self, *size)
+
+    def ravel(self):
+        return _F.ravel(self)
+
+    def broadcast_to(self, size):
+        return _F.broadcast_to(self, size)
+
+    def squeeze_(self, dim=None):
+        return _F.inplace_view(self, _F.squeeze, dim)
+
+    def unsqueeze_(self, dim):
+        return _F.inplace_view(self, _F.unsqueeze, dim)
+
+    def transpose_(self, dim0, dim1):
+        return _F.inplace_view(self, _F.transpose, dim0, dim1)
+
+    def swapaxes_(self, axis0, axis1):
+        return _F.inplace_view(self, _F.transpose, axis0, axis1)
+
+    def swapdims_(self, dim0, dim1):
+        return _F.inplace_view(self, _F.transpose, dim0, dim1)
+
+    def t_(self):
+        return _F.inplace_view(self, _F.t)
+
+    def resize_(self, *sizes, memory_format=None):
+        return _F.resize_(self, *sizes)
+
+    def resize_as_(self, the_template, *, memory_format=None):
+        return _F.resize_as_(self, the_template)
+
+    def resize(self, *sizes):
+        return _F.resize(self, *sizes)
+
+    def resize_as(self, tensor):
+        return _F.resize_as(self, tensor)
+
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False):
+        return _F.empty_strided(size, stride, dtype=dtype or self.dtype, device=device,
+                                requires_grad=requires_grad)
+
     # --- catalogue (issue #12): linear algebra -------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
 

@@ -43,6 +43,20 @@ from ._inplace import copy_, fill_, inplace, random_fill_, setitem
 # -- indexing and scatter
 
 # -- shape
+from .shape import (alias_copy, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes,
+                    broadcast_tensors, cartesian_prod, channel_shuffle,
+                    column_stack, combinations, diag, diag_embed, diagflat,
+                    diagonal, diagonal_copy, dsplit, dstack, empty_permuted,
+                    empty_strided, expand_copy, fliplr, flipud, hsplit, hstack,
+                    inplace_view, meshgrid, moveaxis, movedim, permute_copy,
+                    pixel_shuffle, pixel_unshuffle, ravel, repeat_interleave,
+                    resize, resize_, resize_as, resize_as_, roll, rot90,
+                    row_stack, slice_copy, split_copy, split_with_sizes,
+                    split_with_sizes_copy, squeeze_copy, sum_to_size, t_copy,
+                    tensor_split, tile, trace, transpose_copy, unbind_copy,
+                    unfold, unfold_copy, unsafe_chunk, unsafe_split,
+                    unsafe_split_with_sizes, unsqueeze_copy, view_copy, vsplit,
+                    vstack)  # noqa: F401
 
 # -- linear algebra
 
