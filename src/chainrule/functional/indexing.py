@@ -120,7 +120,8 @@ def gather(input, dim, index, *, sparse_grad=False):
             [4., 3.]])
     """
     x, d, i, idx = _dim_args("gather", input, dim, index)
-    return apply(ops.index, (x,), {"index": idx, "accumulate": True}, name="GatherBackward0")
+    out = apply(ops.index, (x,), {"index": idx, "accumulate": True}, name="GatherBackward0")
+    return _shaped_like(out, tensor_arg(index)._data.shape)
 
 
 def _reduction(op, reduce, allowed):
@@ -244,8 +245,12 @@ def index_select(input, dim, index):
 
 def _source_check(op, x, d, i, source):
     xs, ss = x._data.shape, source._data.shape
-    if x._data.ndim == 0 and source._data.ndim <= 1:
+    if x._data.ndim == 0 and (source._data.ndim == 0 or op == "index_copy" and
+                              source._data.ndim == 1):
         return
+    if x._data.ndim == 0:
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = [] source.shape = {list(ss)}")
     want = xs[:d] + (len(i),) + xs[d + 1:]
     if tuple(ss) != want and not (source._data.ndim == 0 and len(i) == 1 and
                                   x._data.ndim <= 1):
@@ -387,6 +392,10 @@ def index_put(input, indices, values, accumulate=False):
     if not isinstance(indices, (tuple, list)):
         raise TypeError("index_put(): argument 'indices' must be tuple of Tensors, not "
                         f"{type(indices).__name__}")
+    for k, t in enumerate(indices):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 1, but got "
+                            f"{type(t).__name__}")
     values = tensor_arg(values, "index_put")
     if values._data.dtype != x._data.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
@@ -546,6 +555,8 @@ def take_along_dim(input, indices, dim=None):
                            f"{_tname(it._data)}")
     if dim is None:
         return gather(reshape(x, (-1,)), 0, wrap(it._data.reshape(-1)))
+    if x._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     if x._data.ndim != it._data.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {x._data.ndim} dimensions for input, "
@@ -865,6 +876,8 @@ def unravel_index(indices, shape):
     if builtins.any(s < 0 for s in shape):
         raise ValueError("'shape' cannot have negative values, but got "
                          f"{tuple(shape)}")
+    if shape == ():
+        return ()
     n = math.prod(shape)
     a = a.astype(xp.int64)
     if a.size and ((a < -n) | (a >= n)).any():
