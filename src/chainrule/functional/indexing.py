@@ -14,7 +14,7 @@ from .. import dtypes as D
 from .. import ops
 from .._backend import xp
 from ..tensor import Tensor, apply, clone as _clone, dim_index, wrap
-from ._args import index_arg, index_error, nondiff, number, tensor_arg
+from ._args import index_arg, index_error, number, tensor_arg
 from ._inplace import inplace, setitem
 from .elementwise import mul
 from .shape import expand, getitem, narrow, reshape
