@@ -267,7 +267,8 @@ def torch_order(idx, ndim):
     total = nb + builtins.sum(1 for c in kinds if c == "s") + \
         (ndim - used if "e" in kinds else 0)
     rest = list(range(nb, total))
-    return tuple(rest[:before] + list(range(nb)) + rest[before:])
+    order = tuple(rest[:before] + list(range(nb)) + rest[before:])
+    return None if order == tuple(range(total)) else order
 
 
 def index_error(e, x):
