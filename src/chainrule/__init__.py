@@ -47,6 +47,12 @@ from .tensor import Size, Tensor, device
 # -- reductions, scans and sorting
 
 # -- indexing and scatter
+from .functional import (argwhere, as_strided, as_strided_copy, as_strided_scatter,
+                         diagonal_scatter, gather, index_add, index_copy, index_fill, index_put,
+                         index_put_, index_reduce, index_select, masked_scatter, masked_select,
+                         narrow_copy, nonzero, nonzero_static, put, scatter, scatter_add,
+                         scatter_reduce, select, select_copy, select_scatter, slice_scatter, take,
+                         take_along_dim, tril_indices, triu_indices, unravel_index)
 
 # -- shape
 from .functional import (alias_copy, atleast_1d, atleast_2d, atleast_3d, block_diag,

@@ -934,6 +934,113 @@ class Tensor:
 
     # --- catalogue (issue #12): indexing and scatter -------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
+    def gather(self, dim, index, *, sparse_grad=False):
+        return _F.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        return _F.scatter(self, dim, index, src, value, reduce=reduce)
+
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        return _F.scatter_(self, dim, index, src, value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _F.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return _F.scatter_add_(self, dim, index, src)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _F.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return _F.scatter_reduce_(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_select(self, dim, index):
+        return _F.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _F.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _F.index_add_(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim, index, source):
+        return _F.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim, index, source):
+        return _F.index_copy_(self, dim, index, source)
+
+    def index_fill(self, dim, index, value):
+        return _F.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim, index, value):
+        return _F.index_fill_(self, dim, index, value)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return _F.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return _F.index_reduce_(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_put(self, indices, values, accumulate=False):
+        return _F.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _F.index_put_(self, indices, values, accumulate)
+
+    def masked_select(self, mask):
+        return _F.masked_select(self, mask)
+
+    def masked_scatter(self, mask, source):
+        return _F.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask, source):
+        return _F.masked_scatter_(self, mask, source)
+
+    def take(self, index):
+        return _F.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _F.take_along_dim(self, indices, dim)
+
+    def put(self, index, source, accumulate=False):
+        return _F.put(self, index, source, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        return _F.put_(self, index, source, accumulate)
+
+    def nonzero(self, *, as_tuple=False):
+        return _F.nonzero(self, as_tuple=as_tuple)
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return _F.nonzero_static(self, size=size, fill_value=fill_value)
+
+    def argwhere(self):
+        return _F.argwhere(self)
+
+    def select(self, dim, index):
+        return _F.select(self, dim, index)
+
+    def narrow_copy(self, dim, start, length):
+        return _F.narrow_copy(self, dim, start, length)
+
+    def select_scatter(self, src, dim, index):
+        return _F.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return _F.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return _F.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def as_strided(self, size, stride, storage_offset=None):
+        return _F.as_strided(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src, size, stride, storage_offset=None):
+        return _F.as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _F.fill_diagonal_(self, fill_value, wrap)
 
     # --- catalogue (issue #12): shape ----------------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)

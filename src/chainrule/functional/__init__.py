@@ -41,6 +41,14 @@ from ._inplace import copy_, fill_, inplace, random_fill_, setitem
 # -- reductions, scans and sorting
 
 # -- indexing and scatter
+from .indexing import (argwhere, as_strided, as_strided_copy, as_strided_scatter, diagonal_scatter,
+                       fill_diagonal_, gather, index_add, index_add_, index_copy, index_copy_,
+                       index_fill, index_fill_, index_put, index_put_, index_reduce, index_reduce_,
+                       index_select, masked_scatter, masked_scatter_, masked_select, narrow_copy,
+                       nonzero, nonzero_static, put, put_, scatter, scatter_, scatter_add,
+                       scatter_add_, scatter_reduce, scatter_reduce_, select, select_copy,
+                       select_scatter, slice_scatter, take, take_along_dim, tril_indices,
+                       triu_indices, unravel_index)
 
 # -- shape
 from .shape import (alias_copy, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes,

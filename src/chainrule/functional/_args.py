@@ -5,6 +5,8 @@ a gradient (``nondiff``); dims given as torch's ``dim=`` or NumPy's ``axis=``; t
 indices.  The names here are the package's own (``elementwise.py`` and ``reductions.py`` call
 ``binary`` and ``reduce_dims``), not part of the public API.
 """
+import builtins
+
 from .. import _backend as B
 from .. import dtypes as D
 from .._backend import xp
@@ -224,6 +226,49 @@ def index_arg(index, x):
     if not advanced and Ellipsis not in out:
         out.append(Ellipsis)   # NumPy then returns a 0-d view, never a scalar copy
     return tuple(out), advanced
+
+
+def torch_order(idx, ndim):
+    """The permutation that takes NumPy's result of ``x[idx]`` to torch's, or None when they
+    agree.  torch applies integer indices first (as selects), so ``x[1, :, [0, 3]]`` keeps its
+    index dimension in place (shape (4, 2) for a (3, 4, 5) x), where NumPy counts the 1 as an
+    advanced index separated from [0, 3] by the slice and moves the index dimensions to the
+    front (shape (2, 4))."""
+    kinds = []
+    for i in idx:
+        if isinstance(i, _ndarray):
+            kinds.append("a")
+        elif isinstance(i, bool):
+            return None         # x[True]: NumPy's and torch's rules agree only by accident
+        elif isinstance(i, (int, xp.integer)):
+            kinds.append("i")
+        else:
+            kinds.append("s" if i is not Ellipsis else "e")
+
+    def contiguous(ks, which):
+        at = [k for k, c in enumerate(ks) if c in which]
+        return not at or at[-1] - at[0] + 1 == len(at)
+    if "a" not in kinds or "i" not in kinds or contiguous(kinds, "ai") or \
+            not contiguous([c for c in kinds if c != "i"], "a"):
+        return None
+    used = builtins.sum(i.ndim if isinstance(i, _ndarray) and i.dtype == bool else
+                        0 if i is None or i is Ellipsis else 1 for i in idx)
+    block = xp.broadcast_shapes(*(xp.nonzero(i)[0].shape if i.dtype == bool else i.shape
+                                  for i in idx if isinstance(i, _ndarray)))
+    before = 0                  # result dims from the entries before the first tensor index
+    for i, c in zip(idx, kinds):
+        if c == "a":
+            break
+        if c == "e":
+            before += ndim - used
+        elif c == "s":
+            before += 1
+    nb = len(block)
+    total = nb + builtins.sum(1 for c in kinds if c == "s") + \
+        (ndim - used if "e" in kinds else 0)
+    rest = list(range(nb, total))
+    order = tuple(rest[:before] + list(range(nb)) + rest[before:])
+    return None if order == tuple(range(total)) else order
 
 
 def index_error(e, x):

@@ -15,7 +15,7 @@ from .._backend import xp
 from ..creation import check_normal, check_uniform, checked_fill, numpy_rng
 from ..grad_mode import no_grad, state as _grad_state
 from ..tensor import Tensor, apply, wrap
-from ._args import index_arg, index_error, number
+from ._args import index_arg, index_error, number, torch_order
 from .elementwise import add, div, mul, sub
 
 _ndarray = B.ndarray
@@ -28,6 +28,15 @@ def setitem(x, index, value):
     if not isinstance(value, Tensor):
         value = number(value, "setitem") if not isinstance(value, (_ndarray, list)) else \
             wrap(xp.asarray(value, x._data.dtype))
+    order = torch_order(idx, x._data.ndim) if advanced else None
+    if order is not None:       # value is in torch's order of dims, x._data[idx] NumPy's
+        try:
+            shape = x._data[idx].shape
+        except IndexError as e:
+            raise index_error(e, x) from None
+        back = tuple(int(k) for k in xp.argsort(order))
+        value = (value if isinstance(value, Tensor) else wrap(xp.asarray(value))).expand(
+            tuple(shape[k] for k in order)).permute(back)
     vdata = value._data if isinstance(value, Tensor) else value
     try:
         if _grad_state.enabled and (x._requires_grad or

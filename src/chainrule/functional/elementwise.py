@@ -364,7 +364,7 @@ def minimum(input, other):
 def where(condition, input=None, other=None):
     """out = input where condition else other"""
     if input is None and other is None:
-        return tuple(wrap(i) for i in xp.nonzero(tensor_arg(condition)._data))
+        return tuple(wrap(i) for i in xp.nonzero(xp.atleast_1d(tensor_arg(condition)._data)))
     c = tensor_arg(condition) if not isinstance(condition, Tensor) else condition
     if c._data.dtype != bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "

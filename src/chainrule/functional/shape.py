@@ -9,7 +9,8 @@ from .. import ops
 from .._backend import xp
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, apply, dim_index, wrap
-from ._args import index_arg, index_error, numpy_names, required_dim, tensor_arg
+from ._args import (index_arg, index_error, numpy_names, required_dim, tensor_arg,
+                    torch_order)
 
 
 # =========================================================================================
@@ -357,7 +358,10 @@ def getitem(x, index):
                     name=_index_name(index, advanced))
     except IndexError as e:
         raise index_error(e, x) from None
-    return out if advanced else _view_of(out, x)
+    if advanced:
+        order = torch_order(idx, x._data.ndim)     # x[1, :, [0, 3]]: torch's order of dims
+        return out if order is None else permute(out, order)
+    return _view_of(out, x)
 
 
 def _index_name(index, advanced):

@@ -217,6 +217,7 @@ from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf, 
 # -- reductions, scans and sorting
 
 # -- indexing and scatter
+from .indexing import scatter_reduce  # noqa: E402
 
 # -- shape
 
