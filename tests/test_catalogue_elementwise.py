@@ -622,13 +622,14 @@ def test_in_place_records_gradients():
     a = cr.tensor([0.3, -0.4, 0.5], dtype=cr.float64, requires_grad=True)
     b = cr.tensor([1.5, 2.0, -1.0], dtype=cr.float64, requires_grad=True)
     x = a * 1.0
-    x.atan2_(b)
+    x.add_(0.5)
+    x.atan2_(b)         # saves x after an earlier in-place op: its version must still check
     x.lerp_(b, 0.25)
     x.addcmul_(a, b, value=2)
     x.sum().backward()
     ga, gb = a.grad.numpy().copy(), b.grad.numpy().copy()
     a.grad = b.grad = None
-    y = cr.lerp(cr.atan2(a * 1.0, b), b, 0.25)
+    y = cr.lerp(cr.atan2(a * 1.0 + 0.5, b), b, 0.25)
     cr.addcmul(y, a, b, value=2).sum().backward()
     np.testing.assert_allclose(ga, a.grad.numpy())
     np.testing.assert_allclose(gb, b.grad.numpy())
@@ -757,3 +758,33 @@ def test_fmax_gradient_follows_torch():
     cr.fmin(a, b).sum().backward()
     assert a.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
     assert b.grad.tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_operators():
+    x = cr.tensor([1, -2, 12])
+    assert (x << 2).tolist() == [4, -8, 48] and (x >> 1).tolist() == [0, -1, 6]
+    assert (1 << cr.tensor([0, 3])).tolist() == [1, 8]
+    assert (64 >> cr.tensor([1, 3])).tolist() == [32, 8]
+    assert (6 & x).tolist() == [0, 6, 4] and (1 | x).tolist() == [1, -1, 13]
+    assert (3 ^ x).tolist() == [2, -3, 15]
+    assert (x & cr.tensor([3, 3, 3])).tolist() == [1, 2, 0]
+    assert (cr.tensor([True, False]) & True).tolist() == [True, False]
+    y = x.clone()
+    y <<= 1
+    y >>= cr.tensor([0, 1, 2])
+    y |= 1
+    y ^= 2
+    y &= 7
+    assert y.tolist() == [1, 5, 5]         # [2, -4, 24] → [2, -2, 6] → [3, -1, 7] → [1, -3, 5]
+    z = cr.tensor([7.0, -7.0], requires_grad=True)
+    w = z * 1.0
+    w //= 2
+    assert w.tolist() == [3.0, -4.0]
+    w = z * 1.0
+    w %= 3
+    w **= 2
+    assert w.tolist() == [1.0, 4.0]
+    w.sum().backward()
+    assert z.grad.tolist() == [2.0, 4.0]
+    with pytest.raises(NotImplementedError, match="bitwise_and_cpu"):
+        cr.tensor([1.0]) & cr.tensor([1.0])

@@ -925,6 +925,51 @@ class Tensor:
 
     # --- catalogue (issue #12): elementwise ----------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
+    def __lshift__(self, other):
+        return _F.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return _F.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _F.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other):
+        return _F.bitwise_right_shift(other, self)
+
+    def __rand__(self, other):
+        return _F.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return _F.bitwise_or(other, self)
+
+    def __rxor__(self, other):
+        return _F.bitwise_xor(other, self)
+
+    def __iand__(self, other):
+        return _F.bitwise_and_(self, other)
+
+    def __ior__(self, other):
+        return _F.bitwise_or_(self, other)
+
+    def __ixor__(self, other):
+        return _F.bitwise_xor_(self, other)
+
+    def __ilshift__(self, other):
+        return _F.bitwise_left_shift_(self, other)
+
+    def __irshift__(self, other):
+        return _F.bitwise_right_shift_(self, other)
+
+    def __ifloordiv__(self, other):
+        return _F.floor_divide_(self, other)
+
+    def __imod__(self, other):
+        return _F.remainder_(self, other)
+
+    def __ipow__(self, other):
+        return _F.inplace(self, _F.pow, other)
+
     def absolute(self):
         return _F.abs(self)
 

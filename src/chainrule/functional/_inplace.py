@@ -123,7 +123,7 @@ def inplace(x, fn, *args):
             _saves_input(node, old):
         # the rule needs x's old values, which the write below destroys: keep a copy
         old._data = x._data.copy()
-        old._vc = [0]
+        old._vc = [x._vc[0]]      # its own counter, at the version the node recorded
     _write(x, r, fn.__name__)
     _took_history(x, r)
     x._vc[0] += 1
