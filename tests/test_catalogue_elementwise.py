@@ -788,3 +788,28 @@ def test_operators():
     assert z.grad.tolist() == [2.0, 4.0]
     with pytest.raises(NotImplementedError, match="bitwise_and_cpu"):
         cr.tensor([1.0]) & cr.tensor([1.0])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("fn", [
+    lambda a, b: cr.logaddexp(a, b), lambda a, b: cr.atan2(a, b), lambda a, b: cr.hypot(a, b),
+    lambda a, b: cr.lerp(a, b, 0.7), lambda a, b: cr.lerp(a, b, b), lambda a, b: cr.fmax(a, b),
+    lambda a, b: cr.copysign(a, b), lambda a, b: cr.frexp(a).mantissa,
+    lambda a, b: cr.nan_to_num(a / b), lambda a, b: cr.isclose(a, b, atol=0.5),
+    lambda a, b: cr.heaviside(a, b), lambda a, b: cr.addcdiv(a, a, b), lambda a, b: cr.signbit(b),
+    lambda a, b: cr.trunc(a * 3)])
+def test_vmap_matches_a_loop(fn):
+    x = cr.tensor(RNG.standard_normal((4, 3)))
+    y = cr.tensor(RNG.standard_normal((4, 3)))
+    got = cr.func.vmap(fn)(x, y)
+    want = cr.stack([fn(x[i], y[i]) for i in range(4)])
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_vmap_integer_ops():
+    i = cr.tensor([[1, 2], [3, -4]])
+    for fn in (lambda a: cr.bitwise_left_shift(a, 1), lambda a: cr.gcd(a, a * 2),
+               lambda a: a & 3, lambda a: cr.bitwise_right_shift(a, cr.tensor([1, 70]))):
+        np.testing.assert_array_equal(cr.func.vmap(fn)(i).numpy(),
+                                      cr.stack([fn(i[k]) for k in range(2)]).numpy())

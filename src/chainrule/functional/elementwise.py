@@ -489,8 +489,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _broadcast_shape("isclose", x._data, y._data)
     if x._data.dtype == bool:
         return eq(x, y)
-    return nondiff(lambda a, b: xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
-                   x, y)
+    return nondiff(xp.isclose, x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 # =========================================================================================
@@ -735,13 +734,16 @@ def copysign(input, other):
     if rt.kind != "f":
         rt = D.default_float_np()
     a = abs(_cast(x, rt))
-    negative_sign = wrap(xp.asarray(_signbit(xp.asarray(ov))))
+    negative_sign = signbit(o) if isinstance(o, Tensor) else wrap(xp.asarray(_signbit(
+        xp.asarray(ov))))
     return where(negative_sign, -a, a)
 
 
 def signbit(input):
     """True where input's sign bit is set (negative numbers, -0.0, -NaN)"""
-    return nondiff(_signbit, tensor_arg(input, "signbit"))
+    x = tensor_arg(input, "signbit")
+    # the ufunc itself where it can be, so that vmap batches it
+    return nondiff(xp.signbit, x) if x._data.dtype.kind == "f" else nondiff(_signbit, x)
 
 
 def sgn(input):
@@ -916,14 +918,15 @@ def _integer_op(op, fn, input, other, kernel=None, allow_bool=False):
         raise NotImplementedError(f"\"{kernel or op + '_cpu'}\" not implemented for "
                                   f"'{torch_name(rt)}'; {op} works on integer tensors: convert "
                                   "first, e.g. x.long()")
-    arrays = []
+    operands = []
     for v in (a, b):
         if isinstance(v, Tensor):
-            arrays.append(v._data.astype(rt, copy=False))
+            operands.append(v if v._data.dtype == rt else nondiff(astype, v, rt))
         else:
-            arrays.append(xp.asarray(wrap_int(int(v), rt) if rt.kind in "iu" else v, rt))
-    _broadcast_shape(op, *arrays)
-    return nondiff(lambda p, q: fn(p, q).astype(rt, copy=False), *arrays)
+            operands.append(xp.asarray(wrap_int(int(v), rt) if rt.kind in "iu" else v, rt))
+    _broadcast_shape(op, *[v._data if isinstance(v, Tensor) else v for v in operands])
+    # NumPy's ufunc keeps the operands' common dtype (and vmap batches a ufunc)
+    return nondiff(fn, *operands)
 
 
 def gcd(input, other):
@@ -958,14 +961,15 @@ def _shift_in_range(a, b):
 def _left_shift(a, b):
     # torch: a shift by a negative count or by the width or more gives 0 (NumPy's is undefined)
     ok = _shift_in_range(a, b)
-    return xp.where(ok, xp.left_shift(a, xp.where(ok, b, 0).astype(a.dtype)), 0)
+    return xp.where(ok, xp.left_shift(a, xp.where(ok, b, 0).astype(a.dtype)),
+                    0).astype(a.dtype, copy=False)
 
 
 def _right_shift(a, b):
     # torch: a shift out of range fills with the sign bit (-1 for negative a, else 0)
     ok = _shift_in_range(a, b)
     return xp.where(ok, xp.right_shift(a, xp.where(ok, b, 0).astype(a.dtype)),
-                    xp.where(a < 0, -1, 0))
+                    xp.where(a < 0, -1, 0)).astype(a.dtype, copy=False)
 
 
 def bitwise_left_shift(input, other):
