@@ -813,3 +813,25 @@ def test_vmap_integer_ops():
                lambda a: a & 3, lambda a: cr.bitwise_right_shift(a, cr.tensor([1, 70]))):
         np.testing.assert_array_equal(cr.func.vmap(fn)(i).numpy(),
                                       cr.stack([fn(i[k]) for k in range(2)]).numpy())
+
+
+@pytest.mark.parametrize("expr, name", [
+    ("cr.lerp(x, y, 0.3)", "LerpBackward0"), ("cr.lerp(x, y, 0.7)", "LerpBackward0"),
+    ("cr.lerp(x, y, y)", "LerpBackward1"), ("cr.addcmul(x, y, y)", "AddcmulBackward0"),
+    ("cr.addcdiv(x, y, y, value=2)", "AddcdivBackward0"), ("cr.frac(x)", "FracBackward0"),
+    ("cr.logaddexp(x, y)", "LogaddexpBackward0"), ("cr.logaddexp2(x, y)", "Logaddexp2Backward0"),
+    ("cr.copysign(x, y)", "CopysignBackward0"), ("cr.copysign(x, -1.0)", "CopysignBackward1"),
+    ("cr.fmax(x, y)", "FmaxBackward0"), ("cr.fmin(x, y)", "FminBackward0"),
+    ("cr.nan_to_num(x)", "NanToNumBackward0"), ("cr.deg2rad(x)", "Deg2RadBackward0"),
+    ("cr.rad2deg(x)", "Rad2DegBackward0"), ("cr.ldexp(x, y)", "LdexpBackward0"),
+    ("cr.angle(x)", "AngleBackward0"), ("cr.clamp_min(x, 0.0)", "ClampMinBackward0"),
+    ("cr.clamp_min(x, y)", "ClampMinBackward1"), ("cr.clamp_max(x, 0.0)", "ClampMaxBackward0"),
+    ("cr.clamp_max(x, y)", "ClampMaxBackward1"), ("cr.frexp(x).mantissa", "FrexpBackward0"),
+    ("cr.sgn(x)", "SgnBackward0"), ("cr.atan2(x, y)", "Atan2Backward0"),
+    ("cr.hypot(x, y)", "HypotBackward0"), ("cr.nextafter(x, y)", "NextafterBackward0"),
+    ("cr.fix(x)", "TruncBackward0"), ("cr.float_power(x, 2)", "PowBackward0"),
+    ("cr.fill(x, 2.0)", "FillBackward0")])
+def test_grad_fn_names_are_torchs(expr, name):
+    x = cr.tensor([1.0, -2.0], requires_grad=True)
+    y = cr.tensor([0.5, 3.0], requires_grad=True)
+    assert eval(expr).grad_fn.name() == name

@@ -296,10 +296,14 @@ def reciprocal(input):
 
 def sign(input):
     """out = -1, 0 or 1 by the sign of input (gradient 0); a bool tensor is its own sign"""
+    return _sign(input)
+
+
+def _sign(input, name=None):
     x = tensor_arg(input)
     if x._data.dtype == bool:
         return wrap(x._data.copy())
-    return apply(ops.sign, (x,))
+    return apply(ops.sign, (x,), name=name)
 
 
 def _rounding(op, x):
@@ -341,21 +345,27 @@ fix = trunc
 
 def clamp(input, min=None, max=None):
     """out = min(max(input, min), max); the gradient passes at both bounds"""
+    return _clamp(input, min, max)
+
+
+def _clamp(input, min=None, max=None, name=None, tensor_name=None):
     x = tensor_arg(input)
     if min is None and max is None:
         raise RuntimeError("clamp(): At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = x
         if min is not None:
-            out = where(out < min, min, out) if isinstance(min, Tensor) else clamp(out, min=min)
+            out = named_where(out < min, min, out, tensor_name) if isinstance(min, Tensor) \
+                else clamp(out, min=min)
         if max is not None:
-            out = where(out > max, max, out) if isinstance(max, Tensor) else clamp(out, max=max)
+            out = named_where(out > max, max, out, tensor_name) if isinstance(max, Tensor) \
+                else clamp(out, max=max)
         return out
     lo = None if min is None else number(min, "clamp")
     hi = None if max is None else number(max, "clamp")
     if x._data.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
         x = float_input(x, "clamp")
-    return apply(ops.clamp, (x,), {"min": lo, "max": hi})
+    return apply(ops.clamp, (x,), {"min": lo, "max": hi}, name=name)
 
 
 clip = clamp
@@ -375,6 +385,12 @@ def where(condition, input=None, other=None):
     """out = input where condition else other"""
     if input is None and other is None:
         return tuple(wrap(i) for i in xp.nonzero(tensor_arg(condition)._data))
+    return named_where(condition, input, other)
+
+
+def named_where(condition, input, other, name=None):
+    """where(condition, input, other), its grad_fn named ``name`` (an op composed from where:
+    fmax's FmaxBackward0, ...)"""
     c = tensor_arg(condition) if not isinstance(condition, Tensor) else condition
     if c._data.dtype != bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
@@ -385,7 +401,7 @@ def where(condition, input=None, other=None):
     arrays = [c._data,
               av.astype(rt, copy=False) if isinstance(av, _ndarray) else xp.asarray(av, rt),
               bv.astype(rt, copy=False) if isinstance(bv, _ndarray) else xp.asarray(bv, rt)]
-    return apply(ops.where, (c, input, other), arrays=arrays)
+    return apply(ops.where, (c, input, other), arrays=arrays, name=name)
 
 
 # --- non-differentiable elementwise ---------------------------------------------------------
@@ -591,7 +607,7 @@ def atan2(input, other):
 arctan2 = atan2
 
 
-def _log_add(op, input, other, exp_, scale):
+def _log_add(op, input, other, exp_, scale, name):
     x = tensor_arg(input, op)
     y = _tensor_operand(other, op)
     rt = _floating_only(op, x, y)
@@ -600,17 +616,17 @@ def _log_add(op, input, other, exp_, scale):
     soft = log1p(exp_(-abs(x - y)))
     out = maximum(x, y) + (soft if scale == 1 else soft * scale)
     # inf - inf is NaN: where both are the same infinity, the result is that infinity
-    return where(isinf(x) & (x == y), x, out)
+    return named_where(isinf(x) & (x == y), x, out, name)
 
 
 def logaddexp(input, other):
     """out = ln(e^input + e^other), computed without overflow"""
-    return _log_add("logaddexp", input, other, exp, 1)
+    return _log_add("logaddexp", input, other, exp, 1, "LogaddexpBackward0")
 
 
 def logaddexp2(input, other):
     """out = log₂(2^input + 2^other), computed without overflow"""
-    return _log_add("logaddexp2", input, other, exp2, 1 / math.log(2))
+    return _log_add("logaddexp2", input, other, exp2, 1 / math.log(2), "Logaddexp2Backward0")
 
 
 def hypot(input, other):
@@ -625,17 +641,19 @@ def angle(input):
     """out = the argument of a real number: 0 for input ≥ 0, π for input < 0, NaN for NaN"""
     x = float_input(tensor_arg(input, "angle"), "angle")
     # x·0 keeps NaN and keeps x in the graph with gradient 0, as torch; ±inf·0 would be NaN
-    return where(x < 0, math.pi, where(isinf(x), 0.0, x * 0))
+    return named_where(x < 0, math.pi, where(isinf(x), 0.0, x * 0), "AngleBackward0")
 
 
 def deg2rad(input):
     """out = input · π/180"""
-    return mul(float_input(tensor_arg(input, "deg2rad"), "deg2rad"), math.pi / 180)
+    return binary(ops.mul, float_input(tensor_arg(input, "deg2rad"), "deg2rad"), math.pi / 180,
+                  name="Deg2RadBackward0")
 
 
 def rad2deg(input):
     """out = input · 180/π"""
-    return mul(float_input(tensor_arg(input, "rad2deg"), "rad2deg"), 180 / math.pi)
+    return binary(ops.mul, float_input(tensor_arg(input, "rad2deg"), "rad2deg"), 180 / math.pi,
+                  name="Rad2DegBackward0")
 
 
 # --- interpolation and fused multiply-add -----------------------------------------------------
@@ -663,9 +681,11 @@ def lerp(input, end, weight):
     # torch's two formulas: each is exact at its own end (w = 0 gives input, w = 1 gives end)
     if scalar:
         w = number(weight, "lerp")
-        return x + w * diff if builtins.abs(w) < 0.5 else e - diff * (1 - w)
+        if builtins.abs(w) < 0.5:
+            return binary(ops.add, x, w * diff, name="LerpBackward0")
+        return binary(ops.sub, e, diff * (1 - w), name="LerpBackward0")
     w = tensor_arg(weight)
-    return where(abs(w) < 0.5, x + w * diff, e - diff * (1 - w))
+    return named_where(abs(w) < 0.5, x + w * diff, e - diff * (1 - w), "LerpBackward1")
 
 
 def _addc(op, input, tensor1, tensor2, value, combine):
@@ -680,7 +700,8 @@ def _addc(op, input, tensor1, tensor2, value, combine):
     if rt.kind != "f":
         value = int(value)          # torch casts value to the integer result type
     term = combine(a, b)
-    return add(x, term if value == 1 else mul(term, value))
+    name = "AddcmulBackward0" if op == "addcmul" else "AddcdivBackward0"
+    return binary(ops.add, x, term if value == 1 else mul(term, value), name=name)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -713,7 +734,7 @@ def frac(input):
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{torch_name(x._data.dtype)}'; "
                                   "integers have no fractional part: convert first, e.g. "
                                   "x.float()")
-    return x - trunc(x)
+    return binary(ops.sub, x, trunc(x), name="FracBackward0")
 
 
 def _signbit(a):
@@ -736,7 +757,8 @@ def copysign(input, other):
     a = abs(_cast(x, rt))
     negative_sign = signbit(o) if isinstance(o, Tensor) else wrap(xp.asarray(_signbit(
         xp.asarray(ov))))
-    return where(negative_sign, -a, a)
+    name = "CopysignBackward0" if isinstance(o, Tensor) else "CopysignBackward1"
+    return named_where(negative_sign, -a, a, name)
 
 
 def signbit(input):
@@ -748,7 +770,7 @@ def signbit(input):
 
 def sgn(input):
     """out = sign(input) for real tensors (-1, 0 or 1; gradient 0)"""
-    return sign(input)
+    return _sign(input, "SgnBackward0")
 
 
 def positive(input):
@@ -778,26 +800,26 @@ def _heaviside(x, v):
 
 def clamp_min(input, min):
     """out = max(input, min); the gradient passes where input ≥ min"""
-    return clamp(input, min=min)
+    return _clamp(input, min=min, name="ClampMinBackward0", tensor_name="ClampMinBackward1")
 
 
 def clamp_max(input, max):
     """out = min(input, max); the gradient passes where input ≤ max"""
-    return clamp(input, max=max)
+    return _clamp(input, max=max, name="ClampMaxBackward0", tensor_name="ClampMaxBackward1")
 
 
 def fmax(input, other):
     """out = the larger of input and other, ignoring NaN (NaN only where both are NaN)"""
     x = tensor_arg(input, "fmax")
     y = _tensor_operand(other, "fmax")
-    return where(_fpick(ge, x, y), x, y)
+    return named_where(_fpick(ge, x, y), x, y, "FmaxBackward0")
 
 
 def fmin(input, other):
     """out = the smaller of input and other, ignoring NaN (NaN only where both are NaN)"""
     x = tensor_arg(input, "fmin")
     y = _tensor_operand(other, "fmin")
-    return where(_fpick(le, x, y), x, y)
+    return named_where(_fpick(le, x, y), x, y, "FminBackward0")
 
 
 def _fpick(compare, x, y):
@@ -815,7 +837,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         return wrap(x._data.copy())
     nan, posinf, neginf = (None if v is None else float(v) for v in (nan, posinf, neginf))
     filled = xp.asarray(xp.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf))
-    return where(isfinite(x), x, wrap(filled))
+    return named_where(isfinite(x), x, wrap(filled), "NanToNumBackward0")
 
 
 def isposinf(input):
@@ -878,7 +900,8 @@ def frexp(input):
     h = -(e // 2)
     first = xp.ldexp(xp.ones((), x._data.dtype), h).astype(x._data.dtype, copy=False)
     second = xp.ldexp(xp.ones((), x._data.dtype), -e - h).astype(x._data.dtype, copy=False)
-    return _frexp_result(mul(mul(x, wrap(first)), wrap(second)), wrap(e))
+    mantissa = binary(ops.mul, mul(x, wrap(first)), wrap(second), name="FrexpBackward0")
+    return _frexp_result(mantissa, wrap(e))
 
 
 def ldexp(input, other):
@@ -888,7 +911,7 @@ def ldexp(input, other):
     rt = _promoted(x, y)
     if rt.kind != "f":
         rt = D.default_float_np()
-    return mul(_cast(x, rt), pow(2.0, _cast(y, rt)))
+    return binary(ops.mul, _cast(x, rt), pow(2.0, _cast(y, rt)), name="LdexpBackward0")
 
 
 def float_power(input, exponent):
