@@ -136,6 +136,10 @@ REFERENCES = {
     "matmul": _matmul_ref,
     # issue #12's catalogue, one block a family (kept apart so parallel work merges cleanly)
     # -- elementwise
+    "atan2": np.arctan2,
+    "hypot": np.hypot,
+    "nextafter": np.nextafter,
+    "trunc": np.trunc,
 
     # -- special
 

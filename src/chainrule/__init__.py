@@ -41,6 +41,18 @@ from .tensor import Size, Tensor, device
 
 # issue #12's catalogue, one block a family (kept apart so that parallel work merges cleanly)
 # -- elementwise
+from .functional import (abs_, acos_, acosh_, addcdiv, addcmul, angle, arccos, arccos_, arccosh,
+                         arccosh_, arcsin, arcsin_, arcsinh, arcsinh_, arctan, arctan2, arctan_,
+                         arctanh, arctanh_, asin_, asinh_, atan2, atan_, atanh_, bitwise_and,
+                         bitwise_left_shift, bitwise_or, bitwise_right_shift, bitwise_xor, ceil_,
+                         clamp_, clamp_max, clamp_max_, clamp_min, clamp_min_, clip_, copysign,
+                         cos_, cosh_, deg2rad, deg2rad_, exp2_, exp_, expm1_, fill, fill_, fix,
+                         fix_, float_power, floor_, fmax, fmin, frac, frac_, frexp, gcd, gcd_,
+                         heaviside, hypot, isneginf, isposinf, isreal, lcm, lcm_, ldexp, ldexp_,
+                         lerp, log10_, log1p_, log2_, log_, logaddexp, logaddexp2, nan_to_num,
+                         nan_to_num_, neg_, negative_, nextafter, positive, rad2deg, rad2deg_,
+                         reciprocal_, relu_, round_, rsqrt_, sgn, sigmoid_, signbit, sin_, sinh_,
+                         sqrt_, square_, tan_, tanh_, trunc_, zero_)
 
 # -- special
 

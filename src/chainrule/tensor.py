@@ -456,14 +456,14 @@ class Tensor:
     def __invert__(self):
         return _F.logical_not(self) if self._data.dtype == bool else _F.bitwise_not(self)
 
-    def __and__(self, other):
-        return _F.logical_and(self, other)
+    def __and__(self, other):         # bitwise, as torch (for bools the same as logical)
+        return _F.bitwise_and(self, other)
 
-    def __or__(self, other):
-        return _F.logical_or(self, other)
+    def __or__(self, other):         # bitwise, as torch (for bools the same as logical)
+        return _F.bitwise_or(self, other)
 
-    def __xor__(self, other):
-        return _F.logical_xor(self, other)
+    def __xor__(self, other):         # bitwise, as torch (for bools the same as logical)
+        return _F.bitwise_xor(self, other)
 
     def __eq__(self, other):
         return _F.eq(self, other)
@@ -925,6 +925,500 @@ class Tensor:
 
     # --- catalogue (issue #12): elementwise ----------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
+    def __lshift__(self, other):
+        return _F.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return _F.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _F.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other):
+        return _F.bitwise_right_shift(other, self)
+
+    def __rand__(self, other):
+        return _F.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return _F.bitwise_or(other, self)
+
+    def __rxor__(self, other):
+        return _F.bitwise_xor(other, self)
+
+    def __iand__(self, other):
+        return _F.bitwise_and_(self, other)
+
+    def __ior__(self, other):
+        return _F.bitwise_or_(self, other)
+
+    def __ixor__(self, other):
+        return _F.bitwise_xor_(self, other)
+
+    def __ilshift__(self, other):
+        return _F.bitwise_left_shift_(self, other)
+
+    def __irshift__(self, other):
+        return _F.bitwise_right_shift_(self, other)
+
+    def __ifloordiv__(self, other):
+        return _F.floor_divide_(self, other)
+
+    def __imod__(self, other):
+        return _F.remainder_(self, other)
+
+    def __ipow__(self, other):
+        return _F.inplace(self, _F.pow, other)
+
+    def absolute(self):
+        return _F.abs(self)
+
+    def angle(self):
+        return _F.angle(self)
+
+    def arccos(self):
+        return _F.arccos(self)
+
+    def arccosh(self):
+        return _F.arccosh(self)
+
+    def arcsin(self):
+        return _F.arcsin(self)
+
+    def arcsinh(self):
+        return _F.arcsinh(self)
+
+    def arctan(self):
+        return _F.arctan(self)
+
+    def arctanh(self):
+        return _F.arctanh(self)
+
+    def bitwise_not(self):
+        return _F.bitwise_not(self)
+
+    def deg2rad(self):
+        return _F.deg2rad(self)
+
+    def fix(self):
+        return _F.fix(self)
+
+    def frac(self):
+        return _F.frac(self)
+
+    def frexp(self):
+        return _F.frexp(self)
+
+    def isneginf(self):
+        return _F.isneginf(self)
+
+    def isposinf(self):
+        return _F.isposinf(self)
+
+    def isreal(self):
+        return _F.isreal(self)
+
+    def negative(self):
+        return _F.neg(self)
+
+    def positive(self):
+        return _F.positive(self)
+
+    def rad2deg(self):
+        return _F.rad2deg(self)
+
+    def sgn(self):
+        return _F.sgn(self)
+
+    def signbit(self):
+        return _F.signbit(self)
+
+    def trunc(self):
+        return _F.trunc(self)
+
+    def arctan2(self, other):
+        return _F.atan2(self, other)
+
+    def atan2(self, other):
+        return _F.atan2(self, other)
+
+    def bitwise_and(self, other):
+        return _F.bitwise_and(self, other)
+
+    def bitwise_left_shift(self, other):
+        return _F.bitwise_left_shift(self, other)
+
+    def bitwise_or(self, other):
+        return _F.bitwise_or(self, other)
+
+    def bitwise_right_shift(self, other):
+        return _F.bitwise_right_shift(self, other)
+
+    def bitwise_xor(self, other):
+        return _F.bitwise_xor(self, other)
+
+    def copysign(self, other):
+        return _F.copysign(self, other)
+
+    def floor_divide(self, other):
+        return _F.floor_divide(self, other)
+
+    def fmax(self, other):
+        return _F.fmax(self, other)
+
+    def fmin(self, other):
+        return _F.fmin(self, other)
+
+    def gcd(self, other):
+        return _F.gcd(self, other)
+
+    def greater(self, other):
+        return _F.gt(self, other)
+
+    def greater_equal(self, other):
+        return _F.ge(self, other)
+
+    def hypot(self, other):
+        return _F.hypot(self, other)
+
+    def lcm(self, other):
+        return _F.lcm(self, other)
+
+    def ldexp(self, other):
+        return _F.ldexp(self, other)
+
+    def less(self, other):
+        return _F.lt(self, other)
+
+    def less_equal(self, other):
+        return _F.le(self, other)
+
+    def logaddexp(self, other):
+        return _F.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return _F.logaddexp2(self, other)
+
+    def logical_and(self, other):
+        return _F.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _F.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _F.logical_xor(self, other)
+
+    def multiply(self, other):
+        return _F.mul(self, other)
+
+    def nextafter(self, other):
+        return _F.nextafter(self, other)
+
+    def not_equal(self, other):
+        return _F.ne(self, other)
+
+    def true_divide(self, other):
+        return _F.div(self, other)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _F.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _F.addcmul(self, tensor1, tensor2, value=value)
+
+    def clamp_min(self, min):
+        return _F.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _F.clamp_max(self, max)
+
+    def divide(self, other, *, rounding_mode=None):
+        return _F.div(self, other, rounding_mode=rounding_mode)
+
+    def float_power(self, exponent):
+        return _F.float_power(self, exponent)
+
+    def heaviside(self, values):
+        return _F.heaviside(self, values)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _F.isclose(self, other, rtol, atol, equal_nan)
+
+    def lerp(self, end, weight):
+        return _F.lerp(self, end, weight)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _F.nan_to_num(self, nan, posinf, neginf)
+
+    def subtract(self, other, *, alpha=1):
+        return _F.sub(self, other, alpha=alpha)
+
+    def abs_(self):
+        return _F.abs_(self)
+
+    def absolute_(self):
+        return _F.absolute_(self)
+
+    def acos_(self):
+        return _F.acos_(self)
+
+    def acosh_(self):
+        return _F.acosh_(self)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return _F.addcdiv_(self, tensor1, tensor2, value=value)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return _F.addcmul_(self, tensor1, tensor2, value=value)
+
+    def apply_(self, callable):
+        return _F.apply_(self, callable)
+
+    def arccos_(self):
+        return _F.arccos_(self)
+
+    def arccosh_(self):
+        return _F.arccosh_(self)
+
+    def arcsin_(self):
+        return _F.arcsin_(self)
+
+    def arcsinh_(self):
+        return _F.arcsinh_(self)
+
+    def arctan2_(self, other):
+        return _F.arctan2_(self, other)
+
+    def arctan_(self):
+        return _F.arctan_(self)
+
+    def arctanh_(self):
+        return _F.arctanh_(self)
+
+    def asin_(self):
+        return _F.asin_(self)
+
+    def asinh_(self):
+        return _F.asinh_(self)
+
+    def atan2_(self, other):
+        return _F.atan2_(self, other)
+
+    def atan_(self):
+        return _F.atan_(self)
+
+    def atanh_(self):
+        return _F.atanh_(self)
+
+    def bitwise_and_(self, other):
+        return _F.bitwise_and_(self, other)
+
+    def bitwise_left_shift_(self, other):
+        return _F.bitwise_left_shift_(self, other)
+
+    def bitwise_not_(self):
+        return _F.bitwise_not_(self)
+
+    def bitwise_or_(self, other):
+        return _F.bitwise_or_(self, other)
+
+    def bitwise_right_shift_(self, other):
+        return _F.bitwise_right_shift_(self, other)
+
+    def bitwise_xor_(self, other):
+        return _F.bitwise_xor_(self, other)
+
+    def ceil_(self):
+        return _F.ceil_(self)
+
+    def clamp_max_(self, max):
+        return _F.clamp_max_(self, max)
+
+    def clamp_min_(self, min):
+        return _F.clamp_min_(self, min)
+
+    def copysign_(self, other):
+        return _F.copysign_(self, other)
+
+    def cos_(self):
+        return _F.cos_(self)
+
+    def cosh_(self):
+        return _F.cosh_(self)
+
+    def deg2rad_(self):
+        return _F.deg2rad_(self)
+
+    def divide_(self, other, *, rounding_mode=None):
+        return _F.divide_(self, other, rounding_mode=rounding_mode)
+
+    def eq_(self, other):
+        return _F.eq_(self, other)
+
+    def exp2_(self):
+        return _F.exp2_(self)
+
+    def expm1_(self):
+        return _F.expm1_(self)
+
+    def fix_(self):
+        return _F.fix_(self)
+
+    def float_power_(self, exponent):
+        return _F.float_power_(self, exponent)
+
+    def floor_(self):
+        return _F.floor_(self)
+
+    def floor_divide_(self, other):
+        return _F.floor_divide_(self, other)
+
+    def fmod_(self, other):
+        return _F.fmod_(self, other)
+
+    def frac_(self):
+        return _F.frac_(self)
+
+    def gcd_(self, other):
+        return _F.gcd_(self, other)
+
+    def ge_(self, other):
+        return _F.ge_(self, other)
+
+    def greater_(self, other):
+        return _F.greater_(self, other)
+
+    def greater_equal_(self, other):
+        return _F.greater_equal_(self, other)
+
+    def gt_(self, other):
+        return _F.gt_(self, other)
+
+    def heaviside_(self, values):
+        return _F.heaviside_(self, values)
+
+    def hypot_(self, other):
+        return _F.hypot_(self, other)
+
+    def lcm_(self, other):
+        return _F.lcm_(self, other)
+
+    def ldexp_(self, other):
+        return _F.ldexp_(self, other)
+
+    def le_(self, other):
+        return _F.le_(self, other)
+
+    def lerp_(self, end, weight):
+        return _F.lerp_(self, end, weight)
+
+    def less_(self, other):
+        return _F.less_(self, other)
+
+    def less_equal_(self, other):
+        return _F.less_equal_(self, other)
+
+    def log10_(self):
+        return _F.log10_(self)
+
+    def log1p_(self):
+        return _F.log1p_(self)
+
+    def log2_(self):
+        return _F.log2_(self)
+
+    def log_(self):
+        return _F.log_(self)
+
+    def logical_and_(self, other):
+        return _F.logical_and_(self, other)
+
+    def logical_not_(self):
+        return _F.logical_not_(self)
+
+    def logical_or_(self, other):
+        return _F.logical_or_(self, other)
+
+    def logical_xor_(self, other):
+        return _F.logical_xor_(self, other)
+
+    def lt_(self, other):
+        return _F.lt_(self, other)
+
+    def map_(self, tensor, callable):
+        return _F.map_(self, tensor, callable)
+
+    def multiply_(self, other):
+        return _F.multiply_(self, other)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return _F.nan_to_num_(self, nan, posinf, neginf)
+
+    def ne_(self, other):
+        return _F.ne_(self, other)
+
+    def negative_(self):
+        return _F.negative_(self)
+
+    def nextafter_(self, other):
+        return _F.nextafter_(self, other)
+
+    def not_equal_(self, other):
+        return _F.not_equal_(self, other)
+
+    def rad2deg_(self):
+        return _F.rad2deg_(self)
+
+    def reciprocal_(self):
+        return _F.reciprocal_(self)
+
+    def relu_(self):
+        return _F.relu_(self)
+
+    def remainder_(self, other):
+        return _F.remainder_(self, other)
+
+    def round_(self, decimals=0):
+        return _F.round_(self, decimals=decimals)
+
+    def rsqrt_(self):
+        return _F.rsqrt_(self)
+
+    def sgn_(self):
+        return _F.sgn_(self)
+
+    def sigmoid_(self):
+        return _F.sigmoid_(self)
+
+    def sign_(self):
+        return _F.sign_(self)
+
+    def sin_(self):
+        return _F.sin_(self)
+
+    def sinh_(self):
+        return _F.sinh_(self)
+
+    def sqrt_(self):
+        return _F.sqrt_(self)
+
+    def square_(self):
+        return _F.square_(self)
+
+    def subtract_(self, other, *, alpha=1):
+        return _F.subtract_(self, other, alpha=alpha)
+
+    def tan_(self):
+        return _F.tan_(self)
+
+    def tanh_(self):
+        return _F.tanh_(self)
+
+    def true_divide_(self, other):
+        return _F.true_divide_(self, other)
+
+    def trunc_(self):
+        return _F.trunc_(self)
 
     # --- catalogue (issue #12): special --------------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)

@@ -35,6 +35,24 @@ from ._inplace import copy_, fill_, inplace, random_fill_, setitem
 
 # issue #12's catalogue, one block a family (kept apart so that parallel work merges cleanly)
 # -- elementwise
+from .elementwise import (addcdiv, addcmul, angle, arccos, arccosh, arcsin, arcsinh, arctan,
+                          arctan2, arctanh, atan2, bitwise_and, bitwise_left_shift, bitwise_or,
+                          bitwise_right_shift, bitwise_xor, clamp_max, clamp_min, copysign,
+                          deg2rad, fix, fmax, fmin, frac, frexp, gcd, heaviside, hypot, isneginf,
+                          isposinf, isreal, lcm, ldexp, lerp, logaddexp, logaddexp2, nan_to_num,
+                          nextafter, positive, rad2deg, sgn, signbit)
+from ._inplace import (abs_, absolute_, acos_, acosh_, addcdiv_, addcmul_, apply_, arccos_,
+                       arccosh_, arcsin_, arcsinh_, arctan2_, arctan_, arctanh_, asin_, asinh_,
+                       atan2_, atan_, atanh_, bitwise_and_, bitwise_left_shift_, bitwise_not_,
+                       bitwise_or_, bitwise_right_shift_, bitwise_xor_, ceil_, clamp_, clamp_max_,
+                       clamp_min_, clip_, copysign_, cos_, cosh_, deg2rad_, divide_, eq_, exp2_,
+                       exp_, expm1_, fill, fix_, float_power_, floor_, floor_divide_, fmod_, frac_,
+                       gcd_, ge_, greater_, greater_equal_, gt_, heaviside_, hypot_, lcm_, ldexp_,
+                       le_, lerp_, less_, less_equal_, log10_, log1p_, log2_, log_, logical_and_,
+                       logical_not_, logical_or_, logical_xor_, lt_, map_, multiply_, nan_to_num_,
+                       ne_, neg_, negative_, nextafter_, not_equal_, rad2deg_, reciprocal_, relu_,
+                       remainder_, round_, rsqrt_, sgn_, sigmoid_, sign_, sin_, sinh_, sqrt_,
+                       square_, subtract_, tan_, tanh_, true_divide_, trunc_, zero_)
 
 # -- special
 

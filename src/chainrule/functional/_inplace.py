@@ -17,6 +17,8 @@ from ..grad_mode import no_grad, state as _grad_state
 from ..tensor import Tensor, apply, wrap
 from ._args import index_arg, index_error, number, torch_order
 from .elementwise import add, div, mul, sub
+from . import elementwise as E
+from ..tensor import LEGACY_NAMES
 
 _ndarray = B.ndarray
 
@@ -130,7 +132,7 @@ def inplace(x, fn, *args):
             _saves_input(node, old):
         # the rule needs x's old values, which the write below destroys: keep a copy
         old._data = x._data.copy()
-        old._vc = [0]
+        old._vc = [x._vc[0]]      # its own counter, at the version the node recorded
     _write(x, r, fn.__name__)
     _took_history(x, r)
     x._vc[0] += 1
@@ -249,3 +251,193 @@ def random_fill_(x, kind, a, b, generator=None):
     return x
 
 
+
+
+# --- issue #12's catalogue: the in-place forms of the elementwise functions ------------------
+
+def in_place(fn, doc=None):
+    """The in-place form ``fn_(input, *args, **kwargs)`` of an elementwise function ``fn``:
+    ``fn``'s result written into input (recorded when gradients flow, see ``inplace``)."""
+    def fn_(input, *args, **kwargs):
+        if not kwargs:
+            return inplace(input, fn, *args)
+
+        def bound(x, *a):
+            return fn(x, *a, **kwargs)
+        bound.__name__ = fn.__name__
+        return inplace(input, bound, *args)
+    fn_.__name__ = fn.__name__ + "_"
+    fn_.__doc__ = doc or f"{fn.__name__}, in place: input = {fn.__name__}(input, ...)"
+    return fn_
+
+
+def kept_in_graph(fn):
+    """``fn``, a function without a gradient (eq, logical_and, ...), made fit for ``inplace``:
+    on a tensor that records gradients the result stays in the graph with gradient 0, as torch's
+    EqBackward0, so the history the tensor had before the write gets nothing from it."""
+    def f(x, *args):
+        out = fn(x, *args)
+        if _grad_state.enabled and x._requires_grad:
+            out = E.where(wrap(xp.ones(out._data.shape, bool)), out.to(D.of(x._data)), x)
+        return out
+    f.__name__ = fn.__name__
+    return f
+
+
+def fill(input, value):
+    """out = a tensor of input's shape and dtype filled with ``value`` (a number or a 0-d
+    tensor, which gets the gradient)"""
+    x = input.clone() if isinstance(input, Tensor) and input._requires_grad else \
+        wrap(E.tensor_arg(input, "fill")._data.copy())
+    return fill_(x, value, name="FillBackward0")
+
+
+def zero_(input):
+    """Fill ``input`` with zeros, in place."""
+    return fill_(input, 0, name="ZeroBackward0")
+
+
+def float_power_(input, exponent):
+    """input = input ** exponent, computed in float64: input must be float64"""
+    if input._data.dtype != xp.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype "
+                           f"{E.torch_name(input._data.dtype)} but the operation's result requires "
+                           "dtype Double (convert it first: x = x.double())")
+    return inplace(input, E.float_power, exponent)
+
+
+def divide_(input, other, *, rounding_mode=None):
+    """input = input / other (rounding_mode None, 'trunc' or 'floor'), in place"""
+    def div(x, o):
+        return E.div(x, o, rounding_mode=rounding_mode)
+    return inplace(input, div, other)
+
+
+def _no_grad_loop(x, op):
+    if x._requires_grad:
+        raise RuntimeError(f"Can't call {op}() on Variable that requires grad. Use "
+                           f"var.detach().{op}() instead.")
+
+
+def apply_(input, callable):
+    """input[i] = callable(input[i]) for every element, in place (slow: a Python call each)"""
+    _no_grad_loop(input, "apply_")
+    a = input._data
+    for i in xp.ndindex(a.shape):
+        a[i] = number(callable(a[i].item()), "apply_")
+    input._vc[0] += 1
+    return input
+
+
+def map_(input, tensor, callable):
+    """input[i] = callable(input[i], tensor[i]) for every element (tensor broadcast), in place"""
+    _no_grad_loop(input, "map_")
+    other = E.tensor_arg(tensor, "map_")
+    _no_grad_loop(other, "map_")
+    if other._data.dtype != input._data.dtype:
+        raise TypeError(f"map_: expected chainrule.{LEGACY_NAMES[D.of(input._data).name]} for "
+                        f"'other' (got chainrule.{LEGACY_NAMES[D.of(other._data).name]}): "
+                        "convert it first, e.g. other.to(self.dtype)")
+    a = input._data
+    try:
+        b = xp.broadcast_to(other._data, a.shape)
+    except ValueError:
+        raise RuntimeError(f"map_: the other tensor's shape {list(other._data.shape)} does not "
+                           f"broadcast to this tensor's shape {list(a.shape)}") from None
+    for i in xp.ndindex(a.shape):
+        a[i] = number(callable(a[i].item(), b[i].item()), "map_")
+    input._vc[0] += 1
+    return input
+
+
+# one line a name (torch's aliases share a function); the comparisons and logical ops keep
+# the written tensor in the graph with gradient 0 (kept_in_graph)
+abs_ = in_place(E.abs)
+absolute_ = in_place(E.abs)
+acos_ = in_place(E.acos)
+acosh_ = in_place(E.acosh)
+addcdiv_ = in_place(E.addcdiv)
+addcmul_ = in_place(E.addcmul)
+arccos_ = in_place(E.acos)
+arccosh_ = in_place(E.acosh)
+arcsin_ = in_place(E.asin)
+arcsinh_ = in_place(E.asinh)
+arctan2_ = in_place(E.atan2)
+arctan_ = in_place(E.atan)
+arctanh_ = in_place(E.atanh)
+asin_ = in_place(E.asin)
+asinh_ = in_place(E.asinh)
+atan2_ = in_place(E.atan2)
+atan_ = in_place(E.atan)
+atanh_ = in_place(E.atanh)
+bitwise_and_ = in_place(E.bitwise_and)
+bitwise_left_shift_ = in_place(E.bitwise_left_shift)
+bitwise_not_ = in_place(E.bitwise_not)
+bitwise_or_ = in_place(E.bitwise_or)
+bitwise_right_shift_ = in_place(E.bitwise_right_shift)
+bitwise_xor_ = in_place(E.bitwise_xor)
+ceil_ = in_place(E.ceil)
+clamp_ = in_place(E.clamp)
+clamp_max_ = in_place(E.clamp_max)
+clamp_min_ = in_place(E.clamp_min)
+clip_ = in_place(E.clamp)
+copysign_ = in_place(E.copysign)
+cos_ = in_place(E.cos)
+cosh_ = in_place(E.cosh)
+deg2rad_ = in_place(E.deg2rad)
+exp2_ = in_place(E.exp2)
+exp_ = in_place(E.exp)
+expm1_ = in_place(E.expm1)
+fix_ = in_place(E.trunc)
+floor_ = in_place(E.floor)
+floor_divide_ = in_place(E.floor_divide)
+fmod_ = in_place(E.fmod)
+frac_ = in_place(E.frac)
+gcd_ = in_place(E.gcd)
+hypot_ = in_place(E.hypot)
+lcm_ = in_place(E.lcm)
+ldexp_ = in_place(E.ldexp)
+lerp_ = in_place(E.lerp)
+log10_ = in_place(E.log10)
+log1p_ = in_place(E.log1p)
+log2_ = in_place(E.log2)
+log_ = in_place(E.log)
+multiply_ = in_place(E.mul)
+nan_to_num_ = in_place(E.nan_to_num)
+neg_ = in_place(E.neg)
+negative_ = in_place(E.neg)
+nextafter_ = in_place(E.nextafter)
+rad2deg_ = in_place(E.rad2deg)
+reciprocal_ = in_place(E.reciprocal)
+relu_ = in_place(E.relu)
+remainder_ = in_place(E.remainder)
+round_ = in_place(E.round)
+rsqrt_ = in_place(E.rsqrt)
+sgn_ = in_place(E.sign)
+sigmoid_ = in_place(E.sigmoid)
+sign_ = in_place(E.sign)
+sin_ = in_place(E.sin)
+sinh_ = in_place(E.sinh)
+sqrt_ = in_place(E.sqrt)
+square_ = in_place(E.square)
+subtract_ = in_place(E.sub)
+tan_ = in_place(E.tan)
+tanh_ = in_place(E.tanh)
+true_divide_ = in_place(E.div)
+trunc_ = in_place(E.trunc)
+eq_ = in_place(kept_in_graph(E.eq))
+ge_ = in_place(kept_in_graph(E.ge))
+greater_ = in_place(kept_in_graph(E.gt))
+greater_equal_ = in_place(kept_in_graph(E.ge))
+gt_ = in_place(kept_in_graph(E.gt))
+heaviside_ = in_place(kept_in_graph(E.heaviside))
+le_ = in_place(kept_in_graph(E.le))
+less_ = in_place(kept_in_graph(E.lt))
+less_equal_ = in_place(kept_in_graph(E.le))
+logical_and_ = in_place(kept_in_graph(E.logical_and))
+logical_not_ = in_place(kept_in_graph(E.logical_not))
+logical_or_ = in_place(kept_in_graph(E.logical_or))
+logical_xor_ = in_place(kept_in_graph(E.logical_xor))
+lt_ = in_place(kept_in_graph(E.lt))
+ne_ = in_place(kept_in_graph(E.ne))
+not_equal_ = in_place(kept_in_graph(E.ne))

@@ -211,6 +211,7 @@ from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf, 
 
 # issue #12's catalogue, one block a family (kept apart so that parallel work merges cleanly)
 # -- elementwise
+from .elementwise import atan2, hypot, nextafter, trunc  # noqa: E402
 
 # -- special
 

@@ -451,3 +451,70 @@ to_copy = defprim("to_copy", _to_copy, lambda F, g, out, x, dtype: g,
                   backward_name="ToCopyBackward0", formulas=("1",),
                   vjp_texts=("g ↦ g converted back to x's dtype",),
                   examples=[("x.to(m.float64, copy=True)", (3,)), ("x.to(dtype=m.float64, copy=True)", (2, 2))])
+
+
+# =========================================================================================
+# issue #12's catalogue: the few elementwise ops that need an entry of their own
+# =========================================================================================
+
+def _atan2(y, x):
+    """out = atan2(y, x), the angle of the point (x, y), in (-π, π]"""
+    # A primitive for exact values in every quadrant and on the axes (x = 0): atan(y/x) with
+    # quadrant corrections composed from where() loses them and has NaN gradients at x = 0.
+    return xp.arctan2(y, x)
+
+
+def _atan2_rule(F, g, num, y, x):
+    # d/dy = x/(x² + y²), d/dx = -y/(x² + y²); taken as 0 at the origin, as torch
+    r = x * x + y * y
+    zero = F.raw(r) == 0
+    return F.where(zero, 0.0, g * num / F.where(zero, 1.0, r))
+
+
+atan2 = defprim("atan2", _atan2,
+                lambda F, g, out, y, x: _atan2_rule(F, g, x, y, x),
+                lambda F, g, out, y, x: _atan2_rule(F, g, -y, y, x),
+                # formulas name the inputs x, y in order: out = atan2(x, y)
+                kind="elementwise", formulas=("y/(x² + y²)", "-x/(x² + y²)"), saves=(0, 1),
+                domain=(-2.0, 2.0, [0.0]),
+                examples=[("m.atan2(x, y)", (3, 4), (4,)), ("x.atan2(y)", (), (2,)),
+                          ("m.arctan2(x, y)", (2, 3), (2, 3))])
+
+
+def _hypot(x, y):
+    """out = √(x² + y²), without overflow or underflow"""
+    # A primitive for stability: sqrt(x*x + y*y) overflows to inf for |x| > 1e154 (float64) and
+    # underflows to 0 for |x| < 1e-162, where the result itself is representable.
+    return xp.hypot(x, y)
+
+
+hypot = defprim("hypot", _hypot,
+                lambda F, g, out, x, y: g * x / out,
+                lambda F, g, out, x, y: g * y / out,
+                kind="elementwise", formulas=("x/out", "y/out"), saves=(0, 1), saves_out=True,
+                domain=(-2.0, 2.0, [0.0]),
+                examples=[("m.hypot(x, y)", (3, 4), (4,)), ("x.hypot(y)", (), ())])
+
+
+def _nextafter(x, y):
+    """out = the next floating-point value after x towards y"""
+    # A primitive because the value is not a composition of differentiable ops; its derivative
+    # is torch's: 1 for x, 0 for y (the step is below any derivative's resolution).
+    return xp.nextafter(x, y)
+
+
+nextafter = defprim("nextafter", _nextafter,
+                    lambda F, g, out, x, y: g,
+                    lambda F, g, out, x, y: F.zeros_like(g),
+                    kind="elementwise", formulas=("1", "0"), vjp_texts=("g ↦ g", "g ↦ 0"),
+                    examples=[("m.nextafter(x, y)", (3, 4), (4,))])
+
+
+def _trunc(x):
+    """out = x rounded toward zero"""
+    # A primitive for speed: one ufunc, where where(x < 0, ceil(x), floor(x)) took four.
+    return xp.trunc(x)
+
+
+trunc = _unary("trunc", _trunc, _zero_rule, "0", saves=(),
+               domain=(-2.0, 2.0, [-2.0, -1.0, 0.0, 1.0, 2.0]))
