@@ -43,6 +43,10 @@ from .tensor import Size, Tensor, device
 # -- elementwise
 
 # -- special
+from . import special  # noqa: E402
+from .functional import (digamma, erf, erf_, erfc_, erfinv, i0, i0_, igamma,  # noqa: E402
+                         igammac, lgamma,
+                         logit, logit_, mvlgamma, polygamma, sinc, sinc_, xlogy, xlogy_)
 
 # -- reductions, scans and sorting
 

@@ -37,6 +37,9 @@ from ._inplace import copy_, fill_, inplace, random_fill_, setitem
 # -- elementwise
 
 # -- special
+from .special import (digamma, entr, erf, erf_, erfc_, erfcx, erfinv, i0, i0_, i0e, i1, i1e,
+                      igamma, igammac, lgamma, log_ndtr, logit, logit_, mvlgamma, ndtr, ndtri,
+                      polygamma, polygamma_, sinc, sinc_, xlog1py, xlogy, xlogy_, zeta)
 
 # -- reductions, scans and sorting
 

@@ -213,6 +213,8 @@ from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf, 
 # -- elementwise
 
 # -- special
+from .special import (digamma, entr, erfcx, erfinv, i0, i0e, i1, i1e, igamma,  # noqa: E402
+                      igammac, lgamma, ndtri, polygamma, xlog1py, xlogy)
 
 # -- reductions, scans and sorting
 
