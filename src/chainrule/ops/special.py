@@ -139,16 +139,14 @@ _MACHEP = 1.11022302462515654042E-16
 
 def _zeta1(x, q):
     """Hurwitz ζ(x, q) = Σₖ (k + q)^-x by Euler-Maclaurin, as Cephes (and torch)"""
-    if x != x or q != q:
-        return math.nan
     if x == 1:
         return math.inf
     if x < 1:
         return math.nan
     if q <= 0:
-        if q == math.floor(q):
+        if math.isinf(q) or q == math.floor(q):
             return math.inf
-        if x != math.floor(x):
+        if x != x or not math.isinf(x) and x != math.floor(x):
             return math.nan
     try:
         s = q ** -x
@@ -180,7 +178,54 @@ def _zeta1(x, q):
         return math.inf
 
 
-_zeta64 = _scalar_ufunc(_zeta1, 2)
+_zeta_scalar = _scalar_ufunc(_zeta1, 2)
+
+
+def _zeta64(x, q):
+    """Cephes' ζ(x, q) on arrays: the same sums and early exits, element by element as masks
+    (q below -100, whose direct sum runs long, and the special cases go to the scalar loop)"""
+    x, q = xp.broadcast_arrays(_as64(x), _as64(q))
+    x, q = x.copy(), q.copy()
+    fast = (x > 1) & (q > 0) & xp.isfinite(x) & (q < 1e300)
+    out = xp.zeros(x.shape, _f64)
+    if (~fast).any():
+        out[~fast] = _zeta_scalar(x[~fast], q[~fast])
+    if not fast.any():
+        return out
+    x, q = x[fast], q[fast]
+    with xp.errstate(all="ignore"):
+        s = q ** -x
+        a = q.copy()
+        b = xp.zeros_like(q)
+        done = xp.zeros(q.shape, bool)
+        i = 0
+        while True:
+            active = ~done & ((i < 9) | (a <= 9))
+            if not active.any():
+                break
+            i += 1
+            a = xp.where(active, a + 1.0, a)
+            term = a ** -x
+            s = xp.where(active, s + term, s)
+            b = xp.where(active, term, b)
+            done |= active & (-_MACHEP * s < b) & (b < _MACHEP * s)
+        live = ~done
+        w = a
+        s = xp.where(live, s + b * w / (x - 1) - 0.5 * b, s)
+        a = xp.ones_like(q)
+        k = 0.0
+        for c in _ZETA_A:
+            a = a * (x + k)
+            b = b / w
+            t = a * b / c
+            s = xp.where(live, s + t, s)
+            live &= ~(xp.abs(t / s) < _MACHEP)
+            k += 1.0
+            a = a * (x + k)
+            b = b / w
+            k += 1.0
+    out[fast] = s
+    return out
 
 
 def hurwitz_zeta(x, q):
@@ -489,56 +534,78 @@ i1e = defprim(
 # Regularized incomplete gamma functions
 # =========================================================================================
 
-def _igamma_pair(a, x):
-    """(P(a, x), Q(a, x)): the series for x < a + 1, the continued fraction (modified Lentz)
-    otherwise; each is accurate for the smaller of the two, the other is 1 minus it"""
-    if a != a or x != x:
-        return math.nan, math.nan
-    if a < 0 or x < 0:
-        return math.nan, math.nan
-    if a == 0:
-        return (1.0, 0.0) if x > 0 else (math.nan, math.nan)
-    if x == 0:
-        return 0.0, 1.0
-    if math.isinf(a):
-        return (math.nan, math.nan) if math.isinf(x) else (0.0, 1.0)
-    if math.isinf(x):
-        return 1.0, 0.0
-    log_front = a * math.log(x) - x - math.lgamma(a)
-    if x < a + 1:
-        term = total = 1.0 / a
-        ap = a
-        for _ in range(100000):
-            ap += 1
-            term *= x / ap
-            total += term
-            if abs(term) < abs(total) * 1e-17:
-                break
-        p = total * math.exp(log_front)
-        return p, 1.0 - p
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = 1.0 / tiny
-    d = 1.0 / b
-    h = d
-    for i in range(1, 100000):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        d = tiny if abs(d) < tiny else d
-        c = b + an / c
-        c = tiny if abs(c) < tiny else c
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-16:
-            break
-    q = math.exp(log_front) * h
-    return 1.0 - q, q
+def _igamma64_pair(a, x):
+    """(P(a, x), Q(a, x)) on arrays: the series where x < a + 1, the continued fraction
+    (modified Lentz) elsewhere, each accurate for the smaller of the two (the other is 1 minus
+    it), run until every element has converged"""
+    a, x = xp.broadcast_arrays(_as64(a), _as64(x))
+    with xp.errstate(all="ignore"):
+        regular = (a > 0) & (x > 0) & xp.isfinite(a) & xp.isfinite(x)
+        use_series = regular & (x < a + 1)
+        use_cf = regular & ~use_series
+        aa = xp.where(regular, a, 1.0)
+        xx = xp.where(regular, x, 1.0)
+        front = xp.exp(aa * xp.log(xx) - xx - _lgamma64(aa))
+        # the series: P = front · Σ xⁿ/(a(a+1)···(a+n)); each loop works on the elements
+        # that have not converged yet
+        p_series = xp.zeros_like(aa)
+        idx = xp.flatnonzero(use_series)
+        av, xv = aa.ravel()[idx], xx.ravel()[idx]
+        term = 1.0 / av
+        total = term.copy()
+        ap = av.copy()
+        while idx.size:
+            ap = ap + 1
+            term = term * xv / ap
+            total = total + term
+            going = xp.abs(term) >= xp.abs(total) * 1e-17
+            p_series.ravel()[idx[~going]] = total[~going]
+            idx, av, xv, term, total, ap = (v[going] for v in (idx, av, xv, term, total, ap))
+        p_series = p_series * front
+        # the continued fraction: Q = front · 1/(x + 1 - a - 1·(1 - a)/(x + 3 - a - ...))
+        tiny = 1e-300
+        q_cf = xp.zeros_like(aa)
+        idx = xp.flatnonzero(use_cf)
+        av = aa.ravel()[idx]
+        b = xx.ravel()[idx] + 1.0 - av
+        c = xp.full_like(b, 1.0 / tiny)
+        d = 1.0 / xp.where(b == 0, tiny, b)
+        h = d.copy()
+        i = 0
+        while idx.size:
+            i += 1
+            an = -i * (i - av)
+            b = b + 2.0
+            d = an * d + b
+            d = xp.where(xp.abs(d) < tiny, tiny, d)
+            c = b + an / c
+            c = xp.where(xp.abs(c) < tiny, tiny, c)
+            d = 1.0 / d
+            delta = d * c
+            h = h * delta
+            going = (xp.abs(delta - 1.0) >= 1e-16) & (i < 100000)
+            q_cf.ravel()[idx[~going]] = h[~going]
+            idx, av, b, c, d, h = (v[going] for v in (idx, av, b, c, d, h))
+        q_cf = front * q_cf
+        p = xp.where(use_series, p_series, 1.0 - q_cf)
+        # the edges, in torch's order: negative → NaN; a = 0 → P = 1 (x > 0); x = 0 → P = 0;
+        # a = inf → P = 0 (NaN if x = inf too); x = inf → P = 1; any other NaN → NaN
+        p = xp.where(regular, p, xp.nan)
+        conditions = [(x < 0) | (a < 0), a == 0, x == 0, xp.isinf(a), xp.isinf(x)]
+        values = [xp.nan, xp.where(x > 0, 1.0, xp.nan), 0.0,
+                  xp.where(xp.isinf(x), xp.nan, 0.0), 1.0]
+        p = xp.select(conditions, values, p)
+        q = 1.0 - p
+        q = xp.where(regular, xp.where(use_series, 1.0 - p_series, q_cf), q)
+    return p, q
 
 
-_igamma64 = _scalar_ufunc(lambda a, x: _igamma_pair(a, x)[0], 2)
-_igammac64 = _scalar_ufunc(lambda a, x: _igamma_pair(a, x)[1], 2)
+def _igamma64(a, x):
+    return _igamma64_pair(a, x)[0]
+
+
+def _igammac64(a, x):
+    return _igamma64_pair(a, x)[1]
 
 
 def _common(a, x):
