@@ -80,6 +80,9 @@ REFERENCES = {
     "xlogy": lambda x, y: x * np.log(y),
     "xlog1py": lambda x, y: x * np.log1p(y),
     "entr": lambda x: -x * np.log(x),
+    "logit": lambda x, eps=None: np.log(np.clip(x, eps, 1 - eps) / (1 - np.clip(x, eps, 1 - eps)))
+    if eps is not None else np.log(x / (1 - x)),
+    "sinc": np.sinc,
 }
 
 # The functions NumPy lacks that ops/special.py's formulas name (test_formulas.py evaluates them)

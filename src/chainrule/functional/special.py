@@ -10,9 +10,9 @@ import math
 from .. import dtypes as D
 from .. import ops
 from .._backend import xp
-from ..tensor import Tensor, apply, clone, wrap
+from ..tensor import Tensor, apply, wrap
 from ._args import binary, float_input, nondiff, tensor_arg, unary
-from .elementwise import add, clamp, div, erfc, log, log1p, mul, sin, sub, where
+from .elementwise import add, erfc, log, log1p, mul, sub, where
 from .reductions import sum as _sum
 from ._inplace import inplace
 from .shape import unsqueeze
@@ -167,17 +167,12 @@ def i1e(input):
 def logit(input, eps=None):
     """out = ln(z/(1 - z)) with z = input clamped to [eps, 1 - eps] when eps is given"""
     z = float_input(input, "logit")
-    if eps is not None:
-        z = clamp(z, eps, 1 - eps)
-    return log(div(z, sub(1, z)))
+    return apply(ops.logit, (z,), None if eps is None else {"eps": float(eps)})
 
 
 def sinc(input):
     """out = sin(πx)/(πx), 1 at x = 0 (the normalized sinc)"""
-    x = float_input(input, "sinc")
-    zero = x == 0
-    px = mul(where(zero, 1.0, x), math.pi)      # no 0/0 in the discarded branch's gradient
-    return where(zero, 1.0, div(sin(px), px))
+    return unary(ops.sinc, input)
 
 
 def _both_numbers(name, input, other):
@@ -234,18 +229,9 @@ def i0_(input):
     return inplace(input, i0)
 
 
-def _logit_of_copy(input, eps):
-    # logit's steps (clamp, division) save their input: give them a copy, so that writing the
-    # result into input leaves what they saved intact
-    return logit(clone(input), eps)
-
-
-_logit_of_copy.__name__ = "logit"
-
-
 def logit_(input, eps=None):
     """input = logit(input, eps), in place"""
-    return inplace(input, _logit_of_copy, eps)
+    return inplace(input, logit, eps)
 
 
 def sinc_(input):

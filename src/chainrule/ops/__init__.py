@@ -214,7 +214,7 @@ from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf, 
 
 # -- special
 from .special import (digamma, entr, erfcx, erfinv, i0, i0e, i1, i1e, igamma,  # noqa: E402
-                      igammac, lgamma, ndtri, polygamma, xlog1py, xlogy)
+                      igammac, lgamma, logit, ndtri, polygamma, sinc, xlog1py, xlogy)
 
 # -- reductions, scans and sorting
 

@@ -684,6 +684,52 @@ xlog1py = defprim(
     examples=[("m.special.xlog1py(x, y)", (3, 4), (3, 4)), ("m.special.xlog1py(x, y)", (), ())])
 
 
+def _logit(x, *, eps=None):
+    """out = ln(z/(1 - z)), z = x clamped to [eps, 1 - eps] when eps is given"""
+    z = x if eps is None else xp.clip(x, eps, 1 - eps)
+    return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
+
+
+def _logit_vjp(F, g, out, x, *, eps=None):
+    # torch's rule: 1/(x(1 - x)); outside [eps, 1 - eps] 0 (with eps), outside [0, 1] NaN
+    r = F.raw(x)
+    d = g / (x * (1 - x))
+    if eps is None:
+        return F.where((r < 0) | (r > 1), xp.nan, d)
+    return F.where((r < eps) | (r > 1 - eps), 0.0, d)
+
+
+# A primitive for torch's gradient: NaN outside [0, 1] (the composite's is finite there), 0
+# outside [eps, 1 - eps] with eps, and ±inf (not NaN) at 0 and 1.
+logit = defprim(
+    "logit", _logit, _logit_vjp,
+    kind="elementwise", formulas=("1/(x(1 - x))",), saves=(0,), domain=(0.05, 0.95),
+    examples=[("m.logit(x)", (3, 4)), ("x.logit()", ()), ("m.logit(x, eps=0.01)", (5,))])
+
+
+def _sinc(x):
+    """out = sin(πx)/(πx), 1 at 0"""
+    px = math.pi * xp.where(x == 0, 1.0, x)
+    return xp.where(x == 0, 1.0, xp.sin(px) / px).astype(x.dtype, copy=False)
+
+
+def _sinc_vjp(F, g, out, x):
+    # torch's rule, (πx·cos πx - sin πx)/(πx²), 0 where πx² underflows to 0; as one fraction
+    # it keeps its precision for tiny x, where the chain rule's two terms of size 1/x cancel
+    r = F.raw(x)
+    zero = r * r * math.pi == 0
+    xs = F.where(zero, 1.0, x)
+    px = xs * math.pi
+    return g * F.where(zero, 0.0, (px * F.cos(px) - F.sin(px)) / (xs * xs * math.pi))
+
+
+# A primitive for precision at tiny x (see the rule) and torch's 0 gradient at 0.
+sinc = defprim(
+    "sinc", _sinc, _sinc_vjp,
+    kind="elementwise", formulas=("(πx·cos(πx) - sin(πx))/(πx²)",), saves=(0,),
+    domain=(-2.0, 2.0, (0.0,)))
+
+
 def _entr(x):
     """out = -x·ln x for x > 0, 0 at 0, -inf below"""
     safe = xp.where(x > 0, x, 1.0)
