@@ -6,7 +6,8 @@ Every forward computes in float64 and rounds to its input's dtype (float32 resul
 correctly rounded, as near as float64 allows).  The algorithms are PyTorch's own (its
 ``ATen/native/Math.h``: Cephes for digamma, zeta, i0/i1 and ndtri, Pavlis' erfinv with two
 Newton steps, SciPy's erfcx/log_ndtr), so the values agree with torch to about 1e-15; the
-regularized incomplete gamma uses the series and continued fraction of Numerical Recipes.
+regularized incomplete gamma uses the series and continued fraction of Numerical Recipes, and
+lgamma the Taylor series of ln Γ(1 + z), a recurrence and Stirling's series.
 
 Parts derived from the Cephes Math Library (Copyright (c) 2018, Steven Moshier; 3-clause BSD
 licence, as quoted in PyTorch's ``ATen/native/Math.h``).
@@ -71,14 +72,54 @@ def _scalar_ufunc(fn, nin):
 # lgamma, digamma, polygamma, zeta
 # =========================================================================================
 
-def _lgamma1(v):
-    try:
-        return math.lgamma(v)
-    except (ValueError, OverflowError):     # the poles 0, -1, -2, ...: +inf, as C's lgamma
-        return math.inf
+_EULER = 0.57721566490153286061
 
 
-_lgamma64 = _scalar_ufunc(_lgamma1, 1)
+def _lgamma_near_one(z):
+    """ln Γ(1 + z) = -γz + Σₖ₌₂ (-1)ᵏ ζ(k) zᵏ/k for |z| ≤ 1/2 (54 terms: below 1e-17)"""
+    return z * _poly(_LGAMMA_SERIES, z)
+
+
+def _lgamma_positive(y):
+    """ln Γ(y) for y > 0 (finite): the Taylor series about 1 below 2.5 (with Γ(y + 1) = yΓ(y)
+    below 1/2 and above 3/2, so no cancellation at the zeros 1 and 2), the recurrence down to
+    (1.5, 2.5] below 15, and Stirling's series from 15"""
+    small = y < 0.5
+    low = (y >= 0.5) & (y <= 1.5)
+    mid = (y > 1.5) & (y < 15)
+    # (1.5, 15): y = w + m with w in (1.5, 2.5]; ln Γ(y) = ln Γ(w) + ln(w(w+1)···(w+m-1))
+    m = xp.where(mid, xp.maximum(xp.ceil(y - 2.5), 0.0), 0.0)
+    w = y - m
+    z = xp.where(small, y, xp.where(low, y - 1.0, xp.where(mid, w - 2.0, 0.0)))
+    near = _lgamma_near_one(z) + 0.0        # ln Γ(1 + z) (+ 0.0: ln Γ(1) is +0, not -0)
+    product = xp.ones_like(y)
+    for j in range(int(m.max()) if m.size else 0):
+        product = product * xp.where(j < m, w + j, 1.0)
+    ys = xp.where(small, y, 1.0)
+    near = xp.where(small, near - xp.log(ys), near)
+    near = xp.where(mid, near + xp.log1p(z) + xp.log(product), near)
+    big = xp.where(y >= 15, y, 15.0)
+    r = 1.0 / (big * big)
+    series = (1 / 12 + r * (-1 / 360 + r * (1 / 1260 + r * (-1 / 1680 + r * (
+        1 / 1188 + r * (-691 / 360360 + r * (1 / 156))))))) / big
+    far = (big - 0.5) * xp.log(big) - big + 0.5 * math.log(2 * math.pi) + series
+    return xp.where(y >= 15, far, near)
+
+
+def _lgamma64(x):
+    """ln |Γ(x)| on float64 arrays; below 0 by reflection, ln(π/|sin πx|) - ln Γ(1 - x)"""
+    x = _as64(x)
+    with xp.errstate(all="ignore"):
+        pole = (x <= 0) & (x == xp.floor(x))
+        neg = (x < 0) & ~pole
+        y = xp.where(neg, 1.0 - x, x)
+        y = xp.where((y > 0) & xp.isfinite(y) & ~pole, y, 1.0)
+        out = _lgamma_positive(y)
+        r = x - xp.round(x)                 # sin πx = ±sin πr, accurate for |x| of any size
+        reflected = xp.log(math.pi / xp.abs(xp.sin(math.pi * r))) - out
+        out = xp.where(neg, reflected, out)
+        out = xp.where(pole | xp.isinf(x), xp.inf, out)
+        return xp.where(xp.isnan(x), x, out)
 
 
 def _lgamma(x):
@@ -226,6 +267,11 @@ def _zeta64(x, q):
             k += 1.0
     out[fast] = s
     return out
+
+
+# ln Γ(1 + z)'s Taylor coefficients, highest power first: -γ, then (-1)ᵏ ζ(k)/k for k = 2..55
+_LGAMMA_SERIES = tuple(float(v) for v in (
+    [(-1) ** k * _zeta64(float(k), 1.0) / k for k in range(55, 1, -1)] + [-_EULER]))
 
 
 def hurwitz_zeta(x, q):
