@@ -801,7 +801,7 @@ entr = defprim(
 
 _sqrt, _exp, _log, _sin, _cos, _acos = xp.sqrt, xp.exp, xp.log, xp.sin, xp.cos, xp.arccos
 _abs, _isnan, _isinf = xp.abs, xp.isnan, xp.isinf
-INF, NAN, EPS, PI = math.inf, math.nan, float(xp.finfo(xp.float64).eps), math.pi
+_INF, _NAN, _EPS, _PI = math.inf, math.nan, float(xp.finfo(xp.float64).eps), math.pi
 
 
 def _airy_ai1(x):
@@ -828,7 +828,7 @@ def _airy_ai1(x):
     domain_flag = 0
     ai = 0.0
     if _isinf(x):
-        return NAN
+        return _NAN
     if x > 103.892:
         return 0.0
     f = 0.0
@@ -848,7 +848,7 @@ def _airy_ai1(x):
         agd = 0.0
         for index in range(0, 10 - 1 + 1):
             agd = agd * (z * z) + AGD[index]
-        t = -2.0 * x * _sqrt(-x) / 3.0 + 0.25 * PI
+        t = -2.0 * x * _sqrt(-x) / 3.0 + 0.25 * _PI
         return 5.64189583547756286948e-01 / _sqrt(_sqrt(-x)) * (_sin(t) * (1.0 + z * z * afn / afd)
                                                         - _cos(t) * (z * agn / agd))
     if x >= 2.09:
@@ -870,7 +870,7 @@ def _airy_ai1(x):
     n = x
     t = 1.0
     z = x * x * x
-    while t > EPS:
+    while t > _EPS:
         m *= z
         k += 1.0
         m /= k
@@ -1003,9 +1003,9 @@ def _bessel_y01(x):
           +2.50596256172653059228e+17)
     if x <= 5.0:
         if x == 0.0:
-            return -INF
+            return -_INF
         if x < 0.0:
-            return NAN
+            return _NAN
         yp = 0.0
         for index in range(0, 7 + 1):
             yp = yp * (x * x) + YP[index]
@@ -1050,9 +1050,9 @@ def _bessel_y11(x):
           +6.87141087355300489866e+16, +3.97270608116560655612e+18)
     if x <= 5.0:
         if x == 0.0:
-            return -INF
+            return -_INF
         if x <= 0.0:
-            return NAN
+            return _NAN
         yp = 0.0
         for index in range(0, 5 + 1):
             yp = yp * (x * x) + YP[index]
@@ -1202,7 +1202,7 @@ def _hermite_polynomial_h1(x, n):
     if n == 1:
         return x + x
     if n > 512:
-        return NAN
+        return _NAN
     p = 1.0
     q = x + x
     r = 0.0
@@ -1223,7 +1223,7 @@ def _hermite_polynomial_he1(x, n):
     if n == 1:
         return x
     if n > 512:
-        return NAN
+        return _NAN
     p = 1.0
     q = x
     r = 0.0
@@ -1371,9 +1371,9 @@ def _modified_bessel_k01(x):
          -1.28495495816278026384e-04, +1.56988388573005337491e-03, -3.14481013119645005427e-02,
          +2.44030308206595545468e+00)
     if x == 0.0:
-        return INF
+        return _INF
     if x < 0.0:
-        return NAN
+        return _NAN
     p = 0
     q = 0.0
     if x <= 2.0:
@@ -1406,9 +1406,9 @@ def _modified_bessel_k11(x):
          +1.95215518471351631108e-04, -2.85781685962277938680e-03, +1.03923736576817238437e-01,
          +2.72062619048444266945e+00)
     if x == 0.0:
-        return INF
+        return _INF
     if x < 0.0:
-        return NAN
+        return _NAN
     p = 0
     q = 0.0
     if x <= 2.0:
@@ -1441,9 +1441,9 @@ def _scaled_modified_bessel_k01(x):
          -1.28495495816278026384e-04, +1.56988388573005337491e-03, -3.14481013119645005427e-02,
          +2.44030308206595545468e+00)
     if x == 0.0:
-        return INF
+        return _INF
     if x < 0.0:
-        return NAN
+        return _NAN
     p = 0
     q = 0.0
     if x <= 2.0:
@@ -1476,9 +1476,9 @@ def _scaled_modified_bessel_k11(x):
          +1.95215518471351631108e-04, -2.85781685962277938680e-03, +1.03923736576817238437e-01,
          +2.72062619048444266945e+00)
     if x == 0.0:
-        return INF
+        return _INF
     if x < 0.0:
-        return NAN
+        return _NAN
     p = 0
     q = 0.0
     if x <= 2.0:
