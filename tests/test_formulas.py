@@ -40,6 +40,10 @@ FUNCTIONS = {
     "T": np.transpose, "prod": np.prod, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc,
     "round": np.round,
 }
+# functions NumPy lacks that the special functions' formulas name (ψ, Γ, besselI, ...)
+from references_special import FORMULA_FUNCTIONS  # noqa: E402
+
+FUNCTIONS.update(FORMULA_FUNCTIONS)
 
 # Words that describe a place inside a tensor, with what they are at one element.  A formula
 # using a word not listed here (nor an input, out, a parameter or a function above) fails.

@@ -55,6 +55,10 @@ from .functional import (abs_, acos_, acosh_, addcdiv, addcmul, angle, arccos, a
                          sqrt_, square_, tan_, tanh_, trunc_, zero_)
 
 # -- special
+from . import special  # noqa: E402
+from .functional import (digamma, erf, erf_, erfc_, erfinv, i0, i0_, igamma,  # noqa: E402
+                         igammac, lgamma,
+                         logit, logit_, mvlgamma, polygamma, sinc, sinc_, xlogy, xlogy_)
 
 # -- reductions, scans and sorting
 

@@ -1423,6 +1423,81 @@ class Tensor:
     # --- catalogue (issue #12): special --------------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
 
+    def erf(self):
+        return _F.erf(self)
+
+    def erf_(self):
+        return _F.erf_(self)
+
+    def erfc_(self):
+        return _F.erfc_(self)
+
+    def erfinv(self):
+        return _F.erfinv(self)
+
+    def erfinv_(self):
+        return _F.inplace(self, _F.erfinv)
+
+    def lgamma(self):
+        return _F.lgamma(self)
+
+    def lgamma_(self):
+        return _F.inplace(self, _F.lgamma)
+
+    def digamma(self):
+        return _F.digamma(self)
+
+    def digamma_(self):
+        return _F.inplace(self, _F.digamma)
+
+    def polygamma(self, n):
+        return _F.polygamma(n, self)
+
+    def polygamma_(self, n):
+        return _F.polygamma_(self, n)
+
+    def mvlgamma(self, p):
+        return _F.mvlgamma(self, p)
+
+    def mvlgamma_(self, p):
+        return _F.inplace(self, _F.mvlgamma, p)
+
+    def i0(self):
+        return _F.i0(self)
+
+    def i0_(self):
+        return _F.i0_(self)
+
+    def igamma(self, other):
+        return _F.igamma(self, other)
+
+    def igamma_(self, other):
+        return _F.inplace(self, _F.igamma, other)
+
+    def igammac(self, other):
+        return _F.igammac(self, other)
+
+    def igammac_(self, other):
+        return _F.inplace(self, _F.igammac, other)
+
+    def logit(self, eps=None):
+        return _F.logit(self, eps)
+
+    def logit_(self, eps=None):
+        return _F.logit_(self, eps)
+
+    def sinc(self):
+        return _F.sinc(self)
+
+    def sinc_(self):
+        return _F.sinc_(self)
+
+    def xlogy(self, other):
+        return _F.xlogy(self, other)
+
+    def xlogy_(self, other):
+        return _F.xlogy_(self, other)
+
     # --- catalogue (issue #12): reductions, scans and sorting ----------------
     # (one section a family, kept apart so that parallel work merges cleanly)
 

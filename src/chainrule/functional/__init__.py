@@ -55,6 +55,9 @@ from ._inplace import (abs_, absolute_, acos_, acosh_, addcdiv_, addcmul_, apply
                        square_, subtract_, tan_, tanh_, true_divide_, trunc_, zero_)
 
 # -- special
+from .special import (digamma, entr, erf, erf_, erfc_, erfcx, erfinv, i0, i0_, i0e, i1, i1e,
+                      igamma, igammac, lgamma, log_ndtr, logit, logit_, mvlgamma, ndtr, ndtri,
+                      polygamma, polygamma_, sinc, sinc_, xlog1py, xlogy, xlogy_, zeta)
 
 # -- reductions, scans and sorting
 

@@ -214,6 +214,8 @@ from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf, 
 from .elementwise import atan2, hypot, nextafter, trunc  # noqa: E402
 
 # -- special
+from .special import (digamma, entr, erfcx, erfinv, i0, i0e, i1, i1e, igamma,  # noqa: E402
+                      igammac, lgamma, logit, ndtri, polygamma, sinc, xlog1py, xlogy)
 
 # -- reductions, scans and sorting
 
