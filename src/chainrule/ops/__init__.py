@@ -215,6 +215,7 @@ from .nn import (avg_pool2d, binary_cross_entropy, convolution, embedding, erf, 
 # -- special
 
 # -- reductions, scans and sorting
+from .scans import cumprod, cumsum, logcumsumexp  # noqa: E402
 
 # -- indexing and scatter
 

@@ -1,0 +1,719 @@
+"""Scans, sorting and selection with PyTorch's names (issue #12): ``cumsum``, ``cumprod``,
+``cummax``/``cummin``, ``logcumsumexp``, ``sort``/``argsort``/``msort``, ``kthvalue``,
+``median``/``nanmedian``, ``mode``, ``quantile``/``nanquantile``, ``unique``,
+``unique_consecutive``, ``searchsorted``, ``bucketize``, ``diff``, ``trapezoid``,
+``cumulative_trapezoid``, ``histc``, ``histogram``, ``histogramdd``, ``bincount``, ``isin``.
+
+Selections are composed: the positions come from NumPy (no gradient) and the values are read
+with ``index``, whose rule sends g back to the selected elements, as torch's rules do.
+"""
+import builtins
+import math
+
+from .. import dtypes as D
+from .. import ops
+from .._backend import xp
+from ..tensor import Tensor, apply, dim_index, wrap
+from ._args import numpy_names, required_dim, tensor_arg
+from .elementwise import where
+from .reductions import check_nonempty, integer_to_int64, return_type
+from .shape import cat, getitem, reshape, stack
+
+_sort_result = return_type("sort", ["values", "indices"])
+_cummax_result = return_type("cummax", ["values", "indices"])
+_cummin_result = return_type("cummin", ["values", "indices"])
+_kthvalue_result = return_type("kthvalue", ["values", "indices"])
+_median_result = return_type("median", ["values", "indices"])
+_nanmedian_result = return_type("nanmedian", ["values", "indices"])
+_mode_result = return_type("mode", ["values", "indices"])
+_histogram_result = return_type("histogram", ["hist", "bin_edges"])
+_histogramdd_result = return_type("histogramdd", ["hist", "bin_edges"])
+
+
+def _name(dtype):
+    return D.SCALAR_NAMES.get(dtype.name, dtype.name)
+
+
+def _take(x, idx, d, keepdim=True, name="IndexBackward0"):
+    """x's elements at positions ``idx`` along dim d (idx has x's ndim, any size along d),
+    with gradients scattered back to them; without keepdim, d (of size 1) is dropped."""
+    if not keepdim:
+        idx = xp.squeeze(idx, d)
+        grid = list(xp.ix_(*[xp.arange(n) for n in idx.shape]))
+        grid.insert(d, idx)
+    else:
+        grid = list(xp.ix_(*[xp.arange(n) for n in idx.shape]))
+        grid[d] = idx
+    return apply(ops.index, (x,), {"index": tuple(grid), "accumulate": True}, name=name)
+
+
+def _scalar_pick(x, name):
+    """A 0-d input's only element, as a new node (torch's selections of a 0-d tensor)."""
+    return apply(ops.index, (x,), {"index": (Ellipsis,), "accumulate": False}, name=name)
+
+
+def _long(a):
+    return wrap(xp.asarray(a).astype(xp.int64))
+
+
+# =========================================================================================
+# Scans
+# =========================================================================================
+
+def _scan(op, input, dim, axis, name):
+    dim = required_dim(name, dim, axis)
+    x = tensor_arg(input, name)
+    d = dim_index(dim, x._data.ndim, name)
+    if x._data.ndim == 0:
+        return reshape(apply(op, (reshape(x, (1,)),), {"dim": 0}), ())
+    return apply(op, (x,), {"dim": d})
+
+
+def cumsum(input, dim=None, *, dtype=None, axis=None):
+    """out_k = Σ_{j ≤ k} input_j along dim (integers and bool accumulate in int64)
+
+    >>> import chainrule as cr
+    >>> cr.cumsum(cr.tensor([1., 2., 3.]), 0)
+    tensor([1., 3., 6.])
+    """
+    x = integer_to_int64(tensor_arg(input, "cumsum"), dtype)
+    return _scan(ops.cumsum, x, dim, axis, "cumsum")
+
+
+def cumprod(input, dim=None, *, dtype=None, axis=None):
+    """out_k = Π_{j ≤ k} input_j along dim; the gradient is exact at zeros, as torch's
+
+    >>> import chainrule as cr
+    >>> cr.cumprod(cr.tensor([1., 2., 3.]), 0)
+    tensor([1., 2., 6.])
+    """
+    x = integer_to_int64(tensor_arg(input, "cumprod"), dtype)
+    return _scan(ops.cumprod, x, dim, axis, "cumprod")
+
+
+def logcumsumexp(input, dim=None, *, axis=None):
+    """out_k = ln Σ_{j ≤ k} e^{input_j} along dim, stable for inputs of any size
+
+    >>> import chainrule as cr
+    >>> cr.logcumsumexp(cr.tensor([0., 0.]), 0)
+    tensor([0.0000, 0.6931])
+    """
+    x = tensor_arg(input, "logcumsumexp")
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
+                                  f"'{_name(x._data.dtype)}' (convert first, e.g. "
+                                  "x.float().logcumsumexp(dim))")
+    return _scan(ops.logcumsumexp, x, dim, axis, "logcumsumexp")
+
+
+def _cum_extreme(name, acc, input, dim, axis):
+    dim = required_dim(name, dim, axis)
+    x = tensor_arg(input, name)
+    d = dim_index(dim, x._data.ndim, name)
+    result = _cummax_result if name == "cummax" else _cummin_result
+    backward = "CummaxBackward0" if name == "cummax" else "CumminBackward0"
+    if x._data.ndim == 0:
+        return result(_scalar_pick(x, backward), _long(0))
+    a = x._data
+    run = acc.accumulate(a, axis=d)         # NaN propagates, as torch
+    shape = [1] * a.ndim
+    shape[d] = a.shape[d]
+    pos = xp.arange(a.shape[d]).reshape(shape)
+    # the latest position holding the running extreme (ties and NaN: the latest, as torch)
+    hit = (a == run) | ((a != a) & (run != run))
+    idx = xp.maximum.accumulate(xp.where(hit, pos, -1), axis=d) if a.size else \
+        xp.zeros(a.shape, xp.int64)
+    return result(_take(x, idx, d, name=backward), _long(idx))
+
+
+def cummax(input, dim=None, *, axis=None):
+    """(values, indices): the running maximum along dim and where it was (the latest on ties)
+
+    >>> import chainrule as cr
+    >>> cr.cummax(cr.tensor([1., 3., 2.]), 0).values
+    tensor([1., 3., 3.])
+    """
+    return _cum_extreme("cummax", xp.maximum, input, dim, axis)
+
+
+def cummin(input, dim=None, *, axis=None):
+    """(values, indices): the running minimum along dim and where it was (the latest on ties)
+
+    >>> import chainrule as cr
+    >>> cr.cummin(cr.tensor([3., 1., 2.]), 0).values
+    tensor([3., 1., 1.])
+    """
+    return _cum_extreme("cummin", xp.minimum, input, dim, axis)
+
+
+# =========================================================================================
+# Sorting and selection
+# =========================================================================================
+
+def _order(a, d, descending):
+    """A stable sort's positions along d (NaN the largest, as torch)."""
+    if not descending:
+        return xp.argsort(a, axis=d, kind="stable")
+    # descending and stable: sort the reversed array ascending, reverse back
+    n = a.shape[d]
+    o = xp.argsort(xp.flip(a, d), axis=d, kind="stable")
+    return xp.flip(n - 1 - o, d)
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
+    """(values, indices): input sorted along dim (always stable; NaN sorts as the largest)
+
+    >>> import chainrule as cr
+    >>> cr.sort(cr.tensor([3., 1., 2.])).values
+    tensor([1., 2., 3.])
+    """
+    dim, _ = numpy_names("sort", dim, axis, dim_default=-1)
+    x = tensor_arg(input, "sort")
+    d = dim_index(dim, x._data.ndim, "sort")
+    if x._data.ndim == 0:
+        return _sort_result(_scalar_pick(x, "SortBackward0"), _long(0))
+    idx = _order(x._data, d, descending)
+    return _sort_result(_take(x, idx, d, name="SortBackward0"), _long(idx))
+
+
+def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
+    """The int64 positions that sort input along dim (stable)"""
+    dim, _ = numpy_names("argsort", dim, axis, dim_default=-1)
+    x = tensor_arg(input, "argsort")
+    d = dim_index(dim, x._data.ndim, "argsort")
+    if x._data.ndim == 0:
+        return _long(0)
+    return _long(_order(x._data, d, descending))
+
+
+def msort(input):
+    """input sorted along its first dim: sort(input, 0).values"""
+    return sort(input, 0).values
+
+
+def _select_sorted(name, result, x, dim, keepdim, position):
+    """The element at sorted ``position(sorted_values)`` (an array, one per slice with keepdims)
+    along dim, as (values, indices)."""
+    d = dim_index(dim, x._data.ndim, name)
+    backward = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+    if x._data.ndim == 0:
+        return result(_scalar_pick(x, backward), _long(0))
+    check_nonempty(x, (d,), name)
+    order = xp.argsort(x._data, axis=d, kind="stable")
+    srt = xp.take_along_axis(x._data, order, d)
+    pos = position(srt, d)
+    idx = xp.take_along_axis(order, pos, d)
+    values = _take(x, idx, d, keepdim, name=backward)
+    return result(values, _long(idx if keepdim else xp.squeeze(idx, d)))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None):
+    """(values, indices): the k-th smallest element along dim (k counts from 1)
+
+    >>> import chainrule as cr
+    >>> cr.kthvalue(cr.tensor([3., 1., 2.]), 2).values
+    tensor(2.)
+    """
+    dim, _ = numpy_names("kthvalue", dim, axis, dim_default=-1)
+    x = tensor_arg(input, "kthvalue")
+    if not isinstance(k, (int, xp.integer)) or isinstance(k, bool):
+        raise TypeError(f"kthvalue(): argument 'k' must be int, not {type(k).__name__}")
+    d = dim_index(dim, x._data.ndim, "kthvalue")
+    size = x._data.shape[d] if x._data.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
+                           f"(k={k}, but the dimension has size {size}; k counts from 1)")
+
+    def position(srt, d):
+        shape = list(srt.shape)
+        shape[d] = 1
+        return xp.full(shape, k - 1, xp.int64)
+    return _select_sorted("kthvalue", _kthvalue_result, x, d, keepdim, position)
+
+
+def _lower_middle(ignore_nan):
+    def position(srt, d):
+        n = srt.shape[d]
+        if ignore_nan:
+            valid = xp.sum(~xp.isnan(srt), axis=d, keepdims=True) if srt.dtype.kind == "f" \
+                else xp.full_like(srt[(slice(None),) * d + (slice(0, 1),)], n, xp.int64)
+            return xp.maximum(valid - 1, 0) // 2
+        # NaN anywhere makes the median NaN: the first NaN (NaNs sort last, in order)
+        nans = xp.sum(xp.isnan(srt), axis=d, keepdims=True) if srt.dtype.kind == "f" else 0
+        return xp.where(nans > 0, n - nans, (n - 1) // 2).astype(xp.int64)
+    return position
+
+
+def _median_all(name, input):
+    """median() and nanmedian() of all elements: the gradient is shared evenly by the elements
+    equal to the result, as torch's (amax of the selected elements does exactly that)."""
+    x = tensor_arg(input, name)
+    if x._data.size == 0:
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(f"{name}(): cannot compute the median of an empty "
+                               f"{_name(x._data.dtype)} tensor (no NaN to return)")
+        return wrap(xp.asarray(xp.nan, x._data.dtype))
+    flat = xp.sort(x._data.reshape(-1), kind="stable")
+    n = flat.size
+    if x._data.dtype.kind == "f":
+        nans = int(xp.isnan(flat).sum())
+        if name == "median":
+            pos = n - nans if nans else (n - 1) // 2
+        else:
+            pos = builtins.max(n - nans - 1, 0) // 2 if nans < n else 0
+    else:
+        pos = (n - 1) // 2
+    v = flat[pos]
+    if not x._requires_grad:
+        return wrap(xp.asarray(v))
+    mask = (x._data != x._data) if v != v else (x._data == v)
+    backward = "MedianBackward0" if name == "median" else "NanmedianBackward0"
+    picked = getitem(x, wrap(mask))
+    return apply(ops.amax, (picked,), {"dims": None, "keepdim": False}, name=backward)
+
+
+def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The lower of the two middle values (NaN if any is NaN); with dim, (values, indices)
+
+    >>> import chainrule as cr
+    >>> cr.median(cr.tensor([1., 4., 2., 3.]))
+    tensor(2.)
+    """
+    dim, keepdim = numpy_names("median", dim, axis, keepdim, keepdims)
+    if dim is None:
+        return _median_all("median", input)
+    return _select_sorted("median", _median_result, tensor_arg(input, "median"), dim, keepdim,
+                          _lower_middle(False))
+
+
+def nanmedian(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """median ignoring NaN (NaN only where every element is NaN)"""
+    dim, keepdim = numpy_names("nanmedian", dim, axis, keepdim, keepdims)
+    if dim is None:
+        return _median_all("nanmedian", input)
+    return _select_sorted("nanmedian", _nanmedian_result, tensor_arg(input, "nanmedian"), dim,
+                          keepdim, _lower_middle(True))
+
+
+def mode(input, dim=-1, keepdim=False, *, axis=None):
+    """(values, indices): the most frequent value along dim (the smallest among equally
+    frequent ones) and its last position
+
+    >>> import chainrule as cr
+    >>> cr.mode(cr.tensor([1., 2., 2., 3.])).values
+    tensor(2.)
+    """
+    dim, _ = numpy_names("mode", dim, axis, dim_default=-1)
+    x = tensor_arg(input, "mode")
+    d = dim_index(dim, x._data.ndim, "mode")
+    if x._data.ndim == 0:
+        return _mode_result(_scalar_pick(x, "ModeBackward0"), _long(0))
+    check_nonempty(x, (d,), "mode")
+    a = xp.moveaxis(x._data, d, -1)
+    rows = a.reshape(-1, a.shape[-1])
+    idx = xp.empty(rows.shape[0], xp.int64)
+    for r, row in enumerate(rows):
+        values, counts = xp.unique(row, return_counts=True)
+        v = values[xp.argmax(counts)]
+        idx[r] = xp.flatnonzero((row == v) | ((row != row) & (v != v)))[-1]
+    idx = xp.expand_dims(idx.reshape(a.shape[:-1]), d)
+    values = _take(x, idx, d, keepdim, name="ModeBackward0")
+    return _mode_result(values, _long(idx if keepdim else xp.squeeze(idx, d)))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    x = tensor_arg(input, name)
+    dt = x._data.dtype
+    if dt not in (xp.float32, xp.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype "
+                           f"(got {_name(dt)}; convert first, e.g. x.double())")
+    if x._data.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if isinstance(q, Tensor):
+        if q._data.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor (got {q._data.ndim} "
+                               "dimensions)")
+        if q._data.dtype != dt:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor "
+                               f"({_name(q._data.dtype)} vs {_name(dt)})")
+        qa = q._data
+    else:
+        qa = xp.asarray(float(q), dt)
+    if qa.size and not ((qa >= 0) & (qa <= 1)).all():
+        bad = qa[~((qa >= 0) & (qa <= 1))].reshape(-1)[0]
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(bad):g}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    # the reduced dim moved last (all elements flattened for dim=None)
+    if dim is None:
+        xs = reshape(x, (-1,))
+        d = 0
+    else:
+        d = dim_index(dim, x._data.ndim, name)
+        xs = x if x._data.ndim else reshape(x, (1,))
+    a = xs._data
+    order = xp.argsort(a, axis=d, kind="stable")
+    srt = xp.take_along_axis(a, order, d)
+    n = a.shape[d]
+    if ignore_nan:
+        valid = xp.sum(~xp.isnan(srt), axis=d, keepdims=True)
+    else:
+        has_nan = xp.isnan(srt).any(axis=d, keepdims=True)
+    outs = []
+    for qj in qa.reshape(-1):
+        # ranks as torch computes them, in the input's dtype
+        if ignore_nan:
+            ranks = xp.maximum(qj * (valid - 1).astype(dt), 0).astype(dt)
+        else:
+            ranks = xp.where(has_nan, dt.type(n - 1), qj * dt.type(n - 1)).astype(dt)
+            ranks = xp.broadcast_to(ranks, has_nan.shape)
+        if interpolation == "lower":
+            ranks = xp.floor(ranks)
+        elif interpolation == "higher":
+            ranks = xp.ceil(ranks)
+        elif interpolation == "nearest":
+            ranks = xp.round(ranks)              # half to even, as torch's round
+        below = ranks.astype(xp.int64)
+        out = lo = _take(xs, xp.take_along_axis(order, below, d), d)
+        if interpolation in ("linear", "midpoint"):
+            w = xp.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+            above = xp.ceil(ranks).astype(xp.int64)
+            hi = _take(xs, xp.take_along_axis(order, above, d), d)
+            # torch's lerp: from the nearer end, so w = 1 gives hi exactly
+            wt = wrap(xp.asarray(w, dt))
+            out = where(wrap(w < 0.5), lo + wt * (hi - lo), hi - (hi - lo) * (1 - wt))
+        if dim is None:
+            out = reshape(out, (1,) * x._data.ndim if keepdim else ())
+        elif not keepdim or x._data.ndim == 0:
+            out = reshape(out, tuple(s for i, s in enumerate(a.shape) if i != d)
+                          if x._data.ndim else ())
+        outs.append(out)
+    if isinstance(q, Tensor) and q._data.ndim == 1:
+        if not outs:
+            shape = tuple(x._data.shape) if dim is not None else ()
+            return wrap(xp.zeros((0,) + shape, dt))
+        return stack(outs, 0)
+    return outs[0]
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles along dim (all elements by default), interpolating between the two
+    nearest sorted values (NaN if any is NaN); a 1-d q adds a leading dim
+
+    >>> import chainrule as cr
+    >>> cr.quantile(cr.tensor([1., 2., 3., 4.]), 0.5)
+    tensor(2.5000)
+    """
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile ignoring NaN (NaN only where every element is NaN)"""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+# =========================================================================================
+# Unique values, searching, counting (no gradients)
+# =========================================================================================
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), and optionally each element's position among them and
+    their counts; with dim, the distinct slices along it"""
+    x = tensor_arg(input, "unique")
+    a = x._data
+    if dim is not None:
+        d = dim_index(dim, a.ndim, "unique")
+        vals, inv, counts = xp.unique(a, return_inverse=True, return_counts=True, axis=d)
+    else:
+        vals, inv, counts = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        inv = inv.reshape(a.shape)
+    out = wrap(xp.ascontiguousarray(vals))
+    if not return_inverse and not return_counts:
+        return out
+    res = (out,)
+    if return_inverse:
+        res += (_long(inv.reshape(-1) if dim is not None else inv),)
+    if return_counts:
+        res += (_long(counts),)
+    return res
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Each run of equal consecutive values (or slices along dim) kept once"""
+    x = tensor_arg(input, "unique_consecutive")
+    a = x._data
+    if dim is None:
+        flat = a.reshape(-1)
+        change = flat[1:] != flat[:-1] if flat.size else xp.zeros(0, bool)
+        d, moved = 0, flat
+    else:
+        d = dim_index(dim, a.ndim, "unique_consecutive")
+        moved = xp.moveaxis(a, d, 0).reshape(a.shape[d], -1) if a.ndim else a.reshape(1, 1)
+        change = (moved[1:] != moved[:-1]).any(axis=1) if moved.shape[0] else xp.zeros(0, bool)
+    starts = xp.concatenate([[True], change]) if moved.shape[0] else xp.zeros(0, bool)
+    first = xp.flatnonzero(starts)
+    if dim is None:
+        out = wrap(xp.ascontiguousarray(moved[first]))
+    else:
+        out = wrap(xp.ascontiguousarray(xp.take(a, first, axis=d)))
+    if not return_inverse and not return_counts:
+        return out
+    res = (out,)
+    if return_inverse:
+        inv = xp.cumsum(starts) - 1
+        res += (_long(inv.reshape(a.shape) if dim is None else inv),)
+    if return_counts:
+        res += (_long(xp.diff(xp.append(first, moved.shape[0]))),)
+    return res
+
+
+def _search_values(v, op):
+    if isinstance(v, Tensor):
+        return v._data, False
+    if isinstance(v, (bool, int, float)):
+        return xp.asarray(v), True
+    return tensor_arg(v, op)._data, False
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    """Where each value of input would go in sorted_sequence (along its last dim) to keep it
+    sorted: the first such place, or the last with right=True or side='right'"""
+    seq = tensor_arg(sorted_sequence, "searchsorted")._data
+    vals, scalar = _search_values(input, "searchsorted")
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError("torch.searchsorted(): side can only be 'left' or 'right' but "
+                               f"got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")
+        right = side == "right"
+    s = "right" if right else "left"
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, tensor_arg(sorter)._data, -1)
+    if seq.ndim <= 1:
+        out = xp.searchsorted(seq, vals, side=s)
+    else:
+        if vals.shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
+                               "the first N-1 dimensions of boundaries tensor and input value "
+                               f"tensor must match, but we got boundaries tensor "
+                               f"{list(seq.shape)} and input value tensor {list(vals.shape)}")
+        s2 = seq.reshape(-1, seq.shape[-1])
+        v2 = vals.reshape(-1, vals.shape[-1])
+        out = xp.stack([xp.searchsorted(b, v, side=s) for b, v in zip(s2, v2)]).reshape(
+            vals.shape) if s2.shape[0] else xp.zeros(vals.shape, xp.int64)
+    return wrap(xp.asarray(out).astype(xp.int32 if out_int32 else xp.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value of input among 1-d boundaries: i with
+    boundaries[i-1] < v ≤ boundaries[i] (boundaries[i-1] ≤ v < boundaries[i] with right=True)"""
+    b = tensor_arg(boundaries, "bucketize")._data
+    if b.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    vals, _ = _search_values(input, "bucketize")
+    out = xp.searchsorted(b, vals, side="right" if right else "left")
+    return wrap(xp.asarray(out).astype(xp.int32 if out_int32 else xp.int64))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of elements is among test_elements (False with invert=True)"""
+    e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return wrap(xp.asarray(xp.isin(e, t, invert=invert)))
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each non-negative integer occurs in the 1-d input (sums of weights with them)"""
+    x = tensor_arg(input, "bincount")
+    a = x._data
+    if a.dtype.kind == "f":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_name(a.dtype)}\' '
+                                  "(bincount counts integers: convert first, e.g. x.long())")
+    if a.ndim != 1 or (a.size and a.min() < 0) or a.dtype == bool:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return _long(xp.bincount(a, minlength=minlength))
+    w = tensor_arg(weights, "bincount")._data
+    if w.shape != a.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dt = w.dtype if w.dtype in (xp.float32, xp.float64) else xp.float64
+    return wrap(xp.bincount(a, weights=w, minlength=minlength).astype(dt))
+
+
+def _hist_check(x, name):
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f'"histogram_cpu" not implemented for '
+                                  f"'{_name(x._data.dtype)}' (convert first, e.g. x.float())")
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of input's elements in ``bins`` equal bins over [min, max] (the data's range
+    when both are 0); elements outside are ignored"""
+    x = tensor_arg(input, "histc")
+    _hist_check(x, "histc")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    a = x._data
+    lo, hi = float(min), float(max)
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    counts, _ = xp.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
+    return wrap(counts.astype(a.dtype))
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): counts (or weights' sums, or densities) of input's elements in bins
+    (a count over range or the data's range, or a 1-d tensor of edges)"""
+    x = tensor_arg(input, "histogram")
+    _hist_check(x, "histogram")
+    a = x._data.reshape(-1)
+    w = None if weight is None else tensor_arg(weight)._data.reshape(-1)
+    if isinstance(bins, Tensor):
+        b = bins._data
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                               "dimension 0")
+        b = int(bins)
+    rng = None if range is None else (float(range[0]), float(range[1]))
+    if rng is None and not isinstance(b, xp.ndarray):
+        lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+        rng = (lo, hi) if lo != hi else (lo - 0.5, hi + 0.5) if a.size else (0.0, 1.0)
+    hist, edges = xp.histogram(a, bins=b, range=rng, weights=w, density=density)
+    return _histogram_result(wrap(hist.astype(x._data.dtype)),
+                             wrap(edges.astype(x._data.dtype)))
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): the multidimensional histogram of input's rows (N, D)"""
+    x = tensor_arg(input, "histogramdd")
+    _hist_check(x, "histogramdd")
+    a = x._data.reshape(-1, x._data.shape[-1])
+    w = None if weight is None else tensor_arg(weight)._data.reshape(-1)
+    if isinstance(bins, int):
+        bins = [bins] * a.shape[1]
+    bins = [b._data if isinstance(b, Tensor) else int(b) for b in bins]
+    rng = None
+    if range is not None:
+        rng = [(float(range[2 * i]), float(range[2 * i + 1])) for i in builtins.range(a.shape[1])]
+    else:
+        rng = []
+        for i, b in enumerate(bins):
+            if isinstance(b, xp.ndarray):
+                rng.append(None)
+                continue
+            lo, hi = (float(a[:, i].min()), float(a[:, i].max())) if a.size else (0.0, 0.0)
+            rng.append((lo, hi) if lo != hi else (lo - 0.5, hi + 0.5) if a.size else (0., 1.))
+    hist, edges = xp.histogramdd(a, bins=bins, range=rng, weights=w, density=density)
+    return _histogramdd_result(wrap(hist.astype(x._data.dtype)),
+                               [wrap(e.astype(x._data.dtype)) for e in edges])
+
+
+# =========================================================================================
+# Differences and integrals (composed: gradients come from slicing and sums)
+# =========================================================================================
+
+def _slice(x, d, start, stop):
+    return getitem(x, (slice(None),) * d + (slice(start, stop),))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """out_i = input_{i+1} - input_i along dim, n times (prepend/append joined first);
+    for bool, input_{i+1} != input_i
+
+    >>> import chainrule as cr
+    >>> cr.diff(cr.tensor([1., 4., 9.]))
+    tensor([3., 5.])
+    """
+    x = tensor_arg(input, "diff")
+    if x._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = dim_index(dim, x._data.ndim, "diff")
+    parts = [t for t in (prepend, x, append) if t is not None]
+    if len(parts) > 1:
+        parts = [p if p is x else _side_tensor(p, x, d) for p in parts]
+        x = cat(parts, d)
+    for _ in builtins.range(n):
+        if x._data.shape[d] == 0:
+            break
+        hi, lo = _slice(x, d, 1, None), _slice(x, d, None, -1)
+        x = wrap(hi._data != lo._data) if x._data.dtype == bool else hi - lo
+    return x
+
+
+def _side_tensor(p, x, d):
+    if isinstance(p, Tensor):
+        return p
+    shape = list(x._data.shape)
+    shape[d] = 1
+    return wrap(xp.full(shape, p, x._data.dtype))
+
+
+def _trapezoid_parts(name, y, x, dx, dim):
+    y = tensor_arg(y, name)
+    if y._data.dtype.kind != "f":
+        y = y.to(D.get_default_dtype()) if x is None or not isinstance(x, Tensor) or \
+            x._data.dtype.kind != "f" else y.to(x.dtype)
+    d = dim_index(dim, y._data.ndim, name)
+    mid = (_slice(y, d, 1, None) + _slice(y, d, None, -1)) / 2
+    if x is None:
+        return mid * (1.0 if dx is None else dx), d
+    if isinstance(x, Tensor):
+        if x._data.ndim == 1:
+            shape = [1] * y._data.ndim
+            shape[d] = x._data.shape[0]
+            x = reshape(x, tuple(shape))
+        return mid * diff(x, dim=d), d
+    return mid * float(x), d
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """∫ y dx along dim by the trapezoid rule (spacing dx, 1 by default, or sample points x)
+
+    >>> import chainrule as cr
+    >>> cr.trapezoid(cr.tensor([1., 2., 4.]))
+    tensor(4.5000)
+    """
+    parts, d = _trapezoid_parts("trapezoid", y, x, dx, dim)
+    return parts.sum(d)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """trapezoid's older name"""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid-rule integral of y along dim (one element fewer than y)"""
+    parts, d = _trapezoid_parts("cumulative_trapezoid", y, x, dx, dim)
+    return cumsum(parts, d)
+
+
+def cumsum_(self, dim=None, *, dtype=None, axis=None):
+    """cumsum, in place"""
+    from ._inplace import inplace
+    return inplace(self, cumsum, required_dim("cumsum_", dim, axis))
+
+
+def cumprod_(self, dim=None, *, dtype=None, axis=None):
+    """cumprod, in place"""
+    from ._inplace import inplace
+    return inplace(self, cumprod, required_dim("cumprod_", dim, axis))
+
