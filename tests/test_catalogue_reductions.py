@@ -437,6 +437,14 @@ def test_trapezoid():
     check(lambda m, y: m.cumulative_trapezoid(y), X, second=True)
     check(lambda m, y, x: m.cumulative_trapezoid(y, x), X, t)
     check(lambda m, y: m.cumulative_trapezoid(y, dx=2.0, dim=0), X)
+    check(lambda m, y: m.trapezoid(y), np.zeros(0), grad=False)
+    check(lambda m, y: m.cumulative_trapezoid(y), np.zeros(0), grad=False)
+    with pytest.raises(IndexError, match="tensor has no dimensions"):
+        cr.trapezoid(cr.tensor(1.0))
+    with pytest.raises(RuntimeError, match="one `x` value for each sample point"):
+        cr.trapezoid(cr.ones(3), cr.ones(2))
+    with pytest.raises(RuntimeError, match="bool is not supported"):
+        cr.trapezoid(cr.ones(3, dtype=cr.bool))
 
 
 def test_cov_corrcoef():
@@ -456,6 +464,32 @@ def test_cov_corrcoef():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert cr.cov(cr.tensor([[1.0, 2.0, 4.0]]), correction=3).item() == float("inf")
+
+
+def test_dtype_rules_and_errors_as_torch():
+    b = cr.tensor([True, False])
+    for fn, exc, msg in [
+            (lambda: cr.median(b), NotImplementedError, "median_cpu.*Bool"),
+            (lambda: cr.median(b, 0), NotImplementedError, "median_out.*Bool"),
+            (lambda: cr.kthvalue(b, 1), NotImplementedError, "kthvalue_cpu.*Bool"),
+            (lambda: cr.searchsorted(b, b), NotImplementedError, "searchsorted_out_cpu"),
+            (lambda: cr.isin(b, b), RuntimeError, "Unsupported input type encountered for isin"),
+            (lambda: cr.cov(b), RuntimeError, "cov\\(\\): bool dtype is not supported"),
+            (lambda: cr.histogram(cr.ones(2, dtype=cr.float16), 2), NotImplementedError,
+             "histogramdd.*Half"),
+            (lambda: cr.kthvalue(cr.zeros(0, 2), 1, 0), IndexError,
+             "kthvalue\\(\\): Expected reduction dim 0 to have non-zero size"),
+            (lambda: cr.aminmax(cr.zeros(0, 2), dim=0), IndexError,
+             "aminmax: Expected reduction dim 0 to have non-zero size")]:
+        with pytest.raises(exc, match=msg):
+            fn()
+    check(lambda m, x: m.median(x, 1), np.array([[3, 1, 2, 5], [0, 4, 4, 1]]))
+    check(lambda m, x: m.nanmedian(x, 0), np.array([[3, 1, 2, 5], [0, 4, 4, 1]]))
+    assert cr.median(cr.zeros(0, dtype=cr.int32)).item() == -2 ** 31
+    check(lambda m, x: m.searchsorted(x, x), np.zeros((3, 0)), grad=False)
+    check(lambda m, x: m.mode(x.bool()), np.array([1, 0, 0]), grad=False)
+    check(lambda m, x: m.sort(x.bool()), np.array([1, 0, 1]), grad=False)
+    check(lambda m, x: m.cummax(x.to(m.uint8), 0), np.array([1, 3, 2]), grad=False)
 
 
 # --- names -------------------------------------------------------------------------------------

@@ -412,9 +412,12 @@ _aminmax_result = return_type("aminmax", ["min", "max"])
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over dim (all elements by default); ties share the gradient evenly"""
     x = tensor_arg(input, "aminmax")
-    if x._data.size == 0 and (dim is None or x._data.shape[dim_index(dim, x._data.ndim)] == 0):
+    if x._data.size == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    if dim is not None and x._data.ndim and x._data.shape[dim_index(dim, x._data.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {dim_index(dim, x._data.ndim)} to "
+                         "have non-zero size.")
     if dim is None:
         dims = tuple(range(x._data.ndim)) if keepdim else ()
     else:
@@ -431,6 +434,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     """
     from .linalg import matmul
     x = tensor_arg(input, "cov")
+    if x._data.dtype == bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input (convert first, "
+                           "e.g. x.float())")
     if x._data.ndim > 2:
         raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {x._data.ndim} dimensions")

@@ -52,6 +52,14 @@ def _scalar_pick(x, name):
     return apply(ops.index, (x,), {"index": (Ellipsis,), "accumulate": False}, name=name)
 
 
+def _no_bool(x, kernel):
+    """torch's NotImplementedError for selections it has no bool kernel for."""
+    if x._data.dtype == bool:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\' (convert first, '
+                                  "e.g. x.int())")
+    return x
+
+
 def _long(a):
     return wrap(xp.asarray(a).astype(xp.int64))
 
@@ -219,6 +227,9 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None):
     if not isinstance(k, (int, xp.integer)) or isinstance(k, bool):
         raise TypeError(f"kthvalue(): argument 'k' must be int, not {type(k).__name__}")
     d = dim_index(dim, x._data.ndim, "kthvalue")
+    _no_bool(x, "kthvalue_cpu")
+    if x._data.ndim:
+        check_nonempty(x, (d,), "kthvalue", IndexError)
     size = x._data.shape[d] if x._data.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
@@ -236,10 +247,14 @@ def _lower_middle(ignore_nan):
         n = srt.shape[d]
         if ignore_nan:
             valid = xp.sum(~xp.isnan(srt), axis=d, keepdims=True) if srt.dtype.kind == "f" \
-                else xp.full_like(srt[(slice(None),) * d + (slice(0, 1),)], n, xp.int64)
+                else xp.full(srt[(slice(None),) * d + (slice(0, 1),)].shape, n, xp.int64)
             return xp.maximum(valid - 1, 0) // 2
         # NaN anywhere makes the median NaN: the first NaN (NaNs sort last, in order)
-        nans = xp.sum(xp.isnan(srt), axis=d, keepdims=True) if srt.dtype.kind == "f" else 0
+        if srt.dtype.kind != "f":
+            shape = list(srt.shape)
+            shape[d] = 1
+            return xp.full(shape, (n - 1) // 2, xp.int64)
+        nans = xp.sum(xp.isnan(srt), axis=d, keepdims=True)
         return xp.where(nans > 0, n - nans, (n - 1) // 2).astype(xp.int64)
     return position
 
@@ -248,10 +263,10 @@ def _median_all(name, input):
     """median() and nanmedian() of all elements: the gradient is shared evenly by the elements
     equal to the result, as torch's (amax of the selected elements does exactly that)."""
     x = tensor_arg(input, name)
+    _no_bool(x, "median_cpu")
     if x._data.size == 0:
-        if x._data.dtype.kind != "f":
-            raise RuntimeError(f"{name}(): cannot compute the median of an empty "
-                               f"{_name(x._data.dtype)} tensor (no NaN to return)")
+        if x._data.dtype.kind != "f":      # torch's placeholder: the dtype's lowest value
+            return wrap(xp.asarray(xp.iinfo(x._data.dtype).min, x._data.dtype))
         return wrap(xp.asarray(xp.nan, x._data.dtype))
     flat = xp.sort(x._data.reshape(-1), kind="stable")
     n = flat.size
@@ -282,8 +297,8 @@ def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     dim, keepdim = numpy_names("median", dim, axis, keepdim, keepdims)
     if dim is None:
         return _median_all("median", input)
-    return _select_sorted("median", _median_result, tensor_arg(input, "median"), dim, keepdim,
-                          _lower_middle(False))
+    x = _no_bool(tensor_arg(input, "median"), "median_out")
+    return _select_sorted("median", _median_result, x, dim, keepdim, _lower_middle(False))
 
 
 def nanmedian(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -291,8 +306,8 @@ def nanmedian(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     dim, keepdim = numpy_names("nanmedian", dim, axis, keepdim, keepdims)
     if dim is None:
         return _median_all("nanmedian", input)
-    return _select_sorted("nanmedian", _nanmedian_result, tensor_arg(input, "nanmedian"), dim,
-                          keepdim, _lower_middle(True))
+    x = _no_bool(tensor_arg(input, "nanmedian"), "median_out")
+    return _select_sorted("nanmedian", _nanmedian_result, x, dim, keepdim, _lower_middle(True))
 
 
 def mode(input, dim=-1, keepdim=False, *, axis=None):
@@ -483,8 +498,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                  sorter=None):
     """Where each value of input would go in sorted_sequence (along its last dim) to keep it
     sorted: the first such place, or the last with right=True or side='right'"""
-    seq = tensor_arg(sorted_sequence, "searchsorted")._data
+    seq = _no_bool(tensor_arg(sorted_sequence, "searchsorted"), "searchsorted_out_cpu")._data
     vals, scalar = _search_values(input, "searchsorted")
+    if vals.dtype == bool:
+        _no_bool(wrap(vals), "searchsorted_out_cpu")
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError("torch.searchsorted(): side can only be 'left' or 'right' but "
@@ -504,20 +521,23 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                "the first N-1 dimensions of boundaries tensor and input value "
                                f"tensor must match, but we got boundaries tensor "
                                f"{list(seq.shape)} and input value tensor {list(vals.shape)}")
-        s2 = seq.reshape(-1, seq.shape[-1])
-        v2 = vals.reshape(-1, vals.shape[-1])
+        rows = math.prod(seq.shape[:-1])
+        s2 = seq.reshape(rows, seq.shape[-1])
+        v2 = vals.reshape(rows, vals.shape[-1])
         out = xp.stack([xp.searchsorted(b, v, side=s) for b, v in zip(s2, v2)]).reshape(
-            vals.shape) if s2.shape[0] else xp.zeros(vals.shape, xp.int64)
+            vals.shape) if vals.size else xp.zeros(vals.shape, xp.int64)
     return wrap(xp.asarray(out).astype(xp.int32 if out_int32 else xp.int64))
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value of input among 1-d boundaries: i with
     boundaries[i-1] < v ≤ boundaries[i] (boundaries[i-1] ≤ v < boundaries[i] with right=True)"""
-    b = tensor_arg(boundaries, "bucketize")._data
+    b = _no_bool(tensor_arg(boundaries, "bucketize"), "searchsorted_out_cpu")._data
     if b.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
     vals, _ = _search_values(input, "bucketize")
+    if vals.dtype == bool:
+        _no_bool(wrap(vals), "searchsorted_out_cpu")
     out = xp.searchsorted(b, vals, side="right" if right else "left")
     return wrap(xp.asarray(out).astype(xp.int32 if out_int32 else xp.int64))
 
@@ -526,6 +546,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of elements is among test_elements (False with invert=True)"""
     e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    if e.dtype == bool or t.dtype == bool:
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool (convert "
+                           "first, e.g. x.int())")
     return wrap(xp.asarray(xp.isin(e, t, invert=invert)))
 
 
@@ -550,6 +573,9 @@ def bincount(input, weights=None, minlength=0):
 
 
 def _hist_check(x, name):
+    if name != "histc" and x._data.dtype == xp.float16:
+        raise NotImplementedError('"histogramdd" not implemented for \'Half\' (convert first, '
+                                  "e.g. x.float())")
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"histogram_cpu" not implemented for '
                                   f"'{_name(x._data.dtype)}' (convert first, e.g. x.float())")
@@ -668,6 +694,16 @@ def _side_tensor(p, x, d):
 
 def _trapezoid_parts(name, y, x, dx, dim):
     y = tensor_arg(y, name)
+    if y._data.dtype == bool:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if y._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions "
+                         f"({name} integrates along a dim of a tensor of 1 or more dims)")
+    if x is not None and dx is not None:
+        raise TypeError(f"{name}() takes sample points x or a spacing dx, not both")
+    if isinstance(x, Tensor) and x._data.ndim == 1 and \
+            x._data.shape[0] != y._data.shape[dim_index(dim, y._data.ndim, name)]:
+        raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
     if y._data.dtype.kind != "f":
         y = y.to(D.get_default_dtype()) if x is None or not isinstance(x, Tensor) or \
             x._data.dtype.kind != "f" else y.to(x.dtype)
