@@ -447,6 +447,24 @@ def test_trapezoid():
         cr.trapezoid(cr.ones(3, dtype=cr.bool))
 
 
+def test_gradient():
+    t = np.array([0.0, 1.0, 3.0, 4.5, 5.0])
+    check(lambda m, x: m.gradient(x), X, ref=lambda x: np.gradient(x), second=True)
+    for order in (1, 2):
+        check(lambda m, x: m.gradient(x, spacing=2.0, dim=1, edge_order=order), X,
+              ref=lambda x: (np.gradient(x, 2.0, axis=1, edge_order=order),))
+        check(lambda m, x: m.gradient(x, spacing=[m.tensor(t)], dim=1, edge_order=order), X,
+              ref=lambda x: (np.gradient(x, t, axis=1, edge_order=order),))
+        check(lambda m, x: m.gradient(x, spacing=[2.0, 0.5], edge_order=order), X)
+    check(lambda m, x: m.gradient(x, dim=(1,)), X)
+    check(lambda m, x: m.gradient(x), np.array([1, 2, 4, 7]))
+    with pytest.raises(RuntimeError, match="each dimension size to be at least edge_order\\+1"):
+        cr.gradient(cr.ones(1, 3))
+    with pytest.raises(RuntimeError, match="only supports edge_order=1 and edge_order=2"):
+        cr.gradient(cr.ones(4), edge_order=3)
+    assert cr.gradient(cr.tensor(1.0)) == ()
+
+
 def test_cov_corrcoef():
     check(lambda m, x: m.cov(x), X, ref=lambda x: np.cov(x), second=True)
     check(lambda m, x: x.cov(correction=0), X, ref=lambda x: np.cov(x, ddof=0))
@@ -497,7 +515,7 @@ def test_dtype_rules_and_errors_as_torch():
 NAMES = ("cumsum cumprod cummax cummin logcumsumexp median nanmedian mode quantile nanquantile "
          "nansum nanmean std_mean var_mean count_nonzero aminmax histc histogram bincount sort "
          "argsort kthvalue unique unique_consecutive searchsorted bucketize msort diff "
-         "histogramdd isin trapezoid trapz cumulative_trapezoid cov corrcoef").split()
+         "histogramdd isin trapezoid trapz cumulative_trapezoid cov corrcoef gradient").split()
 
 
 @needs_torch

@@ -47,7 +47,7 @@ from .tensor import Size, Tensor, device
 # -- reductions, scans and sorting
 from .functional import (aminmax, argsort, bincount, bucketize, corrcoef,  # noqa: E402
                          count_nonzero, cov, cummax, cummin, cumprod, cumsum,
-                         cumulative_trapezoid, diff, histc, histogram, histogramdd, isin,
+                         cumulative_trapezoid, diff, gradient, histc, histogram, histogramdd, isin,
                          kthvalue, logcumsumexp, median, mode, msort, nanmean, nanmedian,
                          nanquantile, nansum, quantile, searchsorted, sort, std_mean,
                          trapezoid, trapz, unique, unique_consecutive, var_mean)

@@ -42,7 +42,8 @@ from ._inplace import copy_, fill_, inplace, random_fill_, setitem
 from .reductions import (aminmax, corrcoef, count_nonzero, cov, nanmean, nansum,  # noqa: E402
                          std_mean, var_mean)
 from .scans import (argsort, bincount, bucketize, cummax, cummin, cumprod,  # noqa: E402
-                    cumprod_, cumsum, cumsum_, cumulative_trapezoid, diff, histc, histogram,
+                    cumprod_, cumsum, cumsum_, cumulative_trapezoid, diff, gradient, histc,
+                    histogram,
                     histogramdd, isin, kthvalue, logcumsumexp, median, mode, msort,
                     nanmedian, nanquantile, quantile, searchsorted, sort, trapezoid, trapz,
                     unique, unique_consecutive)

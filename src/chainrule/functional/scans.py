@@ -742,6 +742,82 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     return cumsum(parts, d)
 
 
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimates of ∂input/∂x_d along each dim d: central differences inside, one-sided ones
+    (first or second order) at the edges, as NumPy's gradient; spacing is a number, one per
+    dim, or each dim's sample coordinates (taken as constants, without gradients)
+
+    >>> import chainrule as cr
+    >>> cr.gradient(cr.tensor([1., 2., 4., 8.]))[0]
+    tensor([1.0000, 1.5000, 3.0000, 4.0000])
+    """
+    f = tensor_arg(input, "gradient")
+    if f._data.dtype.kind != "f":
+        f = f.to(D.get_default_dtype())
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    nd = f._data.ndim
+    if dim is None:
+        dims = list(builtins.range(nd))
+    elif isinstance(dim, (list, tuple)):
+        dims = [dim_index(d, nd, "gradient") for d in dim]
+    else:
+        dims = [dim_index(dim, nd, "gradient")]
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or "
+                               f"it's spacing and dim arguments to have the same length, but "
+                               f"got a spacing argument of length {len(spacing)} and a dim "
+                               f"argument of length {len(dims)}.")
+        spacings = list(spacing)
+    else:
+        spacings = [spacing] * len(dims)
+    for d in dims:
+        if f._data.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+    return tuple(_gradient_along(f, d, h, edge_order) for d, h in zip(dims, spacings))
+
+
+def _gradient_along(f, d, h, edge_order):
+    n = f._data.shape[d]
+    dt = f._data.dtype
+    shape = [1] * f._data.ndim
+    shape[d] = -1
+
+    def const(a):
+        return wrap(xp.asarray(a, dt).reshape(shape))
+
+    def part(start, stop):
+        return _slice(f, d, start, stop)
+    if isinstance(h, Tensor) and h._data.ndim == 1:
+        x = h._data.astype(xp.float64)
+        if x.shape[0] != n:
+            raise RuntimeError(f"torch.gradient expected each tensor to be on the same device "
+                               f"and have {n} coordinates along dim {d} (got {x.shape[0]})")
+        dx = xp.diff(x)
+    else:
+        step = float(h._data) if isinstance(h, Tensor) else float(h)
+        dx = xp.full(n - 1, step)
+    d1, d2 = dx[:-1], dx[1:]
+    a = -d2 / (d1 * (d1 + d2))
+    b = (d2 - d1) / (d1 * d2)
+    c = d1 / (d2 * (d1 + d2))
+    inner = part(None, -2) * const(a) + part(1, -1) * const(b) + part(2, None) * const(c)
+    if edge_order == 1:
+        first = (part(1, 2) - part(0, 1)) / const(dx[:1])
+        last = (part(n - 1, n) - part(n - 2, n - 1)) / const(dx[-1:])
+    else:
+        e1, e2 = dx[0], dx[1]
+        first = part(0, 1) * const([-(2 * e1 + e2) / (e1 * (e1 + e2))]) + \
+            part(1, 2) * const([(e1 + e2) / (e1 * e2)]) + part(2, 3) * const([-e1 / (e2 * (e1 + e2))])
+        e1, e2 = dx[-2], dx[-1]
+        last = part(n - 3, n - 2) * const([e2 / (e1 * (e1 + e2))]) + \
+            part(n - 2, n - 1) * const([-(e2 + e1) / (e1 * e2)]) + \
+            part(n - 1, n) * const([(2 * e2 + e1) / (e2 * (e1 + e2))])
+    return cat([first, inner, last], d)
+
+
 def cumsum_(self, dim=None, *, dtype=None, axis=None):
     """cumsum, in place"""
     from ._inplace import inplace
