@@ -257,6 +257,9 @@ def test_unique():
     d = cr.tensor([[1, 1, 2], [3, 3, 4]]).unique_consecutive(dim=1, return_counts=True)
     assert d[0].tolist() == [[1, 2], [3, 4]] and d[1].tolist() == [2, 1]
     assert cr.unique(cr.zeros(0)).shape == (0,)
+    nan = float("nan")
+    check(lambda m, x: m.unique(x, return_counts=True), np.array([nan, 1.0, nan, 1.0]),
+          grad=False)
 
 
 @needs_torch
@@ -324,6 +327,9 @@ def test_histc_histogram_histogramdd():
     check(lambda m, x: x.histc(4, -1, 1), x, ref=lambda x: np.histogram(
         x[(x >= -1) & (x <= 1)], 4, (-1, 1))[0], grad=False)
     check(lambda m, x: m.histc(x.float(), 3), x, grad=False)
+    edges = np.array([0.0, 0.1, 0.2, 0.3, 0.7, 1.0, 0.6, 0.9, 1.1, -0.1])
+    check(lambda m, x: m.histc(x, 10, 0, 1), edges, grad=False)
+    check(lambda m, x: m.histc(x.float(), 10, 0, 1), edges, grad=False)
     check(lambda m, x: m.histogram(x, 6), x, grad=False)
     check(lambda m, x, b: m.histogram(x, b), x, np.array([-1.0, 0.0, 0.5, 2.0]), grad=False)
     check(lambda m, x, w: m.histogram(x, 4, range=(-2.0, 2.0), weight=w, density=True), x,

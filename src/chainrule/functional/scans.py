@@ -444,7 +444,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         d = dim_index(dim, a.ndim, "unique")
         vals, inv, counts = xp.unique(a, return_inverse=True, return_counts=True, axis=d)
     else:
-        vals, inv, counts = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        # each NaN is its own value, as torch (NaN != NaN)
+        vals, inv, counts = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True,
+                                      equal_nan=False)
         inv = inv.reshape(a.shape)
     out = wrap(xp.ascontiguousarray(vals))
     if not return_inverse and not return_counts:
@@ -598,8 +600,14 @@ def histc(input, bins=100, min=0, max=0):
         lo, hi = lo - 1, hi + 1
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
-    counts, _ = xp.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
-    return wrap(counts.astype(a.dtype))
+    # torch's bin arithmetic, in the input's dtype: (v - min)·bins / (max - min), truncated;
+    # max itself goes to the last bin.  (NumPy's histogram moves values on an edge.)
+    t = a.dtype.type
+    kept = a[(a >= t(lo)) & (a <= t(hi))]
+    with xp.errstate(all="ignore"):
+        pos = ((kept - t(lo)) * t(bins) / (t(hi) - t(lo))).astype(xp.int64)
+    pos = xp.minimum(pos, bins - 1)
+    return wrap(xp.bincount(pos, minlength=bins).astype(a.dtype))
 
 
 def histogram(input, bins, *, range=None, weight=None, density=False):
