@@ -516,6 +516,24 @@ def test_dtype_rules_and_errors_as_torch():
     check(lambda m, x: m.cummax(x.to(m.uint8), 0), np.array([1, 3, 2]), grad=False)
 
 
+AXIS_CALLS = [
+    "m.sort(x, axis=0)", "m.argsort(x, axis=0)", "m.kthvalue(x, 1, axis=0)", "m.mode(x, axis=0)",
+    "m.median(x, axis=0)", "m.median(x, 0, keepdims=True)", "m.nanmedian(x, axis=0)",
+    "m.quantile(x, 0.5, axis=0)", "m.nanquantile(x, 0.5, axis=0)",
+    "x.quantile(0.5, 0, keepdims=True)", "m.nansum(x, axis=0)", "m.nansum(x, 0, keepdims=True)",
+    "m.nanmean(x, axis=0)", "x.count_nonzero(axis=0)", "m.aminmax(x, axis=0)",
+    "x.aminmax(axis=0, keepdims=True)", "m.std_mean(x, axis=0)", "m.var_mean(x, 0, keepdims=True)",
+    "m.cummax(x, axis=0)", "m.cummin(x, axis=0)", "m.logcumsumexp(x, axis=0)",
+    "m.cumprod(x, axis=0)", "m.cumsum(x, axis=0)", "x.diff(axis=0)", "m.trapezoid(x, axis=0)",
+    "m.trapz(x, axis=0)", "m.cumulative_trapezoid(x, axis=0)", "m.gradient(x, axis=0)",
+    "m.max(x, axis=0)", "m.all(x, axis=(0, 1))", "m.any(x, axis=0, keepdims=True)"]
+
+
+@pytest.mark.parametrize("call", AXIS_CALLS)
+def test_numpy_spellings_axis_and_keepdims(call):
+    check(eval("lambda m, x: " + call), X[:, :4])
+
+
 # --- names -------------------------------------------------------------------------------------
 
 NAMES = ("cumsum cumprod cummax cummin logcumsumexp median nanmedian mode quantile nanquantile "

@@ -952,18 +952,22 @@ class Tensor:
         return _F.nanmedian(self, dim, keepdim, axis=axis, keepdims=keepdims)
     def mode(self, dim=-1, keepdim=False, *, axis=None):
         return _F.mode(self, dim, keepdim, axis=axis)
-    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
-        return _F.quantile(self, q, dim, keepdim, interpolation=interpolation)
-    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
-        return _F.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear", axis=None,
+                 keepdims=None):
+        return _F.quantile(self, q, dim, keepdim, interpolation=interpolation, axis=axis,
+                           keepdims=keepdims)
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear", axis=None,
+                    keepdims=None):
+        return _F.nanquantile(self, q, dim, keepdim, interpolation=interpolation, axis=axis,
+                              keepdims=keepdims)
     def nansum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         return _F.nansum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         return _F.nanmean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
-    def count_nonzero(self, dim=None):
-        return _F.count_nonzero(self, dim)
-    def aminmax(self, *, dim=None, keepdim=False):
-        return _F.aminmax(self, dim=dim, keepdim=keepdim)
+    def count_nonzero(self, dim=None, *, axis=None):
+        return _F.count_nonzero(self, dim, axis=axis)
+    def aminmax(self, *, dim=None, keepdim=False, axis=None, keepdims=None):
+        return _F.aminmax(self, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims)
     def histc(self, bins=100, min=0, max=0):
         return _F.histc(self, bins, min, max)
     def histogram(self, bins, *, range=None, weight=None, density=False):
@@ -982,8 +986,8 @@ class Tensor:
         return _F.unique(self, sorted, return_inverse, return_counts, dim)
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         return _F.unique_consecutive(self, return_inverse, return_counts, dim)
-    def diff(self, n=1, dim=-1, prepend=None, append=None):
-        return _F.diff(self, n, dim, prepend, append)
+    def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
+        return _F.diff(self, n, dim, prepend, append, axis=axis)
     def cov(self, *, correction=1, fweights=None, aweights=None):
         return _F.cov(self, correction=correction, fweights=fweights, aweights=aweights)
     def corrcoef(self):

@@ -399,8 +399,9 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
             mean(input, dim, keepdim))
 
 
-def count_nonzero(input, dim=None):
+def count_nonzero(input, dim=None, *, axis=None):
     """The number of nonzero elements over dim (an int, a tuple, or all), as int64"""
+    dim, _ = numpy_names("count_nonzero", dim, axis)
     x = tensor_arg(input, "count_nonzero")
     dims = reduce_dims(dim, x._data.ndim)
     return wrap(xp.asarray(xp.count_nonzero(x._data, axis=dims)).astype(xp.int64))
@@ -409,8 +410,9 @@ def count_nonzero(input, dim=None):
 _aminmax_result = return_type("aminmax", ["min", "max"])
 
 
-def aminmax(input, *, dim=None, keepdim=False):
+def aminmax(input, *, dim=None, keepdim=False, axis=None, keepdims=None):
     """(min, max) over dim (all elements by default); ties share the gradient evenly"""
+    dim, keepdim = numpy_names("aminmax", dim, axis, keepdim, keepdims)
     x = tensor_arg(input, "aminmax")
     if x._data.size == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "

@@ -415,7 +415,8 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     return outs[0]
 
 
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", axis=None,
+             keepdims=None):
     """The q-th quantiles along dim (all elements by default), interpolating between the two
     nearest sorted values (NaN if any is NaN); a 1-d q adds a leading dim
 
@@ -423,11 +424,14 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     >>> cr.quantile(cr.tensor([1., 2., 3., 4.]), 0.5)
     tensor(2.5000)
     """
+    dim, keepdim = numpy_names("quantile", dim, axis, keepdim, keepdims)
     return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
 
 
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", axis=None,
+                keepdims=None):
     """quantile ignoring NaN (NaN only where every element is NaN)"""
+    dim, keepdim = numpy_names("nanquantile", dim, axis, keepdim, keepdims)
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
 
 
@@ -666,7 +670,7 @@ def _slice(x, d, start, stop):
     return getitem(x, (slice(None),) * d + (slice(start, stop),))
 
 
-def diff(input, n=1, dim=-1, prepend=None, append=None):
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, axis=None):
     """out_i = input_{i+1} - input_i along dim, n times (prepend/append joined first);
     for bool, input_{i+1} != input_i
 
@@ -674,6 +678,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     >>> cr.diff(cr.tensor([1., 4., 9.]))
     tensor([3., 5.])
     """
+    dim, _ = numpy_names("diff", dim, axis, dim_default=-1)
     x = tensor_arg(input, "diff")
     if x._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -728,29 +733,31 @@ def _trapezoid_parts(name, y, x, dx, dim):
     return mid * float(x), d
 
 
-def trapezoid(y, x=None, *, dx=None, dim=-1):
+def trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
     """∫ y dx along dim by the trapezoid rule (spacing dx, 1 by default, or sample points x)
 
     >>> import chainrule as cr
     >>> cr.trapezoid(cr.tensor([1., 2., 4.]))
     tensor(4.5000)
     """
+    dim, _ = numpy_names("trapezoid", dim, axis, dim_default=-1)
     parts, d = _trapezoid_parts("trapezoid", y, x, dx, dim)
     return parts.sum(d)
 
 
-def trapz(y, x=None, *, dx=None, dim=-1):
+def trapz(y, x=None, *, dx=None, dim=-1, axis=None):
     """trapezoid's older name"""
-    return trapezoid(y, x, dx=dx, dim=dim)
+    return trapezoid(y, x, dx=dx, dim=dim, axis=axis)
 
 
-def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
     """The running trapezoid-rule integral of y along dim (one element fewer than y)"""
+    dim, _ = numpy_names("cumulative_trapezoid", dim, axis, dim_default=-1)
     parts, d = _trapezoid_parts("cumulative_trapezoid", y, x, dx, dim)
     return cumsum(parts, d)
 
 
-def gradient(input, *, spacing=1, dim=None, edge_order=1):
+def gradient(input, *, spacing=1, dim=None, edge_order=1, axis=None):
     """Estimates of ∂input/∂x_d along each dim d: central differences inside, one-sided ones
     (first or second order) at the edges, as NumPy's gradient; spacing is a number, one per
     dim, or each dim's sample coordinates (taken as constants, without gradients)
@@ -759,6 +766,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     >>> cr.gradient(cr.tensor([1., 2., 4., 8.]))[0]
     tensor([1.0000, 1.5000, 3.0000, 4.0000])
     """
+    dim, _ = numpy_names("gradient", dim, axis)
     f = tensor_arg(input, "gradient")
     if f._data.dtype.kind != "f":
         f = f.to(D.get_default_dtype())
