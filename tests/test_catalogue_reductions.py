@@ -534,6 +534,23 @@ def test_numpy_spellings_axis_and_keepdims(call):
     check(eval("lambda m, x: " + call), X[:, :4])
 
 
+GRAD_FN_CALLS = ["cumsum(x, 0)", "cumprod(x, 0)", "logcumsumexp(x, 0)", "cummax(x, 0)[0]",
+                 "cummin(x, 0)[0]", "sort(x)[0]", "sort(x, stable=True)[0]", "msort(x)",
+                 "kthvalue(x, 1)[0]", "median(x)", "median(x, 0)[0]", "nanmedian(x)",
+                 "nanmedian(x, 0)[0]", "mode(x)[0]", "nansum(x)", "aminmax(x)[0]",
+                 "aminmax(x)[1]", "diff(x)", "max(x, 0)[0]", "cumulative_trapezoid(x)"]
+
+
+@needs_torch
+@pytest.mark.parametrize("call", GRAD_FN_CALLS)
+def test_grad_fn_names_as_torch(call):
+    names = []
+    for m in (cr, torch):
+        x = m.tensor([3.0, 1.0, 2.0, 5.0], requires_grad=True)
+        names.append(eval("m." + call).grad_fn.name())
+    assert names[0] == names[1]
+
+
 # --- names -------------------------------------------------------------------------------------
 
 NAMES = ("cumsum cumprod cummax cummin logcumsumexp median nanmedian mode quantile nanquantile "

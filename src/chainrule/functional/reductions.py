@@ -350,10 +350,11 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=No
     tensor(3.)
     """
     dim, keepdim = numpy_names("nansum", dim, axis, keepdim, keepdims)
-    x = tensor_arg(input, "nansum")
+    x = integer_to_int64(tensor_arg(input, "nansum"), dtype)
     if x._data.dtype.kind == "f":
         x = where(wrap(xp.isnan(x._data)), 0.0, x)
-    return sum(x, dim, keepdim, dtype=dtype)
+    return apply(ops.sum, (x,), {"dims": reduce_dims(dim, x._data.ndim), "keepdim": keepdim},
+                 name="NansumBackward0")
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -424,7 +425,9 @@ def aminmax(input, *, dim=None, keepdim=False, axis=None, keepdims=None):
         dims = tuple(range(x._data.ndim)) if keepdim else ()
     else:
         dims = dim_index(dim, x._data.ndim, "aminmax")
-    return _aminmax_result(amin(x, dims, keepdim), amax(x, dims, keepdim))
+    dims = reduce_dims(dims, x._data.ndim)
+    return _aminmax_result(*(apply(op, (x,), {"dims": dims, "keepdim": keepdim},
+                                   name="AminmaxBackward0") for op in (ops.amin, ops.amax)))
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):

@@ -178,10 +178,11 @@ def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
     dim, _ = numpy_names("sort", dim, axis, dim_default=-1)
     x = tensor_arg(input, "sort")
     d = dim_index(dim, x._data.ndim, "sort")
+    backward = "SortBackward1" if stable else "SortBackward0"     # torch's two overloads
     if x._data.ndim == 0:
-        return _sort_result(_scalar_pick(x, "SortBackward0"), _long(0))
+        return _sort_result(_scalar_pick(x, backward), _long(0))
     idx = _order(x._data, d, descending)
-    return _sort_result(_take(x, idx, d, name="SortBackward0"), _long(idx))
+    return _sort_result(_take(x, idx, d, name=backward), _long(idx))
 
 
 def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
@@ -203,7 +204,7 @@ def _select_sorted(name, result, x, dim, keepdim, position):
     """The element at sorted ``position(sorted_values)`` (an array, one per slice with keepdims)
     along dim, as (values, indices)."""
     d = dim_index(dim, x._data.ndim, name)
-    backward = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+    backward = name.capitalize() + ("Backward0" if name == "kthvalue" else "Backward1")
     if x._data.ndim == 0:
         return result(_scalar_pick(x, backward), _long(0))
     check_nonempty(x, (d,), name)
