@@ -160,6 +160,21 @@ def test_kthvalue(k):
         cr.kthvalue(cr.ones(3), 0)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_selection_indices_among_ties_match_torch(seed):
+    # many ties (and NaN in half the cases): the same values and the same indices as torch
+    r = np.random.default_rng(seed)
+    a = r.integers(0, 4, (3, 9, 2)).astype(float)
+    if seed % 2:
+        a[r.random(a.shape) < 0.2] = np.nan
+    for k in (1, 4, 9):
+        check(lambda m, x: m.kthvalue(x, k, 1), a, grad=False)
+    check(lambda m, x: m.median(x, 1, keepdim=True), a, grad=False)
+    check(lambda m, x: m.nanmedian(x, 1), a, grad=False)
+    if not seed % 2:
+        check(lambda m, x: m.mode(x, 1), a, grad=False)
+
+
 def test_median():
     even = rng.standard_normal(6)
     check(lambda m, x: m.median(x), even, ref=lambda x: np.sort(x)[2])   # the lower middle

@@ -200,9 +200,9 @@ def msort(input):
     return sort(input, 0).values
 
 
-def _select_sorted(name, result, x, dim, keepdim, position):
+def _select_sorted(name, result, x, dim, keepdim, position, refine=None):
     """The element at sorted ``position(sorted_values)`` (an array, one per slice with keepdims)
-    along dim, as (values, indices)."""
+    along dim, as (values, indices); ``refine(a, idx, d)`` may pick another index among ties."""
     d = dim_index(dim, x._data.ndim, name)
     backward = name.capitalize() + ("Backward0" if name == "kthvalue" else "Backward1")
     if x._data.ndim == 0:
@@ -212,6 +212,8 @@ def _select_sorted(name, result, x, dim, keepdim, position):
     srt = xp.take_along_axis(x._data, order, d)
     pos = position(srt, d)
     idx = xp.take_along_axis(order, pos, d)
+    if refine is not None:
+        idx = refine(x._data, idx, d)
     values = _take(x, idx, d, keepdim, name=backward)
     return result(values, _long(idx if keepdim else xp.squeeze(idx, d)))
 
@@ -240,7 +242,66 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None):
         shape = list(srt.shape)
         shape[d] = 1
         return xp.full(shape, k - 1, xp.int64)
-    return _select_sorted("kthvalue", _kthvalue_result, x, d, keepdim, position)
+    return _select_sorted("kthvalue", _kthvalue_result, x, d, keepdim, position,
+                          lambda a, idx, d: _quickselect_ties(a, idx, d, k - 1))
+
+
+def _quickselect_ties(a, idx, d, k):
+    """The index torch's kthvalue returns where the k-th value is tied: its quickselect's
+    (median-of-three partitioning, NaN the largest), replayed on those slices only."""
+    val = xp.take_along_axis(a, idx, d)
+    same = (a == val) | ((a != a) & (val != val))
+    tied = xp.moveaxis(same.sum(axis=d, keepdims=True) > 1, d, -1).reshape(-1)
+    if not tied.any():
+        return idx
+    rows = xp.moveaxis(a, d, -1).reshape(-1, a.shape[d])
+    out = xp.moveaxis(idx, d, -1).reshape(-1).copy()
+    for r in xp.flatnonzero(tied):
+        out[r] = _quickselect(rows[r].tolist(), k)
+    shape = list(xp.moveaxis(idx, d, -1).shape)
+    return xp.moveaxis(out.reshape(shape), -1, d)
+
+
+def _quickselect(arr, k):
+    """Position in ``arr`` of the k-th smallest element as torch's quick_select_template
+    finds it (aten/src/ATen/native/SortingUtils.h)."""
+    def gt(u, v):                           # u > v, NaN the largest
+        return (u != u and v == v) or u > v
+    pos = list(builtins.range(len(arr)))
+
+    def swap(i, j):
+        arr[i], arr[j] = arr[j], arr[i]
+        pos[i], pos[j] = pos[j], pos[i]
+    lo, hi = 0, len(arr) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if gt(arr[lo], arr[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)   # median of three as the pivot, at lo
+        if gt(arr[lo + 1], arr[hi]):
+            swap(lo + 1, hi)
+        if gt(arr[lo], arr[hi]):
+            swap(lo, hi)
+        if gt(arr[lo + 1], arr[lo]):
+            swap(lo + 1, lo)
+        i, j, piv = lo + 1, hi, arr[lo]
+        while True:
+            i += 1
+            while gt(piv, arr[i]):
+                i += 1
+            j -= 1
+            while gt(arr[j], piv):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return pos[k]
 
 
 def _lower_middle(ignore_nan):
