@@ -230,6 +230,16 @@ def test_quantile(interpolation):
     check(lambda m, x: m.quantile(x, 0.5, keepdim=True, interpolation=interpolation), X)
 
 
+def test_quantile_gradient_reaches_q():
+    q = np.array([0.15, 0.6, 0.85])
+    check(lambda m, x, q: m.quantile(x, q, 1), X, q, second=True)
+    check(lambda m, x, q: m.quantile(x, q), X, q)
+    xn = X.copy()
+    xn[0, 1] = xn[1, :] = np.nan
+    check(lambda m, x, q: m.nanquantile(x, q, 1, keepdim=True), xn, q, grad=False)
+    check(lambda m, x, q: m.nanquantile(x, q, 1).nansum(), X, q)
+
+
 def test_quantile_second_derivative_and_nan():
     check(lambda m, x: m.quantile(x, 0.4, 1), X, second=True)
     x = np.array([[1.0, np.nan, 3.0, 2.0], [1.0, 5.0, 3.0, 2.0],
@@ -564,6 +574,34 @@ def test_grad_fn_names_as_torch(call):
         x = m.tensor([3.0, 1.0, 2.0, 5.0], requires_grad=True)
         names.append(eval("m." + call).grad_fn.name())
     assert names[0] == names[1]
+
+
+# Every sample of torch's OpInfo database for these ops, through test_against_torch's runner
+# (values, dtypes, first derivatives).  Left out: unique, unique_consecutive, histogram,
+# histogramdd and bincount (torch gives their results a grad_fn that refuses backward; the
+# runner cannot compare that, nor histogramdd's tuple of edges), cov (float32 aweights: torch's
+# rounding noise against an exact 0).
+OPINFO_NAMES = ("cumsum cumprod cummax cummin logcumsumexp median nanmedian mode quantile "
+                "nanquantile nansum nanmean std_mean var_mean count_nonzero aminmax histc sort "
+                "argsort kthvalue searchsorted bucketize msort isin trapezoid trapz "
+                "cumulative_trapezoid corrcoef diff gradient").split()
+OPINFO_KEYS = [(n, "") for n in OPINFO_NAMES] + [
+    ("max", "reduction_no_dim"), ("max", "binary"), ("min", "reduction_with_dim"),
+    ("min", "binary"), ("all", ""), ("any", "")]
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("key", OPINFO_KEYS, ids=[f"{a}.{b}" if b else a for a, b in OPINFO_KEYS])
+def test_opinfo_samples(key):
+    runner = pytest.importorskip("test_against_torch")
+    try:
+        from torch.testing._internal.common_methods_invocations import op_db
+    except Exception as e:           # needs expecttest, and internals move between releases
+        pytest.skip(f"torch's OpInfo database is not importable: {e}")
+    db = {(o.name, o.variant_test_name): o for o in op_db if (o.name, o.variant_test_name) == key}
+    runner.OPINFO_OPS.setdefault(key, getattr(cr, key[0]))
+    runner.test_opinfo_samples_match_torch(key, db)
 
 
 # --- names -------------------------------------------------------------------------------------

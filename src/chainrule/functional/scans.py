@@ -441,7 +441,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     else:
         has_nan = xp.isnan(srt).any(axis=d, keepdims=True)
     outs = []
-    for qj in qa.reshape(-1):
+    for j, qj in enumerate(qa.reshape(-1)):
         # ranks as torch computes them, in the input's dtype
         if ignore_nan:
             ranks = xp.maximum(qj * (valid - 1).astype(dt), 0).astype(dt)
@@ -462,6 +462,13 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
             hi = _take(xs, xp.take_along_axis(order, above, d), d)
             # torch's lerp: from the nearer end, so w = 1 gives hi exactly
             wt = wrap(xp.asarray(w, dt))
+            if isinstance(q, Tensor) and interpolation == "linear":
+                # the weight is q·(n - 1) - below: q gets a gradient too, as in torch
+                scale = (valid - 1).astype(dt) if ignore_nan else dt.type(n - 1)
+                fixed = (qj * scale < 0) if ignore_nan else has_nan
+                rank = where(wrap(xp.broadcast_to(fixed, ranks.shape)), wrap(ranks),
+                             reshape(q, (-1,))[j] * wrap(xp.asarray(scale, dt)))
+                wt = rank - wrap(below.astype(dt))
             out = where(wrap(w < 0.5), lo + wt * (hi - lo), hi - (hi - lo) * (1 - wt))
         if dim is None:
             out = reshape(out, (1,) * x._data.ndim if keepdim else ())
@@ -721,7 +728,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
             rng.append((lo, hi) if lo != hi else (lo - 0.5, hi + 0.5) if a.size else (0., 1.))
     hist, edges = xp.histogramdd(a, bins=bins, range=rng, weights=w, density=density)
     return _histogramdd_result(wrap(hist.astype(x._data.dtype)),
-                               [wrap(e.astype(x._data.dtype)) for e in edges])
+                               tuple(wrap(e.astype(x._data.dtype)) for e in edges))
 
 
 # =========================================================================================
@@ -747,6 +754,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, axis=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = dim_index(dim, x._data.ndim, "diff")
+    if n == 0:                      # torch returns the input as it is (prepend/append unused)
+        return x
     parts = [t for t in (prepend, x, append) if t is not None]
     if len(parts) > 1:
         parts = [p if p is x else _side_tensor(p, x, d) for p in parts]
@@ -849,7 +858,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1, axis=None):
                                f"argument of length {len(dims)}.")
         spacings = list(spacing)
     else:
-        spacings = [spacing] * len(dims)
+        spacings = [1 if spacing is None else spacing] * len(dims)
     for d in dims:
         if f._data.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least "
