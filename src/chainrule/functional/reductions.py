@@ -382,7 +382,12 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=N
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
              keepdims=None):
-    """(var, mean) over dim, with var's correction (1 by default)"""
+    """(var, mean) over dim, with var's correction (1 by default)
+
+    >>> import chainrule as cr
+    >>> cr.var_mean(cr.tensor([1., 2., 3.]))
+    (tensor(1.), tensor(2.))
+    """
     dim, keepdim = numpy_names("var_mean", dim, axis, keepdim, keepdims)
     if isinstance(dim, bool):
         unbiased, dim = dim, None
@@ -392,7 +397,12 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
              keepdims=None):
-    """(std, mean) over dim, with std's correction (1 by default)"""
+    """(std, mean) over dim, with std's correction (1 by default)
+
+    >>> import chainrule as cr
+    >>> cr.std_mean(cr.tensor([1., 2., 3.]))
+    (tensor(1.), tensor(2.))
+    """
     dim, keepdim = numpy_names("std_mean", dim, axis, keepdim, keepdims)
     if isinstance(dim, bool):
         unbiased, dim = dim, None
@@ -401,7 +411,12 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 
 
 def count_nonzero(input, dim=None, *, axis=None):
-    """The number of nonzero elements over dim (an int, a tuple, or all), as int64"""
+    """The number of nonzero elements over dim (an int, a tuple, or all), as int64
+
+    >>> import chainrule as cr
+    >>> cr.count_nonzero(cr.tensor([[0., 1.], [2., 3.]]), dim=1)
+    tensor([1, 2])
+    """
     dim, _ = numpy_names("count_nonzero", dim, axis)
     x = tensor_arg(input, "count_nonzero")
     dims = reduce_dims(dim, x._data.ndim)
@@ -412,7 +427,12 @@ _aminmax_result = return_type("aminmax", ["min", "max"])
 
 
 def aminmax(input, *, dim=None, keepdim=False, axis=None, keepdims=None):
-    """(min, max) over dim (all elements by default); ties share the gradient evenly"""
+    """(min, max) over dim (all elements by default); ties share the gradient evenly
+
+    >>> import chainrule as cr
+    >>> cr.aminmax(cr.tensor([3., 1., 2.])).max
+    tensor(3.)
+    """
     dim, keepdim = numpy_names("aminmax", dim, axis, keepdim, keepdims)
     x = tensor_arg(input, "aminmax")
     if x._data.size == 0 and dim is None:
@@ -491,7 +511,13 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
 
 
 def corrcoef(input):
-    """Pearson's correlation coefficients of input's rows: cov / (σ_i σ_j), clipped to [-1, 1]"""
+    """Pearson's correlation coefficients of input's rows: cov / (σ_i σ_j), clipped to [-1, 1]
+
+    >>> import chainrule as cr
+    >>> cr.corrcoef(cr.tensor([[1., 2., 3.], [3., 1., 2.]]))
+    tensor([[ 1.0000, -0.5000],
+            [-0.5000,  1.0000]])
+    """
     from .elementwise import clip
     c = cov(input)
     if c._data.ndim == 0:

@@ -186,7 +186,12 @@ def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
 
 
 def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
-    """The int64 positions that sort input along dim (stable)"""
+    """The int64 positions that sort input along dim (stable)
+
+    >>> import chainrule as cr
+    >>> cr.argsort(cr.tensor([3., 1., 2.]))
+    tensor([1, 2, 0])
+    """
     dim, _ = numpy_names("argsort", dim, axis, dim_default=-1)
     x = tensor_arg(input, "argsort")
     d = dim_index(dim, x._data.ndim, "argsort")
@@ -196,7 +201,13 @@ def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
 
 
 def msort(input):
-    """input sorted along its first dim: sort(input, 0).values"""
+    """input sorted along its first dim: sort(input, 0).values
+
+    >>> import chainrule as cr
+    >>> cr.msort(cr.tensor([[2., 1.], [0., 3.]]))
+    tensor([[0., 1.],
+            [2., 3.]])
+    """
     return sort(input, 0).values
 
 
@@ -364,7 +375,12 @@ def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def nanmedian(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """median ignoring NaN (NaN only where every element is NaN)"""
+    """median ignoring NaN (NaN only where every element is NaN)
+
+    >>> import chainrule as cr
+    >>> cr.nanmedian(cr.tensor([1., float("nan"), 3., 2.]))
+    tensor(2.)
+    """
     dim, keepdim = numpy_names("nanmedian", dim, axis, keepdim, keepdims)
     if dim is None:
         return _median_all("nanmedian", input)
@@ -499,7 +515,12 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", axis=
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", axis=None,
                 keepdims=None):
-    """quantile ignoring NaN (NaN only where every element is NaN)"""
+    """quantile ignoring NaN (NaN only where every element is NaN)
+
+    >>> import chainrule as cr
+    >>> cr.nanquantile(cr.tensor([1., float("nan"), 3.]), 0.5)
+    tensor(2.)
+    """
     dim, keepdim = numpy_names("nanquantile", dim, axis, keepdim, keepdims)
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
 
@@ -510,7 +531,12 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ax
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), and optionally each element's position among them and
-    their counts; with dim, the distinct slices along it"""
+    their counts; with dim, the distinct slices along it
+
+    >>> import chainrule as cr
+    >>> cr.unique(cr.tensor([3, 1, 3, 2]), return_counts=True)
+    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
     x = tensor_arg(input, "unique")
     a = x._data
     if dim is not None:
@@ -533,7 +559,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """Each run of equal consecutive values (or slices along dim) kept once"""
+    """Each run of equal consecutive values (or slices along dim) kept once
+
+    >>> import chainrule as cr
+    >>> cr.unique_consecutive(cr.tensor([1, 1, 2, 1]))
+    tensor([1, 2, 1])
+    """
     x = tensor_arg(input, "unique_consecutive")
     a = x._data
     if dim is None:
@@ -572,7 +603,12 @@ def _search_values(v, op):
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
     """Where each value of input would go in sorted_sequence (along its last dim) to keep it
-    sorted: the first such place, or the last with right=True or side='right'"""
+    sorted: the first such place, or the last with right=True or side='right'
+
+    >>> import chainrule as cr
+    >>> cr.searchsorted(cr.tensor([1., 2., 3.]), cr.tensor([2.5, 0.]))
+    tensor([2, 0])
+    """
     seq = _no_bool(tensor_arg(sorted_sequence, "searchsorted"), "searchsorted_out_cpu")._data
     vals, scalar = _search_values(input, "searchsorted")
     if vals.dtype == bool:
@@ -606,7 +642,12 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value of input among 1-d boundaries: i with
-    boundaries[i-1] < v ≤ boundaries[i] (boundaries[i-1] ≤ v < boundaries[i] with right=True)"""
+    boundaries[i-1] < v ≤ boundaries[i] (boundaries[i-1] ≤ v < boundaries[i] with right=True)
+
+    >>> import chainrule as cr
+    >>> cr.bucketize(cr.tensor([0.5, 2., 7.]), cr.tensor([1., 2., 5.]))
+    tensor([0, 1, 3])
+    """
     b = _no_bool(tensor_arg(boundaries, "bucketize"), "searchsorted_out_cpu")._data
     if b.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
@@ -618,7 +659,12 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    """True where an element of elements is among test_elements (False with invert=True)"""
+    """True where an element of elements is among test_elements (False with invert=True)
+
+    >>> import chainrule as cr
+    >>> cr.isin(cr.tensor([1, 2, 3]), cr.tensor([2, 5]))
+    tensor([False,  True, False])
+    """
     e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
     if e.dtype == bool or t.dtype == bool:
@@ -628,7 +674,12 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 
 
 def bincount(input, weights=None, minlength=0):
-    """How often each non-negative integer occurs in the 1-d input (sums of weights with them)"""
+    """How often each non-negative integer occurs in the 1-d input (sums of weights with them)
+
+    >>> import chainrule as cr
+    >>> cr.bincount(cr.tensor([0, 2, 2]))
+    tensor([1, 0, 2])
+    """
     x = tensor_arg(input, "bincount")
     a = x._data
     if a.dtype.kind == "f":
@@ -658,7 +709,12 @@ def _hist_check(x, name):
 
 def histc(input, bins=100, min=0, max=0):
     """Counts of input's elements in ``bins`` equal bins over [min, max] (the data's range
-    when both are 0); elements outside are ignored"""
+    when both are 0); elements outside are ignored
+
+    >>> import chainrule as cr
+    >>> cr.histc(cr.tensor([1., 2., 1.]), bins=4, min=0, max=3)
+    tensor([0., 2., 1., 0.])
+    """
     x = tensor_arg(input, "histc")
     _hist_check(x, "histc")
     if bins <= 0:
@@ -685,7 +741,12 @@ def histc(input, bins=100, min=0, max=0):
 
 def histogram(input, bins, *, range=None, weight=None, density=False):
     """(hist, bin_edges): counts (or weights' sums, or densities) of input's elements in bins
-    (a count over range or the data's range, or a 1-d tensor of edges)"""
+    (a count over range or the data's range, or a 1-d tensor of edges)
+
+    >>> import chainrule as cr
+    >>> cr.histogram(cr.tensor([1., 2., 1.]), bins=2).hist
+    tensor([2., 1.])
+    """
     x = tensor_arg(input, "histogram")
     _hist_check(x, "histogram")
     a = x._data.reshape(-1)
@@ -707,7 +768,13 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
 
 
 def histogramdd(input, bins, *, range=None, weight=None, density=False):
-    """(hist, bin_edges): the multidimensional histogram of input's rows (N, D)"""
+    """(hist, bin_edges): the multidimensional histogram of input's rows (N, D)
+
+    >>> import chainrule as cr
+    >>> cr.histogramdd(cr.tensor([[0., 0.], [1., 1.]]), bins=2).hist
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     x = tensor_arg(input, "histogramdd")
     _hist_check(x, "histogramdd")
     a = x._data.reshape(-1, x._data.shape[-1])
@@ -817,12 +884,22 @@ def trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
 
 
 def trapz(y, x=None, *, dx=None, dim=-1, axis=None):
-    """trapezoid's older name"""
+    """trapezoid's older name
+
+    >>> import chainrule as cr
+    >>> cr.trapz(cr.tensor([1., 2., 4.]), dx=2.)
+    tensor(9.)
+    """
     return trapezoid(y, x, dx=dx, dim=dim, axis=axis)
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
-    """The running trapezoid-rule integral of y along dim (one element fewer than y)"""
+    """The running trapezoid-rule integral of y along dim (one element fewer than y)
+
+    >>> import chainrule as cr
+    >>> cr.cumulative_trapezoid(cr.tensor([1., 2., 4.]))
+    tensor([1.5000, 4.5000])
+    """
     dim, _ = numpy_names("cumulative_trapezoid", dim, axis, dim_default=-1)
     parts, d = _trapezoid_parts("cumulative_trapezoid", y, x, dx, dim)
     return cumsum(parts, d)
