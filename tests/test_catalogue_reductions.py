@@ -101,6 +101,13 @@ def test_scans_in_place():
     i = cr.tensor([1, 2, 3], dtype=cr.int32)
     i.cumsum_(0)
     assert i.dtype == cr.int32 and i.tolist() == [1, 3, 6]
+    assert cr.tensor([100, 100], dtype=cr.int8).cumprod_(0).tolist() == [100, 16]   # as torch
+    with pytest.raises(NotImplementedError, match="cumsum_out_cpu.*Bool"):
+        cr.tensor([True]).cumsum_(0)
+    with pytest.raises(RuntimeError, match="input tensor dtype float and output tensor dtype "
+                                           "double should match"):
+        cr.tensor([1.0]).cumsum_(0, dtype=cr.float64)
+    assert cr.tensor([1.0, 2.0]).cumsum_(0, dtype=cr.float32).tolist() == [1.0, 3.0]
     a = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     b = a * 1.0
     b.cumsum_(0)

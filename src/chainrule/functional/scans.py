@@ -982,14 +982,35 @@ def _gradient_along(f, d, h, edge_order):
     return cat([first, inner, last], d)
 
 
-def cumsum_(self, dim=None, *, dtype=None, axis=None):
-    """cumsum, in place"""
+def _scan_(name, fn, self, dim, dtype, axis):
     from ._inplace import inplace
-    return inplace(self, cumsum, required_dim("cumsum_", dim, axis))
+    dim = required_dim(name + "_", dim, axis)
+    dt = self._data.dtype
+    if dt == bool:
+        raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\' (in place, '
+                                  f"{name}_ keeps the dtype: use x.{name}({dim}), which gives int64)")
+    if dtype is not None and dtype.np != dt:
+        raise RuntimeError(f"Bad in-place call: input tensor dtype {D.CPP_NAMES.get(dt.name, dt)} "
+                           f"and output tensor dtype "
+                           f"{D.CPP_NAMES.get(dtype.np.name, dtype.np)} should match")
+    return inplace(self, fn, dim)
+
+
+def cumsum_(self, dim=None, *, dtype=None, axis=None):
+    """cumsum, in place (integers wrap around in their own dtype)
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1., 2., 3.]).cumsum_(0)
+    tensor([1., 3., 6.])
+    """
+    return _scan_("cumsum", cumsum, self, dim, dtype, axis)
 
 
 def cumprod_(self, dim=None, *, dtype=None, axis=None):
-    """cumprod, in place"""
-    from ._inplace import inplace
-    return inplace(self, cumprod, required_dim("cumprod_", dim, axis))
+    """cumprod, in place (integers wrap around in their own dtype)
 
+    >>> import chainrule as cr
+    >>> cr.tensor([1., 2., 3.]).cumprod_(0)
+    tensor([1., 2., 6.])
+    """
+    return _scan_("cumprod", cumprod, self, dim, dtype, axis)
