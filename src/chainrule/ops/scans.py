@@ -5,6 +5,7 @@ composed in ``functional/scans.py`` from an index computed without gradient and 
 whose rule scatters g back to the selected elements.
 """
 from .._backend import xp
+from .._fns import ArrayF
 from . import defprim
 from .reductions import narrow, wide
 
@@ -42,7 +43,10 @@ def _cumprod_vjp(F, g, out, x, dim):
     # With zeros (0/0 there), peel the first zero z of each slice off: at z the gradient is
     # Σ_{j ≥ z} g_j·out'_j, out' the cumulative product with x_z replaced by 1; elsewhere it is
     # the same rule on x' with g'_j = g_j·x_z for j ≥ z (0, but x_z keeps its second derivative).
-    # A loop, once per zero of the slice with the most, as torch's double-differentiable rule.
+    # A loop, once per zero of the slice with the most, as torch's double-differentiable rule;
+    # an ordinary backward pass (arrays) needs only the first level: g' is 0 from z on.
+    if F is ArrayF:
+        return _cumprod_vjp_first_order(g, out, x, dim)
     levels = []
     while True:
         xr = F.raw(x)
@@ -60,6 +64,20 @@ def _cumprod_vjp(F, g, out, x, dim):
     for first, at_zero in reversed(levels):
         grad = F.where(first, at_zero, grad)
     return grad
+
+
+def _cumprod_vjp_first_order(g, out, x, dim):
+    zero = x == 0
+    if not zero.any():
+        return _reverse_cumsum(ArrayF, g * out, dim) / x
+    seen = xp.cumsum(zero, axis=dim)
+    before = seen == 0
+    first = zero & (seen == 1)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        part = _reverse_cumsum(ArrayF, g * out, dim) / xp.where(before, x, 1)
+    rest = _cumprod(xp.where(first, xp.ones_like(x), x), dim)
+    at_zero = _reverse_cumsum(ArrayF, g * rest, dim)
+    return xp.where(before, part, xp.where(first, at_zero, 0)).astype(x.dtype, copy=False)
 
 
 cumprod = defprim("cumprod", _cumprod, _cumprod_vjp,
