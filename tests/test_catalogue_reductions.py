@@ -259,6 +259,13 @@ def test_quantile_second_derivative_and_nan():
     check(lambda m, x: m.quantile(x, 0.5, 0), np.array(2.0))
 
 
+@pytest.mark.parametrize("kw", [{}, {"dim": 0}, {"dim": 1, "keepdim": True},
+                                {"keepdim": True}])
+def test_quantile_of_no_qs(kw):
+    check(lambda m, x: m.quantile(x, m.tensor([], dtype=m.float64), **kw), X, grad=False,
+          ref=lambda x: np.quantile(x, [], axis=kw.get("dim"), keepdims=kw.get("keepdim", False)))
+
+
 def test_quantile_errors():
     x = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64)
     cases = [

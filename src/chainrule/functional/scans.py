@@ -493,9 +493,15 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
                           if x._data.ndim else ())
         outs.append(out)
     if isinstance(q, Tensor) and q._data.ndim == 1:
-        if not outs:
-            shape = tuple(x._data.shape) if dim is not None else ()
-            return wrap(xp.zeros((0,) + shape, dt))
+        if not outs:                    # an empty q: the result's shape, with 0 quantiles
+            shape = list(x._data.shape)
+            if dim is None:
+                shape = [1] * len(shape) if keepdim else []
+            elif keepdim:
+                shape[d] = 1
+            elif shape:
+                del shape[d]
+            return wrap(xp.zeros([0] + shape, dt))
         return stack(outs, 0)
     return outs[0]
 
