@@ -43,8 +43,7 @@ from .reductions import (aminmax, corrcoef, count_nonzero, cov, nanmean, nansum,
                          std_mean, var_mean)
 from .scans import (argsort, bincount, bucketize, cummax, cummin, cumprod,  # noqa: E402
                     cumprod_, cumsum, cumsum_, cumulative_trapezoid, diff, gradient, histc,
-                    histogram,
-                    histogramdd, isin, kthvalue, logcumsumexp, median, mode, msort,
+                    histogram, histogramdd, isin, kthvalue, logcumsumexp, median, mode, msort,
                     nanmedian, nanquantile, quantile, searchsorted, sort, trapezoid, trapz,
                     unique, unique_consecutive)
 
