@@ -269,11 +269,14 @@ def _draw_reduction(draw, name, shape):
         dim = draw(_dims(nd))
         return (f"x.norm({_call({'p': p, 'dim': dim, 'keepdim': keepdim})})",
                 (-2.0, 2.0, [0.0]))
+    if name in ("cumsum", "cumprod", "logcumsumexp"):     # issue #12's scans, along one dim
+        dim = draw(_dims(nd, allow_none=False, allow_tuple=False))
+        return f"x.{name}({dim})", (0.5, 1.5) if name == "cumprod" else (-3.0, 3.0)
     raise AssertionError(name)
 
 
 REDUCTIONS = ["sum", "mean", "amax", "amin", "max_dim", "min_dim", "prod", "logsumexp", "var",
-              "std", "norm", "softmax", "log_softmax"]
+              "std", "norm", "softmax", "log_softmax", "cumsum", "cumprod", "logcumsumexp"]
 
 
 def test_every_reduction_entry_is_drawn_here():

@@ -144,6 +144,9 @@ REFERENCES = {
     # -- special
 
     # -- reductions, scans and sorting
+    "cumsum": lambda x, dim: np.cumsum(x, axis=dim),
+    "cumprod": lambda x, dim: np.cumprod(x, axis=dim),
+    "logcumsumexp": lambda x, dim: np.log(np.cumsum(np.exp(x), axis=dim)),
 
     # -- indexing and scatter
 

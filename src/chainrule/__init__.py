@@ -61,6 +61,12 @@ from .functional import (digamma, erf, erf_, erfc_, erfinv, i0, i0_, igamma,  # 
                          logit, logit_, mvlgamma, polygamma, sinc, sinc_, xlogy, xlogy_)
 
 # -- reductions, scans and sorting
+from .functional import (aminmax, argsort, bincount, bucketize, corrcoef,  # noqa: E402
+                         count_nonzero, cov, cummax, cummin, cumprod, cumsum,
+                         cumulative_trapezoid, diff, gradient, histc, histogram, histogramdd, isin,
+                         kthvalue, logcumsumexp, median, mode, msort, nanmean, nanmedian,
+                         nanquantile, nansum, quantile, searchsorted, sort, std_mean,
+                         trapezoid, trapz, unique, unique_consecutive, var_mean)
 
 # -- indexing and scatter
 from .functional import (argwhere, as_strided, as_strided_copy, as_strided_scatter,

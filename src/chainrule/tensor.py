@@ -1500,6 +1500,67 @@ class Tensor:
 
     # --- catalogue (issue #12): reductions, scans and sorting ----------------
     # (one section a family, kept apart so that parallel work merges cleanly)
+    # (one-line delegations, unspaced: docs/design.md counts tensor.py's lines)
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        return _F.cumsum(self, dim, dtype=dtype, axis=axis)
+    def cumsum_(self, dim=None, *, dtype=None, axis=None):
+        return _F.cumsum_(self, dim, dtype=dtype, axis=axis)
+    def cumprod(self, dim=None, *, dtype=None, axis=None):
+        return _F.cumprod(self, dim, dtype=dtype, axis=axis)
+    def cumprod_(self, dim=None, *, dtype=None, axis=None):
+        return _F.cumprod_(self, dim, dtype=dtype, axis=axis)
+    def cummax(self, dim=None, *, axis=None):
+        return _F.cummax(self, dim, axis=axis)
+    def cummin(self, dim=None, *, axis=None):
+        return _F.cummin(self, dim, axis=axis)
+    def logcumsumexp(self, dim=None, *, axis=None):
+        return _F.logcumsumexp(self, dim, axis=axis)
+    def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.median(self, dim, keepdim, axis=axis, keepdims=keepdims)
+    def nanmedian(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _F.nanmedian(self, dim, keepdim, axis=axis, keepdims=keepdims)
+    def mode(self, dim=-1, keepdim=False, *, axis=None):
+        return _F.mode(self, dim, keepdim, axis=axis)
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear", axis=None,
+                 keepdims=None):
+        return _F.quantile(self, q, dim, keepdim, interpolation=interpolation, axis=axis,
+                           keepdims=keepdims)
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear", axis=None,
+                    keepdims=None):
+        return _F.nanquantile(self, q, dim, keepdim, interpolation=interpolation, axis=axis,
+                              keepdims=keepdims)
+    def nansum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _F.nansum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _F.nanmean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+    def count_nonzero(self, dim=None, *, axis=None):
+        return _F.count_nonzero(self, dim, axis=axis)
+    def aminmax(self, *, dim=None, keepdim=False, axis=None, keepdims=None):
+        return _F.aminmax(self, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims)
+    def histc(self, bins=100, min=0, max=0):
+        return _F.histc(self, bins, min, max)
+    def histogram(self, bins, *, range=None, weight=None, density=False):
+        return _F.histogram(self, bins, range=range, weight=weight, density=density)
+    def bincount(self, weights=None, minlength=0):
+        return _F.bincount(self, weights, minlength)
+    def sort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        return _F.sort(self, dim, descending, stable, axis=axis)
+    def argsort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        return _F.argsort(self, dim, descending, stable, axis=axis)
+    def msort(self):
+        return _F.msort(self)
+    def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None):
+        return _F.kthvalue(self, k, dim, keepdim, axis=axis)
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _F.unique(self, sorted, return_inverse, return_counts, dim)
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _F.unique_consecutive(self, return_inverse, return_counts, dim)
+    def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
+        return _F.diff(self, n, dim, prepend, append, axis=axis)
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _F.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+    def corrcoef(self):
+        return _F.corrcoef(self)
 
     # --- catalogue (issue #12): indexing and scatter -------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)

@@ -60,6 +60,13 @@ from .special import (digamma, entr, erf, erf_, erfc_, erfcx, erfinv, i0, i0_, i
                       polygamma, polygamma_, sinc, sinc_, xlog1py, xlogy, xlogy_, zeta)
 
 # -- reductions, scans and sorting
+from .reductions import (aminmax, corrcoef, count_nonzero, cov, nanmean, nansum,  # noqa: E402
+                         std_mean, var_mean)
+from .scans import (argsort, bincount, bucketize, cummax, cummin, cumprod,  # noqa: E402
+                    cumprod_, cumsum, cumsum_, cumulative_trapezoid, diff, gradient, histc,
+                    histogram, histogramdd, isin, kthvalue, logcumsumexp, median, mode, msort,
+                    nanmedian, nanquantile, quantile, searchsorted, sort, trapezoid, trapz,
+                    unique, unique_consecutive)
 
 # -- indexing and scatter
 from .indexing import (argwhere, as_strided, as_strided_copy, as_strided_scatter, diagonal_scatter,

@@ -37,7 +37,7 @@ def _wide(x):
     return x.to(D.float32) if x._data.dtype == xp.float16 else x
 
 
-def _integer_to_int64(x, dtype):
+def integer_to_int64(x, dtype):
     """sum and prod: an explicit dtype converts first; bool and integers accumulate in int64."""
     if dtype is not None:
         return x.to(dtype)
@@ -49,7 +49,7 @@ def _integer_to_int64(x, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """out = Σ input over dim (all dims by default)"""
     dim, keepdim = numpy_names("sum", dim, axis, keepdim, keepdims)
-    x = _integer_to_int64(tensor_arg(input), dtype)
+    x = integer_to_int64(tensor_arg(input), dtype)
     return apply(ops.sum, (x,), {"dims": reduce_dims(dim, x._data.ndim), "keepdim": keepdim})
 
 
@@ -75,11 +75,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """out = Π input over dim"""
     dim, keepdim = numpy_names("prod", dim, axis, keepdim, keepdims)
-    x = _integer_to_int64(tensor_arg(input), dtype)
+    x = integer_to_int64(tensor_arg(input), dtype)
     return apply(ops.prod, (x,), {"dims": reduce_dims(dim, x._data.ndim), "keepdim": keepdim})
 
 
-def _check_nonempty(x, dims, op, exc=RuntimeError):
+def check_nonempty(x, dims, op, exc=RuntimeError):
     if x._data.size == 0:
         if dims is None:
             raise exc(f"{op}(): Expected reduction dim to be specified for "
@@ -104,11 +104,11 @@ def _amax_amin(op, input, dim, keepdim, axis, keepdims):
     dim, keepdim = numpy_names(op.name, dim, axis, keepdim, keepdims, dim_default=())
     x = tensor_arg(input)
     dims = reduce_dims(dim, x._data.ndim)
-    _check_nonempty(x, dims, op.name)
+    check_nonempty(x, dims, op.name)
     return apply(op, (x,), {"dims": dims, "keepdim": keepdim})
 
 
-def _return_type(name, fields):
+def return_type(name, fields):
     cls = collections.namedtuple(name, fields)
     cls.__repr__ = lambda self: (f"chainrule.return_types.{name}(\n" + ",\n".join(
         f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
@@ -116,8 +116,8 @@ def _return_type(name, fields):
     return cls
 
 
-_max_result = _return_type("max", ["values", "indices"])
-_min_result = _return_type("min", ["values", "indices"])
+_max_result = return_type("max", ["values", "indices"])
+_min_result = return_type("min", ["values", "indices"])
 
 
 def _extreme(op, input, dim, keepdim, other, axis, keepdims):
@@ -132,17 +132,21 @@ def _extreme(op, input, dim, keepdim, other, axis, keepdims):
         if keepdim:
             raise TypeError(f"{op}(): keepdim=True needs a dim, e.g. x.{op}(0, keepdim=True) "
                             f"(or x.a{op}(dim=tuple(range(x.ndim)), keepdim=True) for all)")
-        _check_nonempty(x, None, op)
+        check_nonempty(x, None, op)
         return apply(ops.amax if op == "max" else ops.amin, (x,), {"dims": None,
                      "keepdim": False}, name="MaxBackward1" if op == "max" else "MinBackward1")
     result = _max_result if op == "max" else _min_result
     d = dim_index(dim, x._data.ndim, op)
     if x._data.ndim == 0:
         return result(x.clone() if x._requires_grad else x, wrap(xp.asarray(0)))
-    _check_nonempty(x, (d,), op)
+    check_nonempty(x, (d,), op)
     values = apply(ops.max_dim if op == "max" else ops.min_dim, (x,),
                    {"dim": d, "keepdim": keepdim})
     return result(values, (argmax if op == "max" else argmin)(x, d, keepdim))
+
+
+# the names before issue #12 made them public within the package
+_check_nonempty, _integer_to_int64, _return_type = check_nonempty, integer_to_int64, return_type
 
 
 def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
@@ -155,7 +159,7 @@ def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
     return _extreme("min", input, dim, keepdim, other, axis, keepdims)
 
 
-_topk_result = _return_type("topk", ["values", "indices"])
+_topk_result = return_type("topk", ["values", "indices"])
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -198,13 +202,13 @@ def _arg_extreme(op, pick, input, dim, keepdim, axis, keepdims):
     dim, keepdim = numpy_names(op, dim, axis, keepdim, keepdims)
     x = tensor_arg(input)
     if dim is None:
-        _check_nonempty(x, None, op, IndexError)
+        check_nonempty(x, None, op, IndexError)
         i = nondiff(pick, x)
         return i.reshape((1,) * x._data.ndim) if keepdim else i
     d = dim_index(dim, x._data.ndim, op)
     if x._data.ndim == 0:
         return wrap(xp.asarray(0))
-    _check_nonempty(x, (d,), op)
+    check_nonempty(x, (d,), op)
     return nondiff(pick, x, axis=d, keepdims=keepdim)
 
 
@@ -315,17 +319,211 @@ def log_softmax(input, dim=None, dtype=None, *, axis=None):
     return _softmax_like(ops.log_softmax, input, dim, dtype, axis)
 
 
-def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """True where any element over dim is nonzero"""
-    dim, keepdim = numpy_names("any", dim, axis, keepdim, keepdims)
+def _any_all(name, fn, input, dim, keepdim, axis, keepdims):
+    dim, keepdim = numpy_names(name, dim, axis, keepdim, keepdims)
     x = tensor_arg(input)
-    return nondiff(xp.any, x, axis=reduce_dims(dim, x._data.ndim), keepdims=keepdim)
+    out = nondiff(fn, x, axis=reduce_dims(dim, x._data.ndim), keepdims=keepdim)
+    if x._data.dtype == xp.uint8:          # torch keeps uint8 (a legacy rule), bool otherwise
+        out = wrap(out._data.astype(xp.uint8))
+    return out
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where any element over dim is nonzero (dim: an int or a tuple)"""
+    return _any_all("any", xp.any, input, dim, keepdim, axis, keepdims)
 
 
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """True where every element over dim is nonzero"""
-    dim, keepdim = numpy_names("all", dim, axis, keepdim, keepdims)
-    x = tensor_arg(input)
-    return nondiff(xp.all, x, axis=reduce_dims(dim, x._data.ndim), keepdims=keepdim)
+    """True where every element over dim is nonzero (dim: an int or a tuple)"""
+    return _any_all("all", xp.all, input, dim, keepdim, axis, keepdims)
 
 
+# =========================================================================================
+# issue #12: NaN-ignoring reductions, moments together, counts, aminmax, cov/corrcoef
+# =========================================================================================
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """out = Σ input over dim, NaN counted as 0 (and given a zero gradient)
+
+    >>> import chainrule as cr
+    >>> cr.nansum(cr.tensor([1., float("nan"), 2.]))
+    tensor(3.)
+    """
+    dim, keepdim = numpy_names("nansum", dim, axis, keepdim, keepdims)
+    x = integer_to_int64(tensor_arg(input, "nansum"), dtype)
+    if x._data.dtype.kind == "f":
+        x = where(wrap(xp.isnan(x._data)), 0.0, x)
+    return apply(ops.sum, (x,), {"dims": reduce_dims(dim, x._data.ndim), "keepdim": keepdim},
+                 name="NansumBackward0")
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """out = Σ input / n over dim, over the elements that are not NaN
+
+    >>> import chainrule as cr
+    >>> cr.nanmean(cr.tensor([1., float("nan"), 2.]))
+    tensor(1.5000)
+    """
+    dim, keepdim = numpy_names("nanmean", dim, axis, keepdim, keepdims)
+    x = tensor_arg(input, "nanmean")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {D.SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)}"
+                           " (convert first, e.g. x.float().nanmean())")
+    dims = reduce_dims(dim, x._data.ndim)
+    w = _wide(x)
+    keep = wrap(~xp.isnan(w._data))
+    count = xp.sum(keep._data, axis=dims, keepdims=keepdim).astype(w._data.dtype)
+    out = div(sum(where(keep, w, 0.0), dims, keepdim), wrap(xp.asarray(count)))
+    return out if w is x else out.to(x.dtype)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+             keepdims=None):
+    """(var, mean) over dim, with var's correction (1 by default)
+
+    >>> import chainrule as cr
+    >>> cr.var_mean(cr.tensor([1., 2., 3.]))
+    (tensor(1.), tensor(2.))
+    """
+    dim, keepdim = numpy_names("var_mean", dim, axis, keepdim, keepdims)
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+             keepdims=None):
+    """(std, mean) over dim, with std's correction (1 by default)
+
+    >>> import chainrule as cr
+    >>> cr.std_mean(cr.tensor([1., 2., 3.]))
+    (tensor(1.), tensor(2.))
+    """
+    dim, keepdim = numpy_names("std_mean", dim, axis, keepdim, keepdims)
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def count_nonzero(input, dim=None, *, axis=None):
+    """The number of nonzero elements over dim (an int, a tuple, or all), as int64
+
+    >>> import chainrule as cr
+    >>> cr.count_nonzero(cr.tensor([[0., 1.], [2., 3.]]), dim=1)
+    tensor([1, 2])
+    """
+    dim, _ = numpy_names("count_nonzero", dim, axis)
+    x = tensor_arg(input, "count_nonzero")
+    dims = reduce_dims(dim, x._data.ndim)
+    return wrap(xp.asarray(xp.count_nonzero(x._data, axis=dims)).astype(xp.int64))
+
+
+_aminmax_result = return_type("aminmax", ["min", "max"])
+
+
+def aminmax(input, *, dim=None, keepdim=False, axis=None, keepdims=None):
+    """(min, max) over dim (all elements by default); ties share the gradient evenly
+
+    >>> import chainrule as cr
+    >>> cr.aminmax(cr.tensor([3., 1., 2.])).max
+    tensor(3.)
+    """
+    dim, keepdim = numpy_names("aminmax", dim, axis, keepdim, keepdims)
+    x = tensor_arg(input, "aminmax")
+    if x._data.size == 0 and dim is None:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    if dim is not None and x._data.ndim and x._data.shape[dim_index(dim, x._data.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {dim_index(dim, x._data.ndim)} to "
+                         "have non-zero size.")
+    if dim is None:
+        dims = tuple(range(x._data.ndim)) if keepdim else ()
+    else:
+        dims = dim_index(dim, x._data.ndim, "aminmax")
+    dims = reduce_dims(dims, x._data.ndim)
+    return _aminmax_result(*(apply(op, (x,), {"dims": dims, "keepdim": keepdim},
+                                   name="AminmaxBackward0") for op in (ops.amin, ops.amax)))
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in input's rows (observations in its columns)
+
+    >>> import chainrule as cr
+    >>> cr.cov(cr.tensor([1., 2., 4.]))
+    tensor(2.3333)
+    """
+    from .linalg import matmul
+    x = tensor_arg(input, "cov")
+    if x._data.dtype == bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input (convert first, "
+                           "e.g. x.float())")
+    if x._data.ndim > 2:
+        raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {x._data.ndim} dimensions")
+    if x._data.dtype.kind != "f":
+        x = x.to(D.get_default_dtype())
+    if x._data.ndim < 2:
+        x = x.reshape(1, -1)
+    n = x._data.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        wt = tensor_arg(wt, "cov")
+        if wt._data.ndim > 1 or wt._data.shape[0] != n:
+            raise RuntimeError(f"cov(): expected {name} to have one dimension and {n} elements "
+                               f"(the number of observations), but got shape "
+                               f"{list(wt._data.shape)}")
+        if name == "fweights" and wt._data.dtype.kind not in "iu":
+            raise RuntimeError("cov(): expected fweights to have integral dtype but got "
+                               f"{D.of(wt._data)}")
+        if (wt._data < 0).any():
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+        wt = wt.to(x.dtype)
+        w = wt if w is None else w * wt
+    if w is None:
+        avg = mean(x, 1)
+        w_sum = float(n)
+        norm_factor = w_sum - correction
+    else:
+        w_sum = sum(w)
+        avg = sum(x * w, 1) / w_sum
+        if correction == 0:
+            norm_factor = w_sum
+        elif aweights is None:
+            norm_factor = w_sum - correction
+        else:
+            aw = tensor_arg(aweights).to(x.dtype)
+            norm_factor = w_sum - correction * sum(w * aw) / w_sum
+    nf = norm_factor if isinstance(norm_factor, float) else float(norm_factor._data)
+    if nf <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+        norm_factor = 0.0
+    xc = x - avg.unsqueeze(1)
+    c = matmul(xc, (xc if w is None else xc * w).t())
+    return div(c, norm_factor).squeeze()
+
+
+def corrcoef(input):
+    """Pearson's correlation coefficients of input's rows: cov / (σ_i σ_j), clipped to [-1, 1]
+
+    >>> import chainrule as cr
+    >>> cr.corrcoef(cr.tensor([[1., 2., 3.], [3., 1., 2.]]))
+    tensor([[ 1.0000, -0.5000],
+            [-0.5000,  1.0000]])
+    """
+    from .elementwise import clip
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    k = c._data.shape[0]
+    sd = sqrt(c[xp.arange(k), xp.arange(k)])
+    c = c / sd.reshape(-1, 1)
+    c = c / sd.reshape(1, -1)
+    return clip(c, -1, 1)

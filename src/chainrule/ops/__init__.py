@@ -218,6 +218,7 @@ from .special import (digamma, entr, erfcx, erfinv, i0, i0e, i1, i1e, igamma,  #
                       igammac, lgamma, logit, ndtri, polygamma, sinc, xlog1py, xlogy)
 
 # -- reductions, scans and sorting
+from .scans import cumprod, cumsum, logcumsumexp  # noqa: E402
 
 # -- indexing and scatter
 from .indexing import scatter_reduce  # noqa: E402

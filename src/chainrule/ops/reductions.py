@@ -19,20 +19,24 @@ def _rekeep(F, g, x_shape, dims, keepdim):
     return F.reshape(g, tuple(shape))
 
 
-def _wide(x):
+def wide(x):
     """float16 is accumulated in float32, as torch does (Σ of two 60000s, Π of 300, 300 and 1/300
-    overflow in float16); the reductions cast their result back with ``_narrow``."""
+    overflow in float16); the reductions cast their result back with ``narrow``."""
     return x.astype(xp.float32) if x.dtype == xp.float16 else x
 
 
-def _narrow(r, x):
+def narrow(r, x):
+    """r in x's dtype (the reductions' float16 results, accumulated in float32)."""
     return xp.asarray(r).astype(x.dtype, copy=False)
+
+
+_wide, _narrow = wide, narrow        # the names other modules may still use
 
 
 def _sum(x, dims=None, keepdim=False):
     """out = Σ x over dims"""
     if x.dtype == xp.float16:
-        return _narrow(xp.sum(x, axis=dims, keepdims=keepdim, dtype=xp.float32), x)
+        return narrow(xp.sum(x, axis=dims, keepdims=keepdim, dtype=xp.float32), x)
     return xp.sum(x, axis=dims, keepdims=keepdim)
 
 
@@ -47,7 +51,7 @@ sum = defprim("sum", _sum,
 
 def _prod(x, dims=None, keepdim=False):
     """out = Π x over dims"""
-    return _narrow(xp.prod(_wide(x), axis=dims, keepdims=keepdim), x)
+    return narrow(xp.prod(wide(x), axis=dims, keepdims=keepdim), x)
 
 
 def _prod_vjp(F, g, out, x, dims=None, keepdim=False):
@@ -58,7 +62,7 @@ def _prod_vjp(F, g, out, x, dims=None, keepdim=False):
         return gk * ok / x
     # with zeros, out/x is 0/0, and in float16 out may have overflowed where the product of the
     # others has not: use the product of the *other* elements, computed exactly
-    return gk * F.raw(_narrow(_prod_of_others(_wide(xr), dims), xr))
+    return gk * F.raw(narrow(_prod_of_others(wide(xr), dims), xr))
 
 
 def _prod_of_others(x, dims):
@@ -146,11 +150,11 @@ min_dim = defprim("min_dim", _min_dim, _at_index_vjp(xp.argmin),
 def _logsumexp(x, dims=None, keepdim=False):
     """out = ln Σ eˣ, shifted by the max so it never overflows"""
     # A primitive for stability: the shift by the max keeps exp() in range.
-    w = _wide(x)
+    w = wide(x)
     m = xp.amax(w, axis=dims, keepdims=True) if w.size else xp.zeros((1,) * w.ndim, w.dtype)
     m = xp.where(xp.isinf(m), 0, m).astype(w.dtype, copy=False)
     s = xp.log(xp.sum(xp.exp(w - m), axis=dims, keepdims=True)) + m
-    return _narrow(s if keepdim else xp.squeeze(s, dims if dims is not None else None), x)
+    return narrow(s if keepdim else xp.squeeze(s, dims if dims is not None else None), x)
 
 
 logsumexp = defprim(
@@ -166,9 +170,9 @@ logsumexp = defprim(
 def _softmax(x, dim):
     """out = eˣ / Σ eˣ along dim"""
     # A primitive for speed (one pass, one output saved); the max shift keeps it stable.
-    w = _wide(x)
+    w = wide(x)
     e = xp.exp(w - xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf))   # initial: empty dim
-    return _narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
+    return narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
 
 
 softmax = defprim("softmax", _softmax,
@@ -182,10 +186,10 @@ softmax = defprim("softmax", _softmax,
 def _log_softmax(x, dim):
     """out = x - ln Σ eˣ along dim"""
     # A primitive for stability: log(softmax) underflows to -inf for very negative logits.
-    w = _wide(x)
+    w = wide(x)
     m = xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf)     # initial: an empty dim
     s = w - m
-    return _narrow(s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True)), x)
+    return narrow(s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True)), x)
 
 
 log_softmax = defprim("log_softmax", _log_softmax,
@@ -199,7 +203,7 @@ log_softmax = defprim("log_softmax", _log_softmax,
 def _norm(x, p=2.0, dims=None, keepdim=False):
     """out = (Σ |x|ᵖ)^(1/p)"""
     # A primitive for the gradient at 0: torch defines it as 0, sqrt(Σx²) would give NaN.
-    a = xp.abs(_wide(x))
+    a = xp.abs(wide(x))
     if p == 2:
         r = xp.sqrt(xp.sum(a * a, axis=dims, keepdims=keepdim))
     elif p == 1:
@@ -212,7 +216,7 @@ def _norm(x, p=2.0, dims=None, keepdim=False):
         r = xp.sum(a != 0, axis=dims, keepdims=keepdim)
     else:
         r = xp.power(xp.sum(xp.power(a, p), axis=dims, keepdims=keepdim), 1.0 / p)
-    return _narrow(r, x)
+    return narrow(r, x)
 
 
 def _norm_vjp(F, g, out, x, p=2.0, dims=None, keepdim=False):
