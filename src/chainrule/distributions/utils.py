@@ -1,0 +1,89 @@
+"""Helpers shared by the distributions (torch.distributions.utils)."""
+import math
+
+import numpy as np
+
+from .. import dtypes as D
+from ..tensor import Tensor, wrap
+
+euler_constant = 0.57721566490153286060
+
+
+def _tensor(value, like=None):
+    if isinstance(value, Tensor):
+        return value
+    dt = like.dtype if like is not None else D.get_default_dtype()
+    return wrap(np.asarray(value, dtype=dt.np))
+
+
+def broadcast_all(*values):
+    """Tensors (numbers become tensors of the others' dtype, else the default dtype) broadcast
+    to one shape."""
+    from .. import functional as F
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    for v in values:
+        if not isinstance(v, (Tensor, int, float, np.number)):
+            raise ValueError("Input arguments must all be instances of numbers.Number, "
+                             "torch.Tensor or objects implementing __torch_function__.")
+    like = None
+    if tensors:
+        like = wrap(np.empty(0, D.result_type(*(t._data for t in tensors))))
+    ts = [v if isinstance(v, Tensor) else _tensor(float(v), like) for v in values]
+    shape = np.broadcast_shapes(*(tuple(t.shape) for t in ts))
+    return tuple(t if tuple(t.shape) == shape else F.expand(t, shape) for t in ts)
+
+
+def _sum_rightmost(value, dim):
+    """Sum out the ``dim`` rightmost dimensions of ``value``."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
+
+
+def clamp_probs(probs):
+    eps = float(np.finfo(probs._data.dtype).eps)
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary=False):
+    """Probabilities to logits: log p (normalised by softmax later), or log(p / (1 - p))."""
+    from .. import functional as F
+    ps_clamped = clamp_probs(probs)
+    if is_binary:
+        return F.log(ps_clamped) - F.log1p(-ps_clamped)
+    return F.log(ps_clamped)
+
+
+def logits_to_probs(logits, is_binary=False):
+    """Logits to probabilities: sigmoid (binary) or softmax over the last dim."""
+    from .. import functional as F
+    if is_binary:
+        return F.sigmoid(logits)
+    return F.softmax(logits, -1)
+
+
+def xlogy(x, y):
+    """x·log(y), 0 where x == 0 (also its gradient)."""
+    from .. import functional as F
+    x, y = (v if isinstance(v, Tensor) else _tensor(v) for v in (x, y))
+    zero = x == 0
+    safe = F.where(zero, _tensor(1.0, y), y)
+    return F.where(zero, _tensor(0.0, y), x * F.log(safe))
+
+
+class lazy_property:
+    """A property computed once, on first access, then stored on the instance."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+
+    def __get__(self, instance, obj_type=None):
+        if instance is None:
+            return self
+        value = self.wrapped(instance)
+        instance.__dict__[self.wrapped.__name__] = value
+        return value
+
+
+LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
