@@ -782,8 +782,11 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 def _fill(x, data):
     """Write samples into x's storage, as torch's in-place samplers: no history recorded."""
-    from .functional._inplace import _check_inplace
-    _check_inplace(x, "in-place sampling")
+    from .grad_mode import state
+    if state.enabled and x._requires_grad and x._grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation. Do the in-place sampling inside `with chainrule.no_grad():`"
+                           ", or sample into a tensor that does not require grad")
     token = B.quiet_fp()
     try:
         x._data[...] = data

@@ -16,7 +16,7 @@ _lgamma_scalar = np.frompyfunc(lambda v: math.lgamma(v) if not (v <= 0 and v == 
                                else math.inf, 1, 1)
 
 
-def _np_lgamma(x):
+def np_lgamma(x):
     x64 = np.asarray(x, np.float64)
     out = np.where(np.isnan(x64), np.nan, 0.0)
     finite = np.isfinite(x64)
@@ -68,7 +68,7 @@ class _Lgamma(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(_np_lgamma(x._data))
+        return wrap(np_lgamma(x._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -115,14 +115,14 @@ def digamma(x):
 
 # --- the regularised lower incomplete gamma P(a, x), for the gamma sampler's gradient ---------
 
-def _gammainc(a, x):
+def gammainc(a, x):
     """P(a, x) = γ(a, x)/Γ(a): a series for x < a + 1, Lentz's continued fraction otherwise."""
     a = np.asarray(a, np.float64)
     x = np.asarray(x, np.float64)
     a, x = np.broadcast_arrays(a, x)
     out = np.zeros(a.shape)
     with np.errstate(all="ignore"):
-        logpre = a * np.log(np.where(x > 0, x, 1.0)) - x - _np_lgamma(a)
+        logpre = a * np.log(np.where(x > 0, x, 1.0)) - x - np_lgamma(a)
         series = x < a + 1
         term = 1.0 / a
         total = term.copy()
@@ -157,9 +157,9 @@ def _standard_gamma_grad(alpha, x):
     alpha = np.asarray(alpha, np.float64)
     x = np.asarray(x, np.float64)
     h = 1e-5 * np.maximum(alpha, 1e-3)
-    dp = (_gammainc(alpha + h, x) - _gammainc(alpha - h, x)) / (2 * h)
+    dp = (gammainc(alpha + h, x) - gammainc(alpha - h, x)) / (2 * h)
     with np.errstate(all="ignore"):
-        logpdf = (alpha - 1) * np.log(x) - x - _np_lgamma(alpha)
+        logpdf = (alpha - 1) * np.log(x) - x - np_lgamma(alpha)
         grad = -dp / np.exp(logpdf)
     return np.where(np.isfinite(grad), grad, 0.0)
 

@@ -11,26 +11,26 @@ from ..tensor import Size, Tensor, wrap
 from . import constraints
 from ._special import digamma, lgamma, standard_gamma
 from .distribution import Distribution, ExponentialFamily
-from .utils import _tensor, broadcast_all, xlogy
+from .utils import tensor_like, broadcast_all, xlogy
 
 __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gamma", "Chi2", "Beta",
            "Dirichlet", "StudentT", "ContinuousBernoulli"]
 
 
-def _erf(x):
+def erf(x):
     from .. import ops
     from ..functional.elementwise import unary
     return unary(ops.erf, x)
 
 
-def _draw(shape, like, kind, generator=None, **kw):
+def draw(shape, like, kind, generator=None, **kw):
     """NumPy samples of ``shape`` in ``like``'s dtype, as a constant tensor."""
     rng = numpy_rng(generator)
     data = getattr(rng, kind)(size=tuple(shape), **kw)
     return wrap(np.asarray(data, dtype=like._data.dtype))
 
 
-def _expand(self, cls, batch_shape, names, _instance):
+def expand_params(self, cls, batch_shape, names, _instance):
     new = self._get_checked_instance(cls, _instance)
     batch_shape = Size(batch_shape)
     for n in names:
@@ -57,7 +57,7 @@ class Normal(ExponentialFamily):
         super().__init__(Size(self.loc.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand(self, Normal, batch_shape, ("loc", "scale"), _instance)
+        return expand_params(self, Normal, batch_shape, ("loc", "scale"), _instance)
 
     @property
     def mean(self):
@@ -80,7 +80,7 @@ class Normal(ExponentialFamily):
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=Size()):
-        eps = _draw(self._extended_shape(sample_shape), self.loc, "standard_normal")
+        eps = draw(self._extended_shape(sample_shape), self.loc, "standard_normal")
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
@@ -93,7 +93,7 @@ class Normal(ExponentialFamily):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + _erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + F.log(self.scale)
@@ -119,7 +119,7 @@ class Uniform(Distribution):
             raise ValueError("Uniform is not defined when low>= high")
 
     def expand(self, batch_shape, _instance=None):
-        return _expand(self, Uniform, batch_shape, ("low", "high"), _instance)
+        return expand_params(self, Uniform, batch_shape, ("low", "high"), _instance)
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
@@ -142,7 +142,7 @@ class Uniform(Distribution):
         return (self.high - self.low).pow(2) / 12
 
     def rsample(self, sample_shape=Size()):
-        rand = _draw(self._extended_shape(sample_shape), self.low, "random")
+        rand = draw(self._extended_shape(sample_shape), self.low, "random")
         return self.low + rand * (self.high - self.low)
 
     def log_prob(self, value):
@@ -175,7 +175,7 @@ class Exponential(ExponentialFamily):
         super().__init__(Size(self.rate.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand(self, Exponential, batch_shape, ("rate",), _instance)
+        return expand_params(self, Exponential, batch_shape, ("rate",), _instance)
 
     @property
     def mean(self):
@@ -194,7 +194,7 @@ class Exponential(ExponentialFamily):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=Size()):
-        return _draw(self._extended_shape(sample_shape), self.rate,
+        return draw(self._extended_shape(sample_shape), self.rate,
                      "standard_exponential") / self.rate
 
     def log_prob(self, value):
@@ -232,7 +232,7 @@ class Laplace(Distribution):
         super().__init__(Size(self.loc.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand(self, Laplace, batch_shape, ("loc", "scale"), _instance)
+        return expand_params(self, Laplace, batch_shape, ("loc", "scale"), _instance)
 
     @property
     def mean(self):
@@ -252,7 +252,7 @@ class Laplace(Distribution):
 
     def rsample(self, sample_shape=Size()):
         eps = float(np.finfo(self.loc._data.dtype).eps)
-        u = _draw(self._extended_shape(sample_shape), self.loc, "uniform", low=eps - 1, high=1)
+        u = draw(self._extended_shape(sample_shape), self.loc, "uniform", low=eps - 1, high=1)
         return self.loc - self.scale * u.sign() * F.log1p(-u.abs())
 
     def log_prob(self, value):
@@ -285,7 +285,7 @@ class Cauchy(Distribution):
         super().__init__(Size(self.loc.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand(self, Cauchy, batch_shape, ("loc", "scale"), _instance)
+        return expand_params(self, Cauchy, batch_shape, ("loc", "scale"), _instance)
 
     @property
     def mean(self):
@@ -300,7 +300,7 @@ class Cauchy(Distribution):
         return self.loc * 0 + float("inf")
 
     def rsample(self, sample_shape=Size()):
-        eps = _draw(self._extended_shape(sample_shape), self.loc, "standard_cauchy")
+        eps = draw(self._extended_shape(sample_shape), self.loc, "standard_cauchy")
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
@@ -335,7 +335,7 @@ class Gamma(ExponentialFamily):
         super().__init__(Size(self.concentration.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return _expand(self, Gamma, batch_shape, ("concentration", "rate"), _instance)
+        return expand_params(self, Gamma, batch_shape, ("concentration", "rate"), _instance)
 
     @property
     def mean(self):
@@ -356,7 +356,7 @@ class Gamma(ExponentialFamily):
         return value.clamp(min=tiny)
 
     def log_prob(self, value):
-        value = _tensor(value, self.rate)
+        value = tensor_like(value, self.rate)
         if self._validate_args:
             self._validate_sample(value)
         return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
@@ -374,10 +374,10 @@ class Gamma(ExponentialFamily):
         return lgamma(x + 1) + (x + 1) * F.log(-y.reciprocal())
 
     def cdf(self, value):
-        from ._special import _gammainc
+        from ._special import gammainc
         if self._validate_args:
             self._validate_sample(value)
-        return wrap(_gammainc(self.concentration._data, (self.rate * value)._data).astype(
+        return wrap(gammainc(self.concentration._data, (self.rate * value)._data).astype(
             self.rate._data.dtype))
 
 
@@ -387,7 +387,7 @@ class Chi2(Gamma):
 
     def __init__(self, df, validate_args=None):
         (df,) = broadcast_all(df)
-        super().__init__(0.5 * df, _tensor(0.5, df), validate_args=validate_args)
+        super().__init__(0.5 * df, tensor_like(0.5, df), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Chi2, _instance)
@@ -542,14 +542,14 @@ class StudentT(Distribution):
         super().__init__(Size(self.df.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand(self, StudentT, batch_shape, ("df", "loc", "scale"), _instance)
+        new = expand_params(self, StudentT, batch_shape, ("df", "loc", "scale"), _instance)
         new._chi2 = self._chi2.expand(batch_shape)
         return new
 
     @property
     def mean(self):
         m = self.loc.clone()
-        return F.where(self.df <= 1, _tensor(float("nan"), m), m)
+        return F.where(self.df <= 1, tensor_like(float("nan"), m), m)
 
     @property
     def mode(self):
@@ -559,12 +559,12 @@ class StudentT(Distribution):
     def variance(self):
         df = self.df
         v = self.scale.pow(2) * df / (df - 2)
-        v = F.where(df <= 2, _tensor(float("inf"), v), v)
-        return F.where(df <= 1, _tensor(float("nan"), v), v)
+        v = F.where(df <= 2, tensor_like(float("inf"), v), v)
+        return F.where(df <= 1, tensor_like(float("nan"), v), v)
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        x = _draw(shape, self.df, "standard_normal")
+        x = draw(shape, self.df, "standard_normal")
         z = self._chi2.rsample(sample_shape)
         y = x * F.rsqrt(z / self.df)
         return self.loc + self.scale * y
@@ -605,7 +605,7 @@ class ContinuousBernoulli(ExponentialFamily):
         super().__init__(Size(self.probs.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _expand(self, ContinuousBernoulli, batch_shape, ("probs", "logits"), _instance)
+        new = expand_params(self, ContinuousBernoulli, batch_shape, ("probs", "logits"), _instance)
         new._lims = self._lims
         return new
 
@@ -613,7 +613,7 @@ class ContinuousBernoulli(ExponentialFamily):
         return (self.probs < self._lims[0]) | (self.probs > self._lims[1])
 
     def _cut_probs(self):
-        return F.where(self._outside(), self.probs, _tensor(self._lims[0], self.probs))
+        return F.where(self._outside(), self.probs, tensor_like(self._lims[0], self.probs))
 
     def _log_normalizer_p(self):
         cut = self._cut_probs()
@@ -654,7 +654,7 @@ class ContinuousBernoulli(ExponentialFamily):
                        / (F.log(cut) - F.log1p(-cut)), value)
 
     def rsample(self, sample_shape=Size()):
-        u = _draw(self._extended_shape(sample_shape), self.probs, "random")
+        u = draw(self._extended_shape(sample_shape), self.probs, "random")
         cut = self._cut_probs()
         samples = (F.log1p(-cut + u * (2.0 * cut - 1.0)) - F.log1p(-cut)) / (
             F.log(cut) - F.log1p(-cut))

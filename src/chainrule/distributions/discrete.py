@@ -9,7 +9,7 @@ from ..tensor import Size, Tensor, wrap
 from . import constraints
 from ._special import lgamma
 from .distribution import Distribution, ExponentialFamily
-from .utils import (_tensor, broadcast_all, clamp_probs, lazy_property, logits_to_probs,
+from .utils import (tensor_like, broadcast_all, clamp_probs, lazy_property, logits_to_probs,
                     probs_to_logits, xlogy)
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough",
@@ -26,7 +26,7 @@ def _bce_with_logits(logits, target):
     return logits.clamp(min=0) - logits * target + F.log1p(F.exp(-logits.abs()))
 
 
-def _expand_lazy(self, cls, batch_shape, extra_shape, _instance):
+def expand_probs_logits(self, cls, batch_shape, extra_shape, _instance):
     new = self._get_checked_instance(cls, _instance)
     batch_shape = Size(batch_shape)
     for name in ("probs", "logits"):
@@ -58,7 +58,7 @@ class Bernoulli(ExponentialFamily):
         super().__init__(Size(self._param.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new, batch_shape = _expand_lazy(self, Bernoulli, batch_shape, (), _instance)
+        new, batch_shape = expand_probs_logits(self, Bernoulli, batch_shape, (), _instance)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -74,7 +74,7 @@ class Bernoulli(ExponentialFamily):
     @property
     def mode(self):
         mode = (self.probs >= 0.5).to(self.probs.dtype)
-        return F.where(self.probs == 0.5, _tensor(float("nan"), mode), mode)
+        return F.where(self.probs == 0.5, tensor_like(float("nan"), mode), mode)
 
     @property
     def variance(self):
@@ -140,7 +140,7 @@ class Categorical(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new, batch_shape = _expand_lazy(self, type(self) if _instance is None else Categorical,
+        new, batch_shape = expand_probs_logits(self, type(self) if _instance is None else Categorical,
                                         batch_shape, (self._num_events,), _instance)
         new._num_events = self._num_events
         Distribution.__init__(new, batch_shape, validate_args=False)
@@ -193,7 +193,7 @@ class Categorical(Distribution):
         shape = np.broadcast_shapes(tuple(value.shape), tuple(self.logits.shape[:-1]))
         hot = _one_hot(wrap(np.broadcast_to(value._data, shape)), self._num_events, self.logits)
         logits = F.expand(self.logits, shape + (self._num_events,))
-        picked = F.where(wrap(hot), logits, _tensor(0.0, logits))
+        picked = F.where(wrap(hot), logits, tensor_like(0.0, logits))
         return picked.sum(-1)
 
     def entropy(self):
@@ -304,8 +304,8 @@ class Poisson(ExponentialFamily):
         super().__init__(Size(self.rate.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        from .continuous import _expand
-        return _expand(self, Poisson, batch_shape, ("rate",), _instance)
+        from .continuous import expand_params
+        return expand_params(self, Poisson, batch_shape, ("rate",), _instance)
 
     @property
     def mean(self):
@@ -360,7 +360,7 @@ class Geometric(Distribution):
                                  f"positive, but found invalid values:\n{wrap(invalid)}")
 
     def expand(self, batch_shape, _instance=None):
-        new, batch_shape = _expand_lazy(self, Geometric, batch_shape, (), _instance)
+        new, batch_shape = expand_probs_logits(self, Geometric, batch_shape, (), _instance)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -422,7 +422,7 @@ class Binomial(Distribution):
         super().__init__(Size(self._param.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new, batch_shape = _expand_lazy(self, Binomial, batch_shape, (), _instance)
+        new, batch_shape = expand_probs_logits(self, Binomial, batch_shape, (), _instance)
         new.total_count = F.expand(self.total_count, tuple(batch_shape))
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args

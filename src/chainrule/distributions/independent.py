@@ -2,7 +2,7 @@
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import _sum_rightmost
+from .utils import sum_rightmost
 
 __all__ = ["Independent"]
 
@@ -72,11 +72,11 @@ class Independent(Distribution):
 
     def log_prob(self, value):
         log_prob = self.base_dist.log_prob(value)
-        return _sum_rightmost(log_prob, self.reinterpreted_batch_ndims)
+        return sum_rightmost(log_prob, self.reinterpreted_batch_ndims)
 
     def entropy(self):
         entropy = self.base_dist.entropy()
-        return _sum_rightmost(entropy, self.reinterpreted_batch_ndims)
+        return sum_rightmost(entropy, self.reinterpreted_batch_ndims)
 
     def enumerate_support(self, expand=True):
         if self.reinterpreted_batch_ndims > 0:

@@ -13,9 +13,9 @@ from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace, Normal, Un
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import ExponentialFamily
 from .independent import Independent
-from .multivariate_normal import MultivariateNormal, _solve_lower
+from .multivariate_normal import MultivariateNormal, solve_lower
 from .transformed_distribution import TransformedDistribution
-from .utils import _sum_rightmost, _tensor
+from .utils import sum_rightmost, tensor_like
 
 __all__ = ["register_kl", "kl_divergence"]
 
@@ -71,24 +71,24 @@ def kl_divergence(p, q):
 
 
 def _infinite_where(mask, value):
-    return F.where(wrap(np.asarray(mask)), _tensor(math.inf, value), value)
+    return F.where(wrap(np.asarray(mask)), tensor_like(math.inf, value), value)
 
 
 def _zero_where(mask, value):
-    return F.where(wrap(np.asarray(mask)), _tensor(0.0, value), value)
+    return F.where(wrap(np.asarray(mask)), tensor_like(0.0, value), value)
 
 
-def _softplus(x):
-    from .transforms import _softplus as sp
+def softplus(x):
+    from .transforms import softplus as sp
     return sp(x)
 
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    t1 = p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
+    t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = _infinite_where(q.probs._data == 0, t1)
     t1 = _zero_where(np.broadcast_to(p.probs._data == 0, t1.shape), t1)
-    t2 = (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits))
+    t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
     t2 = _infinite_where(q.probs._data == 1, t2)
     t2 = _zero_where(np.broadcast_to(p.probs._data == 1, t2.shape), t2)
     return t1 + t2
@@ -159,7 +159,7 @@ def _kl_expfamily_expfamily(p, q):
     result = q._log_normalizer(*q_nparams) - lg_normal
     for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
         term = (qnp - pnp) * g
-        result = result - _sum_rightmost(term, len(q.event_shape))
+        result = result - sum_rightmost(term, len(q.event_shape))
     return result
 
 
@@ -200,11 +200,11 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
     Lp = F.expand(p._unbroadcasted_scale_tril, shape)
     term2 = 0
     for j in range(n):                     # ‖Lq⁻¹ Lp‖²_F, a column at a time
-        term2 = term2 + (_solve_lower(Lq, Lp[..., :, j]) ** 2).sum(-1)
+        term2 = term2 + (solve_lower(Lq, Lp[..., :, j]) ** 2).sum(-1)
     diff = q.loc - p.loc
     shape_d = np.broadcast_shapes(shape[:-2], tuple(diff.shape[:-1]))
     Lq_d = F.expand(q._unbroadcasted_scale_tril, shape_d + (n, n))
-    term3 = (_solve_lower(Lq_d, F.expand(diff, shape_d + (n,))) ** 2).sum(-1)
+    term3 = (solve_lower(Lq_d, F.expand(diff, shape_d + (n,))) ** 2).sum(-1)
     return half_term1 + 0.5 * (term2 + term3 - n)
 
 
@@ -241,7 +241,7 @@ def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     result = kl_divergence(p.base_dist, q.base_dist)
-    return _sum_rightmost(result, p.reinterpreted_batch_ndims)
+    return sum_rightmost(result, p.reinterpreted_batch_ndims)
 
 
 @register_kl(Normal, Laplace)
@@ -249,10 +249,10 @@ def _kl_normal_laplace(p, q):
     loc_diff = p.loc - q.loc
     scale_ratio = p.scale / q.scale
     loc_diff_scale_ratio = loc_diff / p.scale
-    from .continuous import _erf
+    from .continuous import erf
     t1 = F.log(scale_ratio)
     t2 = math.sqrt(2 / math.pi) * p.scale * F.exp(-0.5 * loc_diff_scale_ratio.pow(2))
-    t3 = loc_diff * _erf(math.sqrt(0.5) * loc_diff_scale_ratio)
+    t3 = loc_diff * erf(math.sqrt(0.5) * loc_diff_scale_ratio)
     return -t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
 
 

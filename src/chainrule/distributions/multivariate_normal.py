@@ -10,7 +10,7 @@ import numpy as np
 from .. import functional as F
 from ..tensor import Size, wrap
 from . import constraints
-from .continuous import _draw
+from .continuous import draw
 from .distribution import Distribution
 from .utils import lazy_property
 
@@ -39,7 +39,7 @@ def _cholesky(a):
     return F.stack(rows, -2)
 
 
-def _solve_lower(L, b):
+def solve_lower(L, b):
     """x with L x = b for lower-triangular L (..., n, n) and b (..., n), by forward
     substitution."""
     n = L.shape[-1]
@@ -58,14 +58,14 @@ def _batch_mahalanobis(L, x):
     n = L.shape[-1]
     L = F.expand(L, shape + (n, n))
     x = F.expand(x, shape + (n,))
-    return (_solve_lower(L, x) ** 2).sum(-1)
+    return (solve_lower(L, x) ** 2).sum(-1)
 
 
 def _inverse_from_cholesky(L):
     """(L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹."""
     n = L.shape[-1]
     eye = F.expand(wrap(np.eye(n, dtype=L._data.dtype)), tuple(L.shape))
-    cols = [_solve_lower(L, eye[..., :, j]) for j in range(n)]
+    cols = [solve_lower(L, eye[..., :, j]) for j in range(n)]
     linv = F.stack(cols, -1)                         # L⁻¹
     return F.matmul(linv.transpose(-1, -2), linv)
 
@@ -158,7 +158,7 @@ class MultivariateNormal(Distribution):
         return F.expand((L ** 2).sum(-1), tuple(self._batch_shape) + tuple(self._event_shape))
 
     def rsample(self, sample_shape=Size()):
-        eps = _draw(self._extended_shape(sample_shape), self.loc, "standard_normal")
+        eps = draw(self._extended_shape(sample_shape), self.loc, "standard_normal")
         return self.loc + F.matmul(self._unbroadcasted_scale_tril,
                                    eps.unsqueeze(-1)).squeeze(-1)
 

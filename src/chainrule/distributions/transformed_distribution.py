@@ -9,12 +9,12 @@ from .. import functional as F
 from ..tensor import Size
 from . import constraints
 from ._special import lgamma
-from .continuous import Cauchy, Exponential, Normal, Uniform, _draw
+from .continuous import Cauchy, Exponential, Normal, Uniform, draw
 from .distribution import Distribution
 from .independent import Independent
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
                          PowerTransform, SigmoidTransform, StickBreakingTransform, Transform)
-from .utils import (_sum_rightmost, _tensor, broadcast_all, clamp_probs, euler_constant,
+from .utils import (sum_rightmost, tensor_like, broadcast_all, clamp_probs, euler_constant,
                     lazy_property, logits_to_probs, probs_to_logits)
 
 __all__ = ["TransformedDistribution", "LogNormal", "HalfNormal", "HalfCauchy", "Gumbel",
@@ -104,10 +104,10 @@ class TransformedDistribution(Distribution):
         for transform in reversed(self.transforms):
             x = transform.inv(y)
             event_dim += transform.domain.event_dim - transform.codomain.event_dim
-            log_prob = log_prob - _sum_rightmost(transform.log_abs_det_jacobian(x, y),
+            log_prob = log_prob - sum_rightmost(transform.log_abs_det_jacobian(x, y),
                                                  event_dim - transform.domain.event_dim)
             y = x
-        return log_prob + _sum_rightmost(self.base_dist.log_prob(y),
+        return log_prob + sum_rightmost(self.base_dist.log_prob(y),
                                          event_dim - len(self.base_dist.event_shape))
 
     def _monotonize_cdf(self, value):
@@ -210,7 +210,7 @@ class HalfNormal(TransformedDistribution):
         if self._validate_args:
             self._validate_sample(value)
         log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return F.where(value >= 0, log_prob, _tensor(-math.inf, log_prob))
+        return F.where(value >= 0, log_prob, tensor_like(-math.inf, log_prob))
 
     def cdf(self, value):
         if self._validate_args:
@@ -258,9 +258,9 @@ class HalfCauchy(TransformedDistribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        value = _tensor(value, self.scale)
+        value = tensor_like(value, self.scale)
         log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return F.where(value >= 0, log_prob, _tensor(-math.inf, log_prob))
+        return F.where(value >= 0, log_prob, tensor_like(-math.inf, log_prob))
 
     def cdf(self, value):
         if self._validate_args:
@@ -283,8 +283,8 @@ class Gumbel(TransformedDistribution):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         finfo = np.finfo(self.loc._data.dtype)
-        base_dist = Uniform(F.expand(_tensor(float(finfo.tiny), self.loc), tuple(self.loc.shape)),
-                            F.expand(_tensor(float(1 - finfo.eps), self.loc),
+        base_dist = Uniform(F.expand(tensor_like(float(finfo.tiny), self.loc), tuple(self.loc.shape)),
+                            F.expand(tensor_like(float(1 - finfo.eps), self.loc),
                                      tuple(self.loc.shape)), validate_args=validate_args)
         transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-1.0),
                       ExpTransform().inv, AffineTransform(loc=self.loc, scale=-self.scale)]
@@ -460,8 +460,8 @@ class LogitRelaxedBernoulli(Distribution):
         super().__init__(Size(self._param.shape), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        from .discrete import _expand_lazy
-        new, batch_shape = _expand_lazy(self, LogitRelaxedBernoulli, batch_shape, (), _instance)
+        from .discrete import expand_probs_logits
+        new, batch_shape = expand_probs_logits(self, LogitRelaxedBernoulli, batch_shape, (), _instance)
         new.temperature = self.temperature
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -482,17 +482,17 @@ class LogitRelaxedBernoulli(Distribution):
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         probs = clamp_probs(F.expand(self.probs, tuple(shape)))
-        uniforms = clamp_probs(_draw(shape, probs, "random"))
+        uniforms = clamp_probs(draw(shape, probs, "random"))
         return (F.log(uniforms) - F.log1p(-uniforms) + F.log(probs) - F.log1p(-probs)) / \
             self.temperature
 
     def log_prob(self, value):
-        from .transforms import _softplus
+        from .transforms import softplus
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
         diff = logits - value * self.temperature
-        return F.log(_tensor(self.temperature, diff)) + diff - 2 * _softplus(diff)
+        return F.log(tensor_like(self.temperature, diff)) + diff - 2 * softplus(diff)
 
 
 class RelaxedBernoulli(TransformedDistribution):
@@ -560,7 +560,7 @@ class ExpRelaxedCategorical(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        uniforms = clamp_probs(_draw(shape, self.logits, "random"))
+        uniforms = clamp_probs(draw(shape, self.logits, "random"))
         gumbels = -F.log(-F.log(uniforms))
         scores = (self.logits + gumbels) / self.temperature
         return scores - F.logsumexp(scores, -1, keepdim=True)
@@ -570,7 +570,7 @@ class ExpRelaxedCategorical(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        temperature = _tensor(self.temperature, logits) if not hasattr(
+        temperature = tensor_like(self.temperature, logits) if not hasattr(
             self.temperature, "shape") else self.temperature
         log_scale = lgamma(temperature * 0 + K) - F.log(temperature) * (-(K - 1))
         score = logits - value * temperature

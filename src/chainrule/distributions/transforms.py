@@ -8,7 +8,7 @@ import numpy as np
 from .. import functional as F
 from ..tensor import Size, Tensor, wrap
 from . import constraints
-from .utils import _sum_rightmost, _tensor, clamp_probs
+from .utils import sum_rightmost, tensor_like, clamp_probs
 
 __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
            "IndependentTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
@@ -16,12 +16,12 @@ __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform"
            "Transform", "identity_transform"]
 
 
-def _softplus(x):
+def softplus(x):
     from ..nn import functional as NF
     return NF.softplus(x)
 
 
-def _logsigmoid(x):
+def logsigmoid(x):
     from ..nn import functional as NF
     return NF.logsigmoid(x)
 
@@ -261,7 +261,7 @@ class ComposeTransform(Transform):
         terms = []
         event_dim = self.domain.event_dim
         for part, a, b in zip(self.parts, xs[:-1], xs[1:]):
-            terms.append(_sum_rightmost(part.log_abs_det_jacobian(a, b),
+            terms.append(sum_rightmost(part.log_abs_det_jacobian(a, b),
                                         event_dim - part.domain.event_dim))
             event_dim += part.codomain.event_dim - part.domain.event_dim
         total = terms[0]
@@ -326,7 +326,7 @@ class IndependentTransform(Transform):
         return self.base_transform.inv(y)
 
     def log_abs_det_jacobian(self, x, y):
-        return _sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y),
+        return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y),
                               self.reinterpreted_batch_ndims)
 
     def __repr__(self):
@@ -450,7 +450,7 @@ class PowerTransform(Transform):
 
 
 def _broadcast_params(*values):
-    return tuple(v if isinstance(v, Tensor) else _tensor(float(v)) for v in values)
+    return tuple(v if isinstance(v, Tensor) else tensor_like(float(v)) for v in values)
 
 
 class SigmoidTransform(Transform):
@@ -473,7 +473,7 @@ class SigmoidTransform(Transform):
         return F.log(y) - F.log1p(-y)
 
     def log_abs_det_jacobian(self, x, y):
-        return -_softplus(-x) - _softplus(x)
+        return -softplus(-x) - softplus(x)
 
 
 class SoftplusTransform(Transform):
@@ -489,13 +489,13 @@ class SoftplusTransform(Transform):
     __hash__ = object.__hash__
 
     def _call(self, x):
-        return _softplus(x)
+        return softplus(x)
 
     def _inverse(self, y):
         return F.log(-F.expm1(-y)) + y
 
     def log_abs_det_jacobian(self, x, y):
-        return -_softplus(-x)
+        return -softplus(-x)
 
 
 class TanhTransform(Transform):
@@ -517,7 +517,7 @@ class TanhTransform(Transform):
         return F.atanh(y)
 
     def log_abs_det_jacobian(self, x, y):
-        return 2.0 * (math.log(2.0) - x - _softplus(-2.0 * x))
+        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
 class AbsTransform(Transform):
@@ -673,7 +673,7 @@ class StickBreakingTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         x = x - self._offset(x.shape[-1], x)
-        return (-x + _logsigmoid(x) + F.log(y[..., :-1])).sum(-1)
+        return (-x + logsigmoid(x) + F.log(y[..., :-1])).sum(-1)
 
     def forward_shape(self, shape):
         if len(shape) < 1:

@@ -9,7 +9,7 @@ from ..tensor import Tensor, wrap
 euler_constant = 0.57721566490153286060
 
 
-def _tensor(value, like=None):
+def tensor_like(value, like=None):
     if isinstance(value, Tensor):
         return value
     dt = like.dtype if like is not None else D.get_default_dtype()
@@ -28,12 +28,12 @@ def broadcast_all(*values):
     like = None
     if tensors:
         like = wrap(np.empty(0, D.result_type(*(t._data for t in tensors))))
-    ts = [v if isinstance(v, Tensor) else _tensor(float(v), like) for v in values]
+    ts = [v if isinstance(v, Tensor) else tensor_like(float(v), like) for v in values]
     shape = np.broadcast_shapes(*(tuple(t.shape) for t in ts))
     return tuple(t if tuple(t.shape) == shape else F.expand(t, shape) for t in ts)
 
 
-def _sum_rightmost(value, dim):
+def sum_rightmost(value, dim):
     """Sum out the ``dim`` rightmost dimensions of ``value``."""
     if dim == 0:
         return value
@@ -65,10 +65,10 @@ def logits_to_probs(logits, is_binary=False):
 def xlogy(x, y):
     """x·log(y), 0 where x == 0 (also its gradient)."""
     from .. import functional as F
-    x, y = (v if isinstance(v, Tensor) else _tensor(v) for v in (x, y))
+    x, y = (v if isinstance(v, Tensor) else tensor_like(v) for v in (x, y))
     zero = x == 0
-    safe = F.where(zero, _tensor(1.0, y), y)
-    return F.where(zero, _tensor(0.0, y), x * F.log(safe))
+    safe = F.where(zero, tensor_like(1.0, y), y)
+    return F.where(zero, tensor_like(0.0, y), x * F.log(safe))
 
 
 class lazy_property:
