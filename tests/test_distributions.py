@@ -535,3 +535,100 @@ def test_submodules_and_names():
     assert cr.distributions.studentT.StudentT is cr.distributions.StudentT
     for n in cr.distributions.constraints.__all__:
         assert hasattr(cr.distributions.constraints, n)
+
+
+# --- more distributions, transforms and the constraint registry ---------------------------------
+
+MORE = {
+    "negative_binomial": (lambda m, r, p: (
+        m.distributions.NegativeBinomial(r, p).log_prob(c(m, [0, 3, 7])),
+        m.distributions.NegativeBinomial(r, p).mean,
+        m.distributions.NegativeBinomial(r, p).variance), (pos(3) * 3, unit(3)), False),
+    "negative_binomial_logits": (lambda m, l: m.distributions.NegativeBinomial(
+        4.0, logits=l).log_prob(c(m, [0, 3, 7])), (real(3),), True),
+    "inverse_gamma": (lambda m, a, b, x: (
+        m.distributions.InverseGamma(a, b).log_prob(x),
+        m.distributions.InverseGamma(a, b).entropy(),
+        m.distributions.InverseGamma(a, b).mean,
+        m.distributions.InverseGamma(a, b).variance), (pos(3) + 2.5, pos(3), pos(3)), False),
+    "kumaraswamy": (lambda m, a, b, x: (
+        m.distributions.Kumaraswamy(a, b).log_prob(x),
+        m.distributions.Kumaraswamy(a, b).entropy(),
+        m.distributions.Kumaraswamy(a, b).mean,
+        m.distributions.Kumaraswamy(a, b).variance), (pos(3), pos(3), unit(3)), False),
+    "fisher_snedecor": (lambda m, a, b, x: (
+        m.distributions.FisherSnedecor(a, b).log_prob(x),
+        m.distributions.FisherSnedecor(a, b).mean,
+        m.distributions.FisherSnedecor(a, b).variance), (pos(3) * 3, pos(3) + 4.5, pos(3)),
+        False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_more_distributions_against_torch(name):
+    program, arrays, second = MORE[name]
+    check(program, *arrays, second=second, atol=1e-7)
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda m: m.distributions.LowerCholeskyTransform(), real(2, 3, 3)),
+    (lambda m: m.distributions.CatTransform([m.distributions.ExpTransform(),
+                                             m.distributions.SigmoidTransform()], dim=-1,
+                                            lengths=[2, 1]), real(2, 3)),
+    (lambda m: m.distributions.StackTransform([m.distributions.ExpTransform(),
+                                               m.distributions.TanhTransform()], dim=-1),
+     real(3, 2)),
+    (lambda m: m.distributions.CumulativeDistributionTransform(
+        m.distributions.Normal(m.tensor(0.5, dtype=m.float64), m.tensor(2.0, dtype=m.float64))),
+     real(3)),
+])
+def test_more_transforms(make, x):
+    def program(m, x):
+        t = make(m)
+        y = t(x)
+        return (y, t.log_abs_det_jacobian(x, y)) if not isinstance(
+            t, m.distributions.LowerCholeskyTransform) else (y, t.inv(y))
+
+    check(program, x, atol=1e-7)
+
+
+def test_positive_definite_transform():
+    check(lambda m, x: m.distributions.PositiveDefiniteTransform()(x), real(3, 3))
+    check(lambda m, x: m.distributions.PositiveDefiniteTransform().inv(x), spd(3))
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.distributions.constraints.real,
+    lambda m: m.distributions.constraints.positive,
+    lambda m: m.distributions.constraints.greater_than(1.5),
+    lambda m: m.distributions.constraints.less_than(-1.0),
+    lambda m: m.distributions.constraints.interval(-2.0, 3.0),
+    lambda m: m.distributions.constraints.unit_interval,
+    lambda m: m.distributions.constraints.simplex,
+    lambda m: m.distributions.constraints.independent(m.distributions.constraints.positive, 1),
+])
+def test_biject_to_and_transform_to(make):
+    def program(m, x):
+        out = []
+        for registry in (m.distributions.biject_to, m.distributions.transform_to):
+            t = registry(make(m))
+            y = t(x)
+            out += [y, t.inv(y)]
+            if registry is m.distributions.biject_to or not isinstance(
+                    t, m.distributions.SoftmaxTransform):
+                out.append(t.log_abs_det_jacobian(x, y))
+        return out
+
+    out = check(program, real(2, 3), atol=1e-7)
+    assert bool(make(cr).check(out[0]).all())
+
+
+def test_more_samples():
+    cr.manual_seed(6)
+    for d in (cr.distributions.NegativeBinomial(cr.tensor([3.0, 5.0]), cr.tensor([0.3, 0.6])),
+              cr.distributions.InverseGamma(cr.tensor([4.0, 6.0]), cr.tensor([1.0, 2.0])),
+              cr.distributions.Kumaraswamy(cr.tensor([2.0, 0.5]), cr.tensor([3.0, 1.5])),
+              cr.distributions.FisherSnedecor(cr.tensor([5.0, 8.0]), cr.tensor([12.0, 20.0]))):
+        x = d.sample((80_000,)).numpy()
+        np.testing.assert_allclose(x.mean(0), d.mean.numpy(), rtol=0.05)
+        np.testing.assert_allclose(x.var(0), d.variance.numpy(), rtol=0.15)

@@ -7,12 +7,14 @@
 >>> round(d.log_prob(chainrule.tensor(0.0)).item(), 4)
 -0.9189
 """
-from . import constraints, kl, transforms, utils
+from . import constraint_registry, constraints, kl, transforms, utils
+from .constraint_registry import biject_to, transform_to
 from .continuous import (Beta, Cauchy, Chi2, ContinuousBernoulli, Dirichlet, Exponential, Gamma,
                          Laplace, Normal, StudentT, Uniform)
 from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial,
                        OneHotCategorical, OneHotCategoricalStraightThrough, Poisson)
 from .distribution import Distribution, ExponentialFamily
+from .extra import FisherSnedecor, InverseGamma, Kumaraswamy, NegativeBinomial
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .mixture_same_family import MixtureSameFamily
@@ -21,22 +23,28 @@ from .transformed_distribution import (Gumbel, HalfCauchy, HalfNormal, LogisticN
                                        LogNormal, Pareto, RelaxedBernoulli,
                                        RelaxedOneHotCategorical, TransformedDistribution,
                                        Weibull)
-from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
-                         IndependentTransform, PowerTransform, ReshapeTransform,
-                         SigmoidTransform, SoftmaxTransform, SoftplusTransform,
-                         StickBreakingTransform, TanhTransform, Transform, identity_transform)
+from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTransform,
+                         CumulativeDistributionTransform, ExpTransform, IndependentTransform,
+                         LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform,
+                         ReshapeTransform, SigmoidTransform, SoftmaxTransform,
+                         SoftplusTransform, StackTransform, StickBreakingTransform,
+                         TanhTransform, Transform, identity_transform)
 
 # torch.distributions.<module> names (torch keeps one file per distribution; here each is a
 # module that re-exports its class)
 from . import (bernoulli, beta, binomial, categorical, cauchy, chi2,  # noqa: E402
-               continuous_bernoulli, dirichlet, distribution, exp_family, exponential, gamma,
-               geometric, gumbel, half_cauchy, half_normal, independent, laplace, log_normal,
-               logistic_normal, mixture_same_family, multinomial, multivariate_normal, normal,
+               continuous_bernoulli, dirichlet, distribution, exp_family, exponential,
+               fishersnedecor, gamma, geometric, gumbel, half_cauchy, half_normal, independent,
+               inverse_gamma, kumaraswamy, laplace, log_normal, logistic_normal,
+               mixture_same_family, multinomial, multivariate_normal, negative_binomial, normal,
                one_hot_categorical, pareto, poisson, relaxed_bernoulli, relaxed_categorical,
                studentT, transformed_distribution, uniform, weibull)
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
+    "AbsTransform", "AffineTransform", "CatTransform", "CumulativeDistributionTransform",
+    "FisherSnedecor", "InverseGamma", "Kumaraswamy", "LowerCholeskyTransform",
+    "NegativeBinomial", "PositiveDefiniteTransform", "StackTransform", "biject_to",
+    "transform_to", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
     "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel",
     "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "Laplace", "LogNormal",

@@ -17,7 +17,7 @@ from .utils import lazy_property
 __all__ = ["MultivariateNormal"]
 
 
-def _cholesky(a):
+def cholesky(a):
     """Lower L with L Lᵀ = a (batched), column by column (Cholesky–Banachiewicz).  ``a`` is
     symmetrised first, so that its gradient is symmetric, as torch's cholesky gives."""
     a = 0.5 * (a + a.transpose(-1, -2))
@@ -109,10 +109,10 @@ class MultivariateNormal(Distribution):
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
-            self._unbroadcasted_scale_tril = _cholesky(covariance_matrix)
+            self._unbroadcasted_scale_tril = cholesky(covariance_matrix)
         else:
-            cov = _inverse_from_cholesky(_cholesky(precision_matrix))
-            self._unbroadcasted_scale_tril = _cholesky(cov)
+            cov = _inverse_from_cholesky(cholesky(precision_matrix))
+            self._unbroadcasted_scale_tril = cholesky(cov)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(MultivariateNormal, _instance)

@@ -10,7 +10,9 @@ from ..tensor import Size, Tensor, wrap
 from . import constraints
 from .utils import sum_rightmost, tensor_like, clamp_probs
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+           "CumulativeDistributionTransform", "ExpTransform", "LowerCholeskyTransform",
+           "PositiveDefiniteTransform", "StackTransform",
            "IndependentTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
            "SoftplusTransform", "TanhTransform", "SoftmaxTransform", "StickBreakingTransform",
            "Transform", "identity_transform"]
@@ -684,3 +686,197 @@ class StickBreakingTransform(Transform):
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return Size(tuple(shape[:-1]) + (shape[-1] - 1,))
+
+
+def _eye_like(x):
+    n = x.shape[-1]
+    return wrap(np.eye(n, dtype=bool))
+
+
+class LowerCholeskyTransform(Transform):
+    """Unconstrained square matrices → lower-triangular with a positive diagonal: the strictly
+    lower part kept, the diagonal exponentiated."""
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other):
+        return isinstance(other, LowerCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        eye = _eye_like(x)
+        return F.where(eye, F.exp(x), x.tril(-1))
+
+    def _inverse(self, y):
+        eye = _eye_like(y)
+        return F.where(eye, F.log(F.where(eye, y, y * 0 + 1)), y.tril(-1))
+
+
+class PositiveDefiniteTransform(Transform):
+    """Unconstrained square matrices → positive-definite ones: L Lᵀ with L from
+    LowerCholeskyTransform."""
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        L = LowerCholeskyTransform()(x)
+        return F.matmul(L, L.transpose(-1, -2))
+
+    def _inverse(self, y):
+        from .multivariate_normal import cholesky
+        return LowerCholeskyTransform().inv(cholesky(y))
+
+
+class CatTransform(Transform):
+    """Applies ``tseq[i]`` to the i-th block of ``lengths[i]`` entries along ``dim``."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        if lengths is None:
+            lengths = [1] * len(self.transforms)
+        self.lengths = list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise ValueError("lengths must have one entry per transform")
+        self.dim = dim
+
+    @property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _blocks(self, x):
+        start = 0
+        for trans, length in zip(self.transforms, self.lengths):
+            yield trans, x.narrow(self.dim, start, length)
+            start += length
+
+    def _call(self, x):
+        if x.shape[self.dim] != self.length:
+            raise ValueError(f"CatTransform expects size {self.length} along dim {self.dim}")
+        return F.cat([t(xs) for t, xs in self._blocks(x)], dim=self.dim)
+
+    def _inverse(self, y):
+        return F.cat([t.inv(ys) for t, ys in self._blocks(y)], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        logdetjacs = []
+        start = 0
+        for trans, length in zip(self.transforms, self.lengths):
+            xs = x.narrow(self.dim, start, length)
+            ys = y.narrow(self.dim, start, length)
+            logdetjac = trans.log_abs_det_jacobian(xs, ys)
+            if trans.event_dim < self.event_dim:
+                logdetjac = sum_rightmost(logdetjac, self.event_dim - trans.event_dim)
+            logdetjacs.append(logdetjac)
+            start += length
+        dim = self.dim
+        if dim >= 0:
+            dim = dim - x.dim()
+        dim = dim + self.event_dim
+        if dim < 0:
+            return F.cat(logdetjacs, dim=dim)
+        total = logdetjacs[0]
+        for t in logdetjacs[1:]:
+            total = total + t
+        return total
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies ``tseq[i]`` to the i-th slice along ``dim``."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slice(self, z):
+        return [z.select(self.dim, i) if hasattr(z, "select") else
+                z[(slice(None),) * (self.dim % z.dim()) + (i,)] for i in range(z.shape[self.dim])]
+
+    def _call(self, x):
+        return F.stack([t(xs) for xs, t in zip(self._slice(x), self.transforms)], dim=self.dim)
+
+    def _inverse(self, y):
+        return F.stack([t.inv(ys) for ys, t in zip(self._slice(y), self.transforms)],
+                       dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        return F.stack([t.log_abs_det_jacobian(xs, ys) for xs, ys, t in
+                        zip(self._slice(x), self._slice(y), self.transforms)], dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = distribution.cdf(x); log|dy/dx| = distribution.log_prob(x)."""
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return type(self)(self.distribution, cache_size=cache_size)
