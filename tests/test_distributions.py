@@ -632,3 +632,39 @@ def test_more_samples():
         x = d.sample((80_000,)).numpy()
         np.testing.assert_allclose(x.mean(0), d.mean.numpy(), rtol=0.05)
         np.testing.assert_allclose(x.var(0), d.variance.numpy(), rtol=0.15)
+
+
+def test_von_mises_against_torch():
+    check(lambda m, a, k, x: (m.distributions.VonMises(a, k).log_prob(x),
+                              m.distributions.VonMises(a, k).variance),
+          real(4), np.array([0.3, 2.0, 3.7, 8.0]), real(4), atol=1e-7)
+
+
+def test_von_mises_samples():
+    cr.manual_seed(7)
+    d = cr.distributions.VonMises(cr.tensor([0.5, 3.0]), cr.tensor([4.0, 1.0]))
+    x = d.sample((80_000,)).numpy()
+    assert (np.abs(x) <= np.pi).all()
+    mean_dir = np.angle(np.exp(1j * x).mean(0))
+    np.testing.assert_allclose(mean_dir, [0.5, 3.0], atol=0.03)
+    circ_var = 1 - np.abs(np.exp(1j * x).mean(0))
+    np.testing.assert_allclose(circ_var, d.variance.numpy(), atol=0.01)
+
+
+def test_low_rank_multivariate_normal_against_torch():
+    check(lambda m, loc, W, D, x: (
+        m.distributions.LowRankMultivariateNormal(loc, W, D).log_prob(x),
+        m.distributions.LowRankMultivariateNormal(loc, W, D).entropy(),
+        m.distributions.LowRankMultivariateNormal(loc, W, D).variance,
+        m.distributions.LowRankMultivariateNormal(loc, W, D).covariance_matrix),
+        real(2, 3), real(3, 2), pos(3), real(2, 3), atol=1e-7)
+
+
+def test_low_rank_multivariate_normal_samples():
+    cr.manual_seed(8)
+    W = cr.tensor([[1.0, 0.0], [0.5, 1.0], [0.0, -1.0]])
+    d = cr.distributions.LowRankMultivariateNormal(cr.tensor([1.0, 0.0, -1.0]), W,
+                                                   cr.tensor([0.5, 1.0, 0.2]))
+    x = d.rsample((80_000,)).numpy()
+    np.testing.assert_allclose(np.cov(x.T), d.covariance_matrix.numpy(), atol=0.05)
+    np.testing.assert_allclose(x.mean(0), [1.0, 0.0, -1.0], atol=0.02)

@@ -18,7 +18,9 @@ from .extra import FisherSnedecor, InverseGamma, Kumaraswamy, NegativeBinomial
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .mixture_same_family import MixtureSameFamily
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal
+from .von_mises import VonMises
 from .transformed_distribution import (Gumbel, HalfCauchy, HalfNormal, LogisticNormal,
                                        LogNormal, Pareto, RelaxedBernoulli,
                                        RelaxedOneHotCategorical, TransformedDistribution,
@@ -36,6 +38,7 @@ from . import (bernoulli, beta, binomial, categorical, cauchy, chi2,  # noqa: E4
                continuous_bernoulli, dirichlet, distribution, exp_family, exponential,
                fishersnedecor, gamma, geometric, gumbel, half_cauchy, half_normal, independent,
                inverse_gamma, kumaraswamy, laplace, log_normal, logistic_normal,
+               lowrank_multivariate_normal, von_mises,
                mixture_same_family, multinomial, multivariate_normal, negative_binomial, normal,
                one_hot_categorical, pareto, poisson, relaxed_bernoulli, relaxed_categorical,
                studentT, transformed_distribution, uniform, weibull)
@@ -43,7 +46,7 @@ from . import (bernoulli, beta, binomial, categorical, cauchy, chi2,  # noqa: E4
 __all__ = [
     "AbsTransform", "AffineTransform", "CatTransform", "CumulativeDistributionTransform",
     "FisherSnedecor", "InverseGamma", "Kumaraswamy", "LowerCholeskyTransform",
-    "NegativeBinomial", "PositiveDefiniteTransform", "StackTransform", "biject_to",
+    "NegativeBinomial", "LowRankMultivariateNormal", "VonMises", "PositiveDefiniteTransform", "StackTransform", "biject_to",
     "transform_to", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
     "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel",

@@ -52,7 +52,7 @@ def solve_lower(L, b):
     return F.stack(xs, -1)
 
 
-def _batch_mahalanobis(L, x):
+def batch_mahalanobis(L, x):
     """‖L⁻¹ x‖² over the last dim."""
     shape = np.broadcast_shapes(tuple(L.shape[:-2]), tuple(x.shape[:-1]))
     n = L.shape[-1]
@@ -61,13 +61,19 @@ def _batch_mahalanobis(L, x):
     return (solve_lower(L, x) ** 2).sum(-1)
 
 
-def _inverse_from_cholesky(L):
+def inverse_from_cholesky(L):
     """(L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹."""
     n = L.shape[-1]
     eye = F.expand(wrap(np.eye(n, dtype=L._data.dtype)), tuple(L.shape))
     cols = [solve_lower(L, eye[..., :, j]) for j in range(n)]
     linv = F.stack(cols, -1)                         # L⁻¹
     return F.matmul(linv.transpose(-1, -2), linv)
+
+
+def half_log_det(L):
+    """Σ log diag L: half the log-determinant of L Lᵀ."""
+    n = L.shape[-1]
+    return F.stack([F.log(L[..., i, i]) for i in range(n)], -1).sum(-1)
 
 
 class MultivariateNormal(Distribution):
@@ -111,7 +117,7 @@ class MultivariateNormal(Distribution):
         elif covariance_matrix is not None:
             self._unbroadcasted_scale_tril = cholesky(covariance_matrix)
         else:
-            cov = _inverse_from_cholesky(cholesky(precision_matrix))
+            cov = inverse_from_cholesky(cholesky(precision_matrix))
             self._unbroadcasted_scale_tril = cholesky(cov)
 
     def expand(self, batch_shape, _instance=None):
@@ -141,7 +147,7 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def precision_matrix(self):
-        return F.expand(_inverse_from_cholesky(self._unbroadcasted_scale_tril),
+        return F.expand(inverse_from_cholesky(self._unbroadcasted_scale_tril),
                         tuple(self._batch_shape) + tuple(self._event_shape) * 2)
 
     @property
@@ -163,15 +169,13 @@ class MultivariateNormal(Distribution):
                                    eps.unsqueeze(-1)).squeeze(-1)
 
     def _half_log_det(self):
-        L = self._unbroadcasted_scale_tril
-        n = L.shape[-1]
-        return F.stack([F.log(L[..., i, i]) for i in range(n)], -1).sum(-1)
+        return half_log_det(self._unbroadcasted_scale_tril)
 
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
         diff = value - self.loc
-        M = _batch_mahalanobis(self._unbroadcasted_scale_tril, diff)
+        M = batch_mahalanobis(self._unbroadcasted_scale_tril, diff)
         half_log_det = self._half_log_det()
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + M) - half_log_det
 

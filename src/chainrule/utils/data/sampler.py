@@ -85,12 +85,15 @@ class RandomSampler(Sampler):
         ``num_samples=10**10`` with replacement costs one chunk of memory at a time."""
         n = len(self.data_source)
         gen = (self.generator or _fresh_generator())._gen
+        if not self.replacement:
+            full, rest = divmod(self.num_samples, n)
+            for _ in range(full):
+                yield _int_array(gen.permutation(n))
+            yield _int_array(gen.permutation(n)[:rest])
+            return
         left = self.num_samples
         while left > 0:
-            if self.replacement:
-                chunk = gen.integers(0, n, size=min(left, self._CHUNK), dtype=np.int64)
-            else:
-                chunk = _int_array(gen.permutation(n)[:left])
+            chunk = gen.integers(0, n, size=min(left, self._CHUNK), dtype=np.int64)
             left -= len(chunk)
             yield chunk
 
