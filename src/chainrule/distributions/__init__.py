@@ -15,6 +15,7 @@ from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial,
                        OneHotCategorical, OneHotCategoricalStraightThrough, Poisson)
 from .distribution import Distribution, ExponentialFamily
 from .extra import FisherSnedecor, InverseGamma, Kumaraswamy, NegativeBinomial
+from .generalized_pareto import GeneralizedPareto
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .mixture_same_family import MixtureSameFamily
@@ -36,7 +37,7 @@ from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTra
 # module that re-exports its class)
 from . import (bernoulli, beta, binomial, categorical, cauchy, chi2,  # noqa: E402
                continuous_bernoulli, dirichlet, distribution, exp_family, exponential,
-               fishersnedecor, gamma, geometric, gumbel, half_cauchy, half_normal, independent,
+               fishersnedecor, gamma, generalized_pareto, geometric, gumbel, half_cauchy, half_normal, independent,
                inverse_gamma, kumaraswamy, laplace, log_normal, logistic_normal,
                lowrank_multivariate_normal, von_mises,
                mixture_same_family, multinomial, multivariate_normal, negative_binomial, normal,
@@ -46,7 +47,8 @@ from . import (bernoulli, beta, binomial, categorical, cauchy, chi2,  # noqa: E4
 __all__ = [
     "AbsTransform", "AffineTransform", "CatTransform", "CumulativeDistributionTransform",
     "FisherSnedecor", "InverseGamma", "Kumaraswamy", "LowerCholeskyTransform",
-    "NegativeBinomial", "LowRankMultivariateNormal", "VonMises", "PositiveDefiniteTransform", "StackTransform", "biject_to",
+    "NegativeBinomial", "LowRankMultivariateNormal", "VonMises",
+    "GeneralizedPareto", "PositiveDefiniteTransform", "StackTransform", "biject_to",
     "transform_to", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
     "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel",
