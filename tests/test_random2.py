@@ -268,3 +268,29 @@ def test_samplers_take_a_generator():
     assert [i for b in BatchSampler(RandomSampler(range(7), generator=gen(2)), 3, False)
             for i in b] == order
     assert sorted(order) == list(range(7))
+
+
+def test_random_module_and_fork_rng():
+    assert cr.random.manual_seed is cr.manual_seed
+    cr.random.manual_seed(11)
+    before = cr.random.get_rng_state()
+    with cr.random.fork_rng():
+        inside = cr.rand(3).numpy()
+    np.testing.assert_array_equal(cr.random.get_rng_state().numpy(), before.numpy())
+    np.testing.assert_array_equal(cr.rand(3).numpy(), inside)
+    with cr.random.fork_rng(enabled=False):
+        cr.rand(1)
+    assert not np.array_equal(cr.random.get_rng_state().numpy(), before.numpy())
+    assert cr.random.initial_seed() == 11
+
+
+def test_generator_clone_state():
+    g = gen(5)
+    cr.rand(2, generator=g)
+    h = g.clone_state()
+    np.testing.assert_array_equal(cr.rand(4, generator=g).numpy(),
+                                  cr.rand(4, generator=h).numpy())
+    k = cr.Generator().graphsafe_set_state(g.graphsafe_get_state())
+    assert k.initial_seed() == 5
+    np.testing.assert_array_equal(cr.rand(4, generator=g).numpy(),
+                                  cr.rand(4, generator=k).numpy())

@@ -55,7 +55,7 @@ from .tensor import Size, Tensor, device
 # -- random
 from .creation import (bernoulli, binomial, get_rng_state, poisson, randint_like,  # noqa: E402
                        set_rng_state)
-from . import distributions  # noqa: E402
+from . import distributions, random  # noqa: E402
 
 # -- attributes and the rest
 

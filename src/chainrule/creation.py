@@ -55,6 +55,21 @@ class Generator:
         return self
 
 
+    def clone_state(self):
+        """A new generator in this one's state (its future draws repeat this one's)."""
+        new = Generator()
+        new._seed = self._seed
+        new.set_state(self.get_state())
+        return new
+
+    graphsafe_get_state = clone_state
+
+    def graphsafe_set_state(self, state):
+        """Take the state of ``state`` (a generator from ``graphsafe_get_state``)."""
+        self._seed = state._seed
+        return self.set_state(state.get_state())
+
+
 _INT64_MIN, _UINT64_END = -2 ** 63, 2 ** 64
 
 default_generator = Generator()
