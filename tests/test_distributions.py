@@ -701,3 +701,24 @@ def test_generalized_pareto_against_torch():
                                            cr.tensor([0.1, 0.2]))
     x = d.rsample((80_000,)).numpy()
     np.testing.assert_allclose(x.mean(0), d.mean.numpy(), rtol=0.05)
+
+
+def test_corr_cholesky_transform_and_lkj():
+    def program(m, x):
+        t = m.distributions.CorrCholeskyTransform()
+        y = t(x)
+        return y, t.inv(y), t.log_abs_det_jacobian(x, y)
+
+    y = check(program, real(2, 6), atol=1e-7)[0]
+    assert bool(cr.distributions.constraints.corr_cholesky.check(y).all())
+    L = y.detach().numpy()
+    check(lambda m, eta: m.distributions.LKJCholesky(4, eta).log_prob(c(m, L)),
+          pos(2) + 0.5, atol=1e-7)
+    cr.manual_seed(10)
+    s = cr.distributions.LKJCholesky(3, cr.tensor(2.0)).sample((4000,))
+    assert s.shape == (4000, 3, 3)
+    assert bool(cr.distributions.constraints.corr_cholesky.check(s).all())
+    corr = s.numpy() @ np.swapaxes(s.numpy(), -1, -2)
+    # LKJ(η) off-diagonal correlations: mean 0, variance 1/(2η + D - 1)
+    np.testing.assert_allclose(corr[:, 1, 0].var(), 1 / (2 * 2.0 + 2), atol=0.02)
+    assert abs(corr[:, 2, 0].mean()) < 0.03

@@ -17,6 +17,7 @@ from .distribution import Distribution, ExponentialFamily
 from .extra import FisherSnedecor, InverseGamma, Kumaraswamy, NegativeBinomial
 from .generalized_pareto import GeneralizedPareto
 from .independent import Independent
+from .lkj_cholesky import LKJCholesky
 from .kl import kl_divergence, register_kl
 from .mixture_same_family import MixtureSameFamily
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -27,6 +28,7 @@ from .transformed_distribution import (Gumbel, HalfCauchy, HalfNormal, LogisticN
                                        RelaxedOneHotCategorical, TransformedDistribution,
                                        Weibull)
 from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTransform,
+                         CorrCholeskyTransform,
                          CumulativeDistributionTransform, ExpTransform, IndependentTransform,
                          LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform,
                          ReshapeTransform, SigmoidTransform, SoftmaxTransform,
@@ -38,7 +40,7 @@ from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTra
 from . import (bernoulli, beta, binomial, categorical, cauchy, chi2,  # noqa: E402
                continuous_bernoulli, dirichlet, distribution, exp_family, exponential,
                fishersnedecor, gamma, generalized_pareto, geometric, gumbel, half_cauchy, half_normal, independent,
-               inverse_gamma, kumaraswamy, laplace, log_normal, logistic_normal,
+               inverse_gamma, kumaraswamy, laplace, lkj_cholesky, log_normal, logistic_normal,
                lowrank_multivariate_normal, von_mises,
                mixture_same_family, multinomial, multivariate_normal, negative_binomial, normal,
                one_hot_categorical, pareto, poisson, relaxed_bernoulli, relaxed_categorical,
@@ -48,7 +50,7 @@ __all__ = [
     "AbsTransform", "AffineTransform", "CatTransform", "CumulativeDistributionTransform",
     "FisherSnedecor", "InverseGamma", "Kumaraswamy", "LowerCholeskyTransform",
     "NegativeBinomial", "LowRankMultivariateNormal", "VonMises",
-    "GeneralizedPareto", "PositiveDefiniteTransform", "StackTransform", "biject_to",
+    "GeneralizedPareto", "LKJCholesky", "CorrCholeskyTransform", "PositiveDefiniteTransform", "StackTransform", "biject_to",
     "transform_to", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
     "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel",

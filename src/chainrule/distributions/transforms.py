@@ -11,6 +11,7 @@ from . import constraints
 from .utils import sum_rightmost, tensor_like, clamp_probs
 
 __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+           "CorrCholeskyTransform",
            "CumulativeDistributionTransform", "ExpTransform", "LowerCholeskyTransform",
            "PositiveDefiniteTransform", "StackTransform",
            "IndependentTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
@@ -880,3 +881,63 @@ class CumulativeDistributionTransform(Transform):
         if self._cache_size == cache_size:
             return self
         return type(self)(self.distribution, cache_size=cache_size)
+
+
+class CorrCholeskyTransform(Transform):
+    """A vector of D(D-1)/2 reals → the Cholesky factor of a D×D correlation matrix (rows of
+    unit norm): tanh, then a signed stick-breaking along each row."""
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, CorrCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        from .utils import vec_to_tril_matrix
+        x = F.tanh(x)
+        eps = float(np.finfo(x._data.dtype).eps)
+        x = x.clamp(min=-1 + eps, max=1 - eps)
+        r = vec_to_tril_matrix(x, diag=-1)
+        z = r ** 2
+        z1m_cumprod_sqrt = _cumprod(F.sqrt(1 - z))
+        r = r + wrap(np.eye(r.shape[-1], dtype=r._data.dtype))
+        one = z1m_cumprod_sqrt[..., :1] * 0 + 1
+        return r * F.cat([one, z1m_cumprod_sqrt[..., :-1]], -1)
+
+    def _inverse(self, y):
+        from .utils import tril_matrix_to_vec
+        y_cumsum = 1 - _cumsum(y * y)
+        one = y_cumsum[..., :1] * 0 + 1
+        y_cumsum_shifted = F.cat([one, y_cumsum[..., :-1]], -1)
+        y_vec = tril_matrix_to_vec(y, diag=-1)
+        y_cumsum_vec = tril_matrix_to_vec(y_cumsum_shifted, diag=-1)
+        t = y_vec / F.sqrt(y_cumsum_vec)
+        return (F.log1p(t) - F.log1p(-t)) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        from .utils import tril_matrix_to_vec
+        y1m_cumsum = 1 - _cumsum(y * y)
+        y1m_cumsum_tril = tril_matrix_to_vec(y1m_cumsum, diag=-2)
+        stick_breaking_logdet = 0.5 * F.log(y1m_cumsum_tril).sum(-1)
+        tanh_logdet = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        N = shape[-1]
+        D = round((0.25 + 2 * N) ** 0.5 + 0.5)
+        if D * (D - 1) // 2 != N:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return Size(tuple(shape[:-1]) + (D, D))
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        D = shape[-1]
+        return Size(tuple(shape[:-2]) + (D * (D - 1) // 2,))

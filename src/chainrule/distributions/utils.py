@@ -87,3 +87,45 @@ class lazy_property:
 
 
 LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+
+
+def _tril_mask(n, diag):
+    arange = np.arange(n)
+    return arange < arange.reshape(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The lower-triangular entries (below ``diag``) of a (batched) square matrix, in row
+    order."""
+    from .. import functional as F
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    rows, cols = np.nonzero(_tril_mask(n, diag))
+    return F.stack([mat[..., int(i), int(j)] for i, j in zip(rows, cols)], -1)
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """The (batched) square lower-triangular matrix holding ``vec`` below ``diag``, in row
+    order."""
+    from .. import functional as F
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
+                            + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > float(np.finfo(vec._data.dtype).eps):
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    mask = _tril_mask(n, diag)
+    zero = vec[..., 0] * 0 if vec.shape[-1] else None
+    k = 0
+    rows = []
+    for i in range(n):
+        row = []
+        for j in range(n):
+            if mask[i, j]:
+                row.append(vec[..., k])
+                k += 1
+            else:
+                row.append(zero)
+        rows.append(F.stack(row, -1))
+    return F.stack(rows, -2)
