@@ -23,6 +23,7 @@ from .mixture_same_family import MixtureSameFamily
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal
 from .von_mises import VonMises
+from .wishart import Wishart
 from .transformed_distribution import (Gumbel, HalfCauchy, HalfNormal, LogisticNormal,
                                        LogNormal, Pareto, RelaxedBernoulli,
                                        RelaxedOneHotCategorical, TransformedDistribution,
@@ -44,13 +45,13 @@ from . import (bernoulli, beta, binomial, categorical, cauchy, chi2,  # noqa: E4
                lowrank_multivariate_normal, von_mises,
                mixture_same_family, multinomial, multivariate_normal, negative_binomial, normal,
                one_hot_categorical, pareto, poisson, relaxed_bernoulli, relaxed_categorical,
-               studentT, transformed_distribution, uniform, weibull)
+               studentT, transformed_distribution, uniform, weibull, wishart)
 
 __all__ = [
     "AbsTransform", "AffineTransform", "CatTransform", "CumulativeDistributionTransform",
     "FisherSnedecor", "InverseGamma", "Kumaraswamy", "LowerCholeskyTransform",
     "NegativeBinomial", "LowRankMultivariateNormal", "VonMises",
-    "GeneralizedPareto", "LKJCholesky", "CorrCholeskyTransform", "PositiveDefiniteTransform", "StackTransform", "biject_to",
+    "GeneralizedPareto", "LKJCholesky", "CorrCholeskyTransform", "Wishart", "PositiveDefiniteTransform", "StackTransform", "biject_to",
     "transform_to", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution",
     "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel",

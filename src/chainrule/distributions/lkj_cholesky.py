@@ -11,16 +11,9 @@ from ._special import lgamma
 from .continuous import Beta
 from .distribution import Distribution
 from .utils import broadcast_all
+from .wishart import mvlgamma
 
 __all__ = ["LKJCholesky"]
-
-
-def _mvlgamma(a, p):
-    """log Γ_p(a) = p(p-1)/4 log π + Σ_{j<p} log Γ(a - j/2)."""
-    total = a * 0 + p * (p - 1) / 4 * math.log(math.pi)
-    for j in range(p):
-        total = total + lgamma(a - j / 2)
-    return total
 
 
 class LKJCholesky(Distribution):
@@ -79,7 +72,7 @@ class LKJCholesky(Distribution):
         dm1 = self.dim - 1
         alpha = self.concentration + 0.5 * dm1
         denominator = lgamma(alpha) * dm1
-        numerator = _mvlgamma(alpha - 0.5, dm1)
+        numerator = mvlgamma(alpha - 0.5, dm1)
         pi_constant = 0.5 * dm1 * math.log(math.pi)
         normalize_term = pi_constant + numerator - denominator
         return unnormalized_log_pdf - normalize_term
