@@ -742,3 +742,12 @@ def test_wishart_against_torch():
     x = d.rsample((40_000,)).numpy()
     np.testing.assert_allclose(x.mean(0), d.mean.numpy(), rtol=0.05)
     np.testing.assert_allclose(x.var(0), d.variance.numpy(), rtol=0.1)
+
+
+def test_exponential_family_entropy_by_bregman():
+    p = cr.distributions.Normal(cr.tensor([0.3, -1.0]), cr.tensor([1.2, 0.5]))
+    e = cr.distributions.ExponentialFamily.entropy(p)
+    np.testing.assert_allclose(e.detach().numpy(), p.entropy().numpy(), rtol=1e-5)
+    g = cr.distributions.Gamma(cr.tensor([0.7, 3.0]), cr.tensor([1.5, 0.5]))
+    np.testing.assert_allclose(cr.distributions.ExponentialFamily.entropy(g).detach().numpy(),
+                               g.entropy().numpy(), rtol=1e-5)

@@ -189,3 +189,15 @@ class ExponentialFamily(Distribution):
     @property
     def _mean_carrier_measure(self):
         raise NotImplementedError
+
+    def entropy(self):
+        """Entropy by Bregman divergence: F(θ) - <θ, ∇F(θ)> - E[k(x)], F the log normaliser."""
+        from ..autograd import grad
+        result = -self._mean_carrier_measure
+        nparams = [p.detach().requires_grad_() for p in self._natural_params]
+        lg_normal = self._log_normalizer(*nparams)
+        gradients = grad(lg_normal.sum(), nparams, create_graph=True)
+        result = result + lg_normal
+        for n, g in zip(nparams, gradients):
+            result = result - (n * g).reshape(tuple(self._batch_shape) + (-1,)).sum(-1)
+        return result
