@@ -122,8 +122,9 @@ CASES = {
                   (unit(3),), False),
     "binomial": (lambda m, p: (m.distributions.Binomial(6, p).log_prob(c(m, [0, 2, 6])),
                                m.distributions.Binomial(6, p).entropy()), (unit(3),), False),
-    "multinomial": (lambda m, p: m.distributions.Multinomial(5, p).log_prob(
-        c(m, [[1, 2, 2], [0, 0, 5]])), (simplex(2, 3),), False),
+    "multinomial": (lambda m, p: (m.distributions.Multinomial(5, p).log_prob(
+        c(m, [[1, 2, 2], [0, 0, 5]])), m.distributions.Multinomial(5, p).entropy()),
+        (simplex(2, 3),), False),
     "mvn_scale_tril": (lambda m, loc, L, x: (
         m.distributions.MultivariateNormal(loc, scale_tril=L, validate_args=False).log_prob(x),
         m.distributions.MultivariateNormal(loc, scale_tril=L, validate_args=False).entropy(),
@@ -751,3 +752,17 @@ def test_exponential_family_entropy_by_bregman():
     g = cr.distributions.Gamma(cr.tensor([0.7, 3.0]), cr.tensor([1.5, 0.5]))
     np.testing.assert_allclose(cr.distributions.ExponentialFamily.entropy(g).detach().numpy(),
                                g.entropy().numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(_dists()))
+def test_expand_keeps_the_distribution(name):
+    cr.manual_seed(13)
+    d = _dists()[name]
+    e = d.expand((4,) + tuple(d.batch_shape))
+    assert type(e) is type(d) and e.batch_shape == (4,) + tuple(d.batch_shape)
+    assert e.event_shape == d.event_shape
+    x = e.sample((2,))
+    assert tuple(x.shape) == (2, 4) + tuple(d.batch_shape) + tuple(d.event_shape)
+    lp = e.log_prob(x)
+    assert tuple(lp.shape) == (2, 4) + tuple(d.batch_shape)
+    np.testing.assert_allclose(lp.numpy()[:, 0], d.log_prob(x[:, 0]).numpy(), rtol=1e-5)

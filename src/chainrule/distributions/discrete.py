@@ -561,4 +561,12 @@ class Multinomial(Distribution):
         return log_factorial_n - log_factorial_xs + log_powers
 
     def entropy(self):
-        raise NotImplementedError("Multinomial.entropy is not implemented in chainrule")
+        """n·H(categorical) - log n! + Σ_k E[log x_k!], each x_k ~ Binomial(n, p_k)."""
+        n = tensor_like(float(self.total_count), self.probs)
+        binomial = Binomial(self.total_count, self.probs)
+        term1 = n * self._categorical.entropy() - lgamma(n + 1)
+        support = binomial.enumerate_support(expand=False)[1:]
+        binomial_probs = F.exp(binomial.log_prob(support))
+        weights = lgamma(support + 1)
+        term2 = (binomial_probs * weights).sum(0).sum(-1)
+        return term1 + term2
