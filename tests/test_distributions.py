@@ -56,6 +56,10 @@ CASES = {
     "normal_entropy_cdf": (lambda m, a, b, x: (m.distributions.Normal(a, b).entropy(),
                                                m.distributions.Normal(a, b).cdf(x)),
                            (real(3), pos(3), real(3)), True),
+    "normal_icdf": (lambda m, a, b, u: m.distributions.Normal(a, b).icdf(u),
+                    (real(4), pos(4), np.array([0.001, 0.3, 0.5, 0.97])), True),
+    "log_normal_icdf": (lambda m, b, u: m.distributions.LogNormal(b, b).icdf(u),
+                        (pos(3), np.array([0.01, 0.4, 0.99])), False),
     "normal_moments": (lambda m, a, b: (m.distributions.Normal(a, b).mean,
                                         m.distributions.Normal(a, b).variance,
                                         m.distributions.Normal(a, b).stddev),
@@ -766,3 +770,15 @@ def test_expand_keeps_the_distribution(name):
     lp = e.log_prob(x)
     assert tuple(lp.shape) == (2, 4) + tuple(d.batch_shape)
     np.testing.assert_allclose(lp.numpy()[:, 0], d.log_prob(x[:, 0]).numpy(), rtol=1e-5)
+
+
+def test_normal_icdf_in_the_tails():
+    # erfinv near ±1: 1 - u is tiny; the icdf must still invert the cdf
+    u = np.array([1e-15, 1e-8, 0.5, 1 - 1e-8, 1 - 2 ** -53])
+    d = cr.distributions.Normal(cr.tensor(0.0, dtype=cr.float64), cr.tensor(1.0,
+                                                                           dtype=cr.float64))
+    x = d.icdf(cr.tensor(u)).numpy()
+    # √2·erfinv(2u - 1) in float64 (2u - 1 rounds, so the lower tail is not ndtri(u))
+    want = [-7.94144448741598, -5.612001244265849, 0.0, 5.612001243305505, 8.209536151601387]
+    np.testing.assert_allclose(x, want, rtol=1e-9, atol=1e-12)
+    assert np.isinf(d.icdf(cr.tensor([0.0, 1.0])).numpy()).all()

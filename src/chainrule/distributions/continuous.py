@@ -9,7 +9,7 @@ from ..creation import numpy_rng
 from ..grad_mode import no_grad
 from ..tensor import Size, Tensor, wrap
 from . import constraints
-from ._special import digamma, lgamma, standard_gamma
+from ._special import digamma, erfinv, lgamma, standard_gamma
 from .distribution import Distribution, ExponentialFamily
 from .utils import tensor_like, broadcast_all, xlogy
 
@@ -94,6 +94,9 @@ class Normal(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value):
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + F.log(self.scale)
