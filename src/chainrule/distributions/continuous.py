@@ -426,10 +426,10 @@ class Dirichlet(ExponentialFamily):
     def rsample(self, sample_shape=Size()):
         shape = tuple(self._extended_shape(sample_shape))
         gammas = standard_gamma(F.expand(self.concentration, shape))
-        tiny = float(np.finfo(gammas._data.dtype).tiny)
-        return (gammas / gammas.sum(-1, keepdim=True)).clamp(min=tiny, max=1 - 1e-7
-                                                              if gammas.dtype.name == "float32"
-                                                              else 1 - 1e-16)
+        finfo = np.finfo(gammas._data.dtype)
+        # kept inside the open simplex, so that log_prob of a sample stays finite
+        return (gammas / gammas.sum(-1, keepdim=True)).clamp(min=float(finfo.tiny),
+                                                              max=float(1 - finfo.epsneg))
 
     def log_prob(self, value):
         if self._validate_args:
