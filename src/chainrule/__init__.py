@@ -97,6 +97,9 @@ from .functional import (alias_copy, atleast_1d, atleast_2d, atleast_3d, block_d
 # -- linear algebra
 
 # -- random
+from .creation import (bernoulli, binomial, get_rng_state, poisson, randint_like,  # noqa: E402
+                       set_rng_state)
+from . import distributions, random  # noqa: E402
 
 # -- attributes and the rest
 from ._misc import (  # noqa: E402  (range, cond, ...: torch's names, shadowing builtins here)

@@ -14,8 +14,14 @@ class Generator:
     """A random number generator (NumPy's PCG64 underneath; its streams differ from torch's)."""
 
     def __init__(self, device="cpu"):
+        check_device(device)
         self._seed = 67280421310721
         self._gen = xp.random.default_rng(self._seed)
+
+    @property
+    def device(self):
+        from .tensor import device
+        return device("cpu")
 
     def manual_seed(self, seed):
         """Seed with any int in [-2**63, 2**64), as torch: a negative seed is its value modulo
@@ -37,10 +43,31 @@ class Generator:
     def get_state(self):
         return wrap(xp.frombuffer(repr(self._gen.bit_generator.state).encode(), xp.uint8).copy())
 
-    def set_state(self, state):
+    def set_state(self, new_state):
+        """Restore a state from ``get_state()`` (a uint8 tensor)."""
         import ast
+        state = new_state
+        if not isinstance(state, Tensor) or state.dtype != D.uint8:
+            raise TypeError("expected a torch.ByteTensor, but got "
+                            f"{type(state).__name__ if not isinstance(state, Tensor) else state.dtype}"
+                            ": pass the uint8 tensor that get_state() returned")
         self._gen.bit_generator.state = ast.literal_eval(bytes(state._data).decode())
         return self
+
+
+    def clone_state(self):
+        """A new generator in this one's state (its future draws repeat this one's)."""
+        new = Generator()
+        new._seed = self._seed
+        new.set_state(self.get_state())
+        return new
+
+    graphsafe_get_state = clone_state
+
+    def graphsafe_set_state(self, state):
+        """Take the state of ``state`` (a generator from ``graphsafe_get_state``)."""
+        self._seed = state._seed
+        return self.set_state(state.get_state())
 
 
 _INT64_MIN, _UINT64_END = -2 ** 63, 2 ** 64
@@ -434,14 +461,28 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(numpy_rng(generator).standard_normal(_size(size, "randn"), dtype=dt), requires_grad)
 
 
-def rand_like(input, *, generator=None, dtype=None, requires_grad=False):
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
+    """Uniform samples from [0, 1) with ``input``'s shape (and dtype)."""
+    _floating_like(input, dtype, "check_uniform_bounds")
     return rand(*input.shape, generator=generator, dtype=dtype or input.dtype,
                 requires_grad=requires_grad)
 
 
-def randn_like(input, *, generator=None, dtype=None, requires_grad=False):
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+               memory_format=None):
+    """Standard normal samples with ``input``'s shape (and dtype)."""
+    _floating_like(input, dtype, "normal_kernel_cpu")
     return randn(*input.shape, generator=generator, dtype=dtype or input.dtype,
                  requires_grad=requires_grad)
+
+
+def randint_like(input, *args, generator=None, dtype=None, device=None, requires_grad=False,
+                 memory_format=None):
+    """Integers uniform in [low, high) with ``input``'s shape and dtype:
+    ``randint_like(input, high)`` or ``randint_like(input, low, high)``."""
+    return randint(*args, size=tuple(input.shape), generator=generator,
+                   dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
@@ -474,10 +515,151 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(numpy_rng(generator).permutation(n).astype(dt), requires_grad)
 
 
-def normal(mean, std, size=None, *, generator=None):
-    check_normal(std, "normal")
-    return _finish(numpy_rng(generator).normal(mean, std, _size((size,), "normal")).astype(
-        D.default_float_np()), False)
+def _scalar_name(dt):
+    """torch's name for a dtype in its kernel errors ('Long', 'Half')."""
+    return {"float16": "Half"}.get(dt.name) or D.SCALAR_NAMES.get(dt.name, dt.name)
+
+
+def _floating_like(input, dtype, kernel):
+    dt = D.to_dtype(dtype, kernel) if dtype is not None else input.dtype
+    if dt.np.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(dt)}\''
+                                  ": random floats need a floating dtype, e.g. "
+                                  "dtype=chainrule.float32")
+
+
+def _values(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad=False):
+    """Normal samples N(mean, std²), elementwise: ``mean`` and ``std`` are tensors or numbers
+    (tensors broadcast; numbers need ``size``). No gradient flows to mean or std.
+
+    >>> chainrule.normal(chainrule.zeros(2), 1.0).shape
+    chainrule.Size([2])
+    """
+    check_device(device)
+    rng = numpy_rng(generator)
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments: with a "
+                            "number mean and std, pass size=, e.g. normal(0.0, 1.0, size=(3,))")
+        check_normal(std, "normal")
+        dt = _dtype_or_default(dtype, "normal")
+        return _finish(rng.normal(mean, std, _size((size,), "normal")).astype(dt), requires_grad)
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    for t in tensors:
+        if t._data.dtype.kind != "f":
+            raise NotImplementedError(f'"normal_kernel_cpu" not implemented for '
+                                      f"'{_scalar_name(t.dtype)}': normal() needs "
+                                      "floating mean and std; convert with .float()")
+    if not isinstance(std, Tensor):
+        check_normal(std, "normal")
+    elif (std._data < 0).any():
+        raise RuntimeError("normal expects all elements of std >= 0.0 (a standard deviation "
+                           "cannot be negative)")
+    m, s = _values(mean), _values(std)
+    if isinstance(mean, Tensor) and isinstance(std, Tensor):
+        if mean.numel() != std.numel() or mean.shape == std.shape:
+            shape = _broadcast_or_raise(m.shape, s.shape)
+        else:                               # torch: equal numel, mean's shape wins
+            shape = m.shape
+            s = s.reshape(shape)
+    else:
+        shape = xp.shape(m) if isinstance(mean, Tensor) else xp.shape(s)
+    dt = D.result_type(*(t._data for t in tensors))
+    data = rng.standard_normal(shape) * s + m
+    return _finish(xp.asarray(data, dtype=dt), False)
+
+
+def _broadcast_or_raise(a, b):
+    try:
+        return xp.broadcast_shapes(a, b)
+    except ValueError:
+        n = builtins.max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+        d = next(i for i in range(n - 1, -1, -1) if pa[i] != pb[i] and 1 not in (pa[i], pb[i]))
+        raise RuntimeError(f"The size of tensor a ({pa[d]}) must match the size of tensor b "
+                           f"({pb[d]}) at non-singleton dimension {d}") from None
+
+
+def _probabilities(p, op, kernel):
+    if p._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_scalar_name(p.dtype)}': {op} needs floating "
+                                  "probabilities; convert with .float()")
+    if not ((p._data >= 0) & (p._data <= 1)).all():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+                           f"({op}: every probability must lie in [0, 1])")
+    return p._data
+
+
+def _check_p(p, op):
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"{op} expects p to be in [0, 1], but got p={p}")
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """out[i] = 1 with probability ``input[i]`` (or ``p``), else 0; ``input``'s dtype, no
+    gradient.
+
+    >>> chainrule.bernoulli(chainrule.tensor([0.0, 1.0])).tolist()
+    [0.0, 1.0]
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    rng = numpy_rng(generator)
+    if p is None:
+        probs = _probabilities(input, "bernoulli", "bernoulli_tensor_cpu_p_")
+        data = rng.random(probs.shape) < probs
+    else:
+        _check_p(p, "bernoulli_")
+        if input._data.dtype.kind != "f":
+            raise NotImplementedError(f'"bernoulli_scalar_cpu_" not implemented for '
+                                      f"'{_scalar_name(input.dtype)}'")
+        data = rng.random(input._data.shape) < p
+    return _finish(data.astype(input._data.dtype), False)
+
+
+def poisson(input, generator=None):
+    """out[i] ~ Poisson(rate = input[i]), in ``input``'s float dtype; no gradient."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"poisson_cpu" not implemented for '
+                                  f"'{_scalar_name(input.dtype)}': pass floating rates")
+    if (input._data < 0).any() or xp.isnan(input._data).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    return _finish(numpy_rng(generator).poisson(input._data).astype(input._data.dtype), False)
+
+
+def binomial(count, prob, generator=None):
+    """out[i] ~ Binomial(count[i], prob[i]), in the inputs' float dtype; no gradient."""
+    for name, t in (("count", count), ("prob", prob)):
+        if t._data.dtype.kind != "f":
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                             f"{_scalar_name(t.dtype)}")
+    shape = _broadcast_or_raise(count._data.shape, prob._data.shape)
+    n = xp.broadcast_to(count._data, shape)
+    q = xp.broadcast_to(prob._data, shape)
+    if (q < 0).any() or (q > 1).any() or (n < 0).any():
+        raise RuntimeError("binomial expects count >= 0 and 0 <= prob <= 1 (got a value outside)")
+    data = numpy_rng(generator).binomial(n.astype(xp.int64), q.astype(xp.float64))
+    return _finish(data.astype(count._data.dtype), False)
+
+
+def get_rng_state():
+    """The global generator's state, a uint8 tensor (``set_rng_state`` restores it)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Restore the global generator's state from ``get_rng_state()``."""
+    if not isinstance(new_state, Tensor) or new_state.dtype != D.uint8:
+        raise TypeError("RNG state must be a torch.ByteTensor: pass the tensor that "
+                        "get_rng_state() returned")
+    default_generator.set_state(new_state)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
@@ -609,3 +791,110 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
         if v < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v} (eye)")
     return _finish(xp.eye(n, m, dtype=_dtype_or_default(dtype, "eye")), requires_grad)
+
+
+# --- in-place samplers (Tensor.bernoulli_, random_, exponential_, ...) -----------------------
+
+def _fill(x, data):
+    """Write samples into x's storage, as torch's in-place samplers: no history recorded."""
+    from .grad_mode import state
+    if state.enabled and x._requires_grad and x._grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation. Do the in-place sampling inside `with chainrule.no_grad():`"
+                           ", or sample into a tensor that does not require grad")
+    token = B.quiet_fp()
+    try:
+        x._data[...] = data
+    finally:
+        B.restore_fp(token)
+    x._vc[0] += 1
+    return x
+
+
+def _continuous(x, op):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op} distribution is a continuous probability distribution. dtype "
+                           f"must be a floating point but you specified {_scalar_name(x.dtype)}")
+
+
+def bernoulli_(x, p=0.5, *, generator=None):
+    """x[i] = 1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
+    rng = numpy_rng(generator)
+    if isinstance(p, Tensor):
+        probs = _probabilities(p, "bernoulli_", "bernoulli_tensor_cpu_p_")
+        data = rng.random(x._data.shape) < xp.broadcast_to(probs, x._data.shape)
+    else:
+        _check_p(p, "bernoulli_")
+        data = rng.random(x._data.shape) < p
+    return _fill(x, data)
+
+
+def exponential_(x, lambd=1.0, *, generator=None):
+    """x[i] ~ Exponential(rate ``lambd``): density lambd·exp(-lambd·x)."""
+    _continuous(x, "Exponential")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return _fill(x, numpy_rng(generator).standard_exponential(x._data.shape) / lambd)
+
+
+def geometric_(x, p, *, generator=None):
+    """x[i] ~ Geometric(p): the number of Bernoulli(p) trials up to the first success (≥ 1)."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    return _fill(x, numpy_rng(generator).geometric(p, x._data.shape))
+
+
+def cauchy_(x, median=0.0, sigma=1.0, *, generator=None):
+    """x[i] ~ Cauchy(median, sigma): median + sigma·tan(π(u - 1/2))."""
+    _continuous(x, "Cauchy")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    return _fill(x, median + sigma * numpy_rng(generator).standard_cauchy(x._data.shape))
+
+
+def log_normal_(x, mean=1.0, std=2.0, *, generator=None):
+    """x[i] = exp(N(mean, std²))."""
+    _continuous(x, "LogNormal")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    return _fill(x, numpy_rng(generator).lognormal(mean, std, x._data.shape))
+
+
+def _random_bounds(x):
+    """[low, high] (both included) that random_() draws from: the dtype's integers, or the
+    integers a float dtype holds exactly (2**mantissa bits + 1)."""
+    d = x._data.dtype
+    if d == bool:
+        return 0, 1
+    if d.kind == "f":
+        return 0, 2 ** (xp.finfo(d).nmant + 1)
+    return 0, int(xp.iinfo(d).max)
+
+
+_C_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+            "int32": "int", "int64": "long int"}
+
+
+def random_(x, *args, generator=None, **kwargs):
+    """x[i] uniform over the integers in [from, to): ``random_()`` the dtype's non-negative
+    range (floats: the integers they hold exactly), ``random_(to)``, ``random_(from, to)``."""
+    bound = dict(zip(("from", "to"), args)) if len(args) != 1 else {"to": args[0]}
+    bound.update(kwargs)
+    unknown = set(bound) - {"from", "to"}
+    if unknown or len(args) > 2:
+        raise TypeError(f"random_() takes from and to, got {sorted(unknown) or args}")
+    low, top = _random_bounds(x)
+    lo = bound.get("from", 0)
+    hi = bound.get("to")
+    hi = top + 1 if hi is None else hi
+    if hi <= lo:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= "
+                           f"to={hi}")
+    d = x._data.dtype
+    if d.kind in "iu":
+        info = xp.iinfo(d)
+        if not info.min <= lo <= info.max:
+            raise RuntimeError(f"from is out of bounds for {_C_NAMES[x.dtype.name]}")
+        if not info.min <= hi - 1 <= info.max:
+            raise RuntimeError(f"to - 1 is out of bounds for {_C_NAMES[x.dtype.name]}")
+    return _fill(x, numpy_rng(generator).integers(lo, hi, x._data.shape))

@@ -1798,6 +1798,34 @@ class Tensor:
 
     # --- catalogue (issue #12): random ---------------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
+    def bernoulli(self, p=None, *, generator=None):
+        from . import creation
+        return creation.bernoulli(self, p, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from . import creation
+        return creation.bernoulli_(self, p, generator=generator)
+
+    def random_(self, *args, generator=None, **kwargs):
+        from . import creation
+        return creation.random_(self, *args, generator=generator, **kwargs)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        from . import creation
+        return creation.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p, *, generator=None):
+        from . import creation
+        return creation.geometric_(self, p, generator=generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        from . import creation
+        return creation.cauchy_(self, median, sigma, generator=generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        from . import creation
+        return creation.log_normal_(self, mean, std, generator=generator)
+
 
     # --- catalogue (issue #12): attributes and the rest ----------------------
     # (one section a family, kept apart so that parallel work merges cleanly)

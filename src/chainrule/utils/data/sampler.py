@@ -78,17 +78,31 @@ class RandomSampler(Sampler):
         # the dataset's size may change between passes
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _order(self):
+    _CHUNK = 2 ** 16
+
+    def _chunks(self):
+        """The order as a stream of int64 arrays, drawn lazily as torch does (in chunks), so that
+        ``num_samples=10**10`` with replacement costs one chunk of memory at a time."""
         n = len(self.data_source)
         gen = (self.generator or _fresh_generator())._gen
-        if self.replacement:
-            return gen.integers(0, n, size=self.num_samples, dtype=np.int64)
-        full, rest = divmod(self.num_samples, n)
-        perms = [gen.permutation(n) for _ in range(full)] + [gen.permutation(n)[:rest]]
-        return _int_array(np.concatenate(perms))
+        if not self.replacement:
+            full, rest = divmod(self.num_samples, n)
+            for _ in range(full):
+                yield _int_array(gen.permutation(n))
+            yield _int_array(gen.permutation(n)[:rest])
+            return
+        left = self.num_samples
+        while left > 0:
+            chunk = gen.integers(0, n, size=min(left, self._CHUNK), dtype=np.int64)
+            left -= len(chunk)
+            yield chunk
+
+    def _order(self):
+        return _int_array(np.concatenate(list(self._chunks()) or [np.empty(0, np.int64)]))
 
     def __iter__(self):
-        yield from self._order().tolist()
+        for chunk in self._chunks():
+            yield from chunk.tolist()
 
     def __len__(self):
         return self.num_samples
@@ -175,11 +189,18 @@ class BatchSampler(Sampler):
 
     def _array_batches(self):
         """Batches as int64 arrays when the sampler can give its whole order at once (fast)."""
-        order = self.sampler._order()
+        chunks = self.sampler._chunks() if hasattr(self.sampler, "_chunks") else \
+            iter([self.sampler._order()])
         bs = self.batch_size
-        stop = len(order) - len(order) % bs if self.drop_last else len(order)
-        for start in range(0, stop, bs):
-            yield order[start:start + bs]
+        rest = np.empty(0, np.int64)
+        for chunk in chunks:
+            order = np.concatenate([rest, chunk]) if len(rest) else chunk
+            stop = len(order) - len(order) % bs
+            for start in range(0, stop, bs):
+                yield order[start:start + bs]
+            rest = order[stop:]
+        if len(rest) and not self.drop_last:
+            yield rest
 
     def __iter__(self):
         if type(self.sampler) in (SequentialSampler, RandomSampler):

@@ -1,0 +1,4 @@
+"""torch.distributions.binomial: Binomial (defined in discrete.py)."""
+from .discrete import Binomial
+
+__all__ = ["Binomial"]

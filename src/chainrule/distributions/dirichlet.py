@@ -1,0 +1,4 @@
+"""torch.distributions.dirichlet: Dirichlet (defined in continuous.py)."""
+from .continuous import Dirichlet
+
+__all__ = ["Dirichlet"]

@@ -1,0 +1,4 @@
+"""torch.distributions.exp_family: ExponentialFamily (defined in distribution.py)."""
+from .distribution import ExponentialFamily
+
+__all__ = ["ExponentialFamily"]

@@ -1,0 +1,4 @@
+"""torch.distributions.half_normal: HalfNormal (defined in transformed_distribution.py)."""
+from .transformed_distribution import HalfNormal
+
+__all__ = ["HalfNormal"]
