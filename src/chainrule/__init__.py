@@ -51,6 +51,17 @@ from .tensor import Size, Tensor, device
 # -- shape
 
 # -- linear algebra
+from . import linalg  # noqa: E402
+from .functional import (addbmm, addmm, addmv, addr, baddbmm, cdist, chain_matmul,  # noqa: E402
+                         cholesky_inverse, cholesky_solve, dist, einsum, frobenius_norm, geqrf,
+                         inverse, kron, logdet, lu_unpack, matrix_exp, matrix_power, mv,
+                         norm_except_dim, nuclear_norm, orgqr, ormqr, pdist, pinverse, renorm,
+                         tensordot, triangular_solve, vdot)
+from .functional.linalg import (det, slogdet, torch_cholesky as cholesky,  # noqa: E402
+                                torch_cross as cross, torch_lu as lu,
+                                torch_lu_solve as lu_solve, torch_qr as qr, torch_svd as svd,
+                                torch_vander as vander)
+from .functional.linalg import inner  # noqa: E402,F811
 
 # -- random
 
