@@ -505,9 +505,31 @@ def test_tensor_adjoint_and_mH():
 
 def test_namespace_covers_torch_linalg():
     names = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-             "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
+             "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu",
+             "lu_factor",
              "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
              "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
              "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
              "vecdot", "vector_norm"]
     assert [n for n in names if not hasattr(cr.linalg, n)] == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ldl(seed):
+    r = np.random.default_rng(seed)
+    n = 2 + seed % 4
+    a = r.standard_normal((n, n))
+    a = a + a.T if seed % 2 else a @ a.T + np.eye(n)      # indefinite (2 × 2 pivots) and SPD
+    b = r.standard_normal((n, 2))
+    check(lambda m, x: m.linalg.ldl_factor(x), a, grad=False)
+    check(lambda m, x: m.linalg.ldl_factor_ex(x), a, grad=False)
+    ld, piv = cr.linalg.ldl_factor(cr.tensor(a))
+    x = cr.linalg.ldl_solve(ld, piv, cr.tensor(b)).numpy()
+    np.testing.assert_allclose(a @ x, b, atol=1e-9)
+    batch = cr.linalg.ldl_factor(cr.tensor(np.stack([a, a])))
+    np.testing.assert_array_equal(batch.pivots[1].numpy(), piv.numpy())
+    assert piv.dtype == cr.int32
+
+
+def test_ldl_singular_info():
+    assert int(cr.linalg.ldl_factor_ex(cr.zeros(2, 2)).info) == 1

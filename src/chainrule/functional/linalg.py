@@ -1257,3 +1257,176 @@ def _positional(fn):
 
 addmm_p, addbmm_p, baddbmm_p, addmv_p, addr_p = (
     _positional(f) for f in (addmm, addbmm, baddbmm, addmv, addr))
+
+
+# --- LDLᵀ (Bunch-Kaufman) ----------------------------------------------------------------------
+
+_ldl_factor_result = _return_type("linalg_ldl_factor", ["LD", "pivots"])
+_ldl_factor_ex_result = _return_type("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+_BK_ALPHA = (1 + 17 ** 0.5) / 8
+
+
+def _sytf2_lower(a):
+    """LAPACK's dsytf2 (UPLO='L'), one matrix: A = L D Lᵀ with Bunch-Kaufman pivoting.
+    Returns (LD, pivots 1-based, negative for 2 × 2 blocks, info)."""
+    a = a.copy()
+    n = a.shape[0]
+    piv = xp.zeros(n, dtype=xp.int32)
+    info = 0
+    k = 0
+    while k < n:
+        kstep = 1
+        absakk = builtins.abs(a[k, k])
+        if k < n - 1:
+            imax = k + 1 + int(xp.argmax(xp.abs(a[k + 1:, k])))
+            colmax = builtins.abs(a[imax, k])
+        else:
+            imax, colmax = k, 0.0
+        if builtins.max(absakk, colmax) == 0:
+            info = info or k + 1
+            kp = k
+        else:
+            if absakk >= _BK_ALPHA * colmax:
+                kp = k
+            else:
+                rowmax = xp.max(xp.abs(a[imax, k:imax]))
+                if imax < n - 1:
+                    rowmax = builtins.max(rowmax, xp.max(xp.abs(a[imax + 1:, imax])))
+                if absakk >= _BK_ALPHA * colmax * (colmax / rowmax):
+                    kp = k
+                elif builtins.abs(a[imax, imax]) >= _BK_ALPHA * rowmax:
+                    kp = imax
+                else:
+                    kp, kstep = imax, 2
+            kk = k + kstep - 1
+            if kp != kk:
+                if kp < n - 1:
+                    a[kp + 1:, [kk, kp]] = a[kp + 1:, [kp, kk]]
+                tmp = a[kk + 1:kp, kk].copy()
+                a[kk + 1:kp, kk] = a[kp, kk + 1:kp]
+                a[kp, kk + 1:kp] = tmp
+                a[kk, kk], a[kp, kp] = a[kp, kp], a[kk, kk]
+                if kstep == 2:
+                    a[k + 1, k], a[kp, k] = a[kp, k], a[k + 1, k]
+            if kstep == 1:
+                if k < n - 1:
+                    d11 = 1 / a[k, k]
+                    x = a[k + 1:, k].copy()
+                    a[k + 1:, k + 1:] -= xp.tril(d11 * xp.outer(x, x))
+                    a[k + 1:, k] *= d11
+            elif k < n - 2:
+                d21 = a[k + 1, k]
+                d11 = a[k + 1, k + 1] / d21
+                d22 = a[k, k] / d21
+                t = 1 / (d11 * d22 - 1)
+                d21 = t / d21
+                for j in range(k + 2, n):
+                    wk = d21 * (d11 * a[j, k] - a[j, k + 1])
+                    wkp1 = d21 * (d22 * a[j, k + 1] - a[j, k])
+                    a[j:, j] -= a[j:, k] * wk + a[j:, k + 1] * wkp1
+                    a[j, k] = wk
+                    a[j, k + 1] = wkp1
+        if kstep == 1:
+            piv[k] = kp + 1
+        else:
+            piv[k] = piv[k + 1] = -(kp + 1)
+        k += kstep
+    return xp.tril(a), piv, info
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    """(LD, pivots, info): A = P L D Lᵀ Pᵀ, A symmetric (its lower triangle read), D with 1 × 1
+    and 2 × 2 blocks, LAPACK's sytrf (Bunch-Kaufman) storage; no gradient (as torch)"""
+    A = _floating(_square(A, "torch.linalg.ldl_factor_ex"), "torch.linalg.ldl_factor_ex")
+    a = A._data
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    lds, pivs, infos = [], [], []
+    for m in flat:
+        ld, p, i = _sytf2_lower(m)
+        lds.append(ld)
+        pivs.append(p)
+        infos.append(i)
+    ld = xp.stack(lds).reshape(a.shape) if lds else a.copy()
+    piv = xp.stack(pivs).reshape(a.shape[:-1]) if pivs else xp.zeros(a.shape[:-1], xp.int32)
+    info = xp.asarray(infos, dtype=xp.int32).reshape(a.shape[:-2])
+    if check_errors and (info != 0).any():
+        raise LinAlgError(f"torch.linalg.ldl_factor_ex: The factorization could not be completed "
+                          f"because the input is not invertible (D[{int(info.max())}] is zero).")
+    return _ldl_factor_ex_result(wrap(ld), wrap(piv), wrap(info))
+
+
+def ldl_factor(A, *, hermitian=False):
+    """(LD, pivots): A = P L D Lᵀ Pᵀ (see ldl_factor_ex); no gradient"""
+    LD, piv, _ = ldl_factor_ex(A, hermitian=hermitian)
+    return _ldl_factor_result(LD, piv)
+
+
+def _sytrs_lower(a, piv, b):
+    """LAPACK's dsytrs (UPLO='L'): X with A X = B from sytrf's LD and pivots, one matrix"""
+    b = b.copy()
+    n = a.shape[0]
+    k = 0
+    while k < n:
+        if piv[k] > 0:
+            kp = piv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            if k < n - 1:
+                b[k + 1:] -= xp.outer(a[k + 1:, k], b[k])
+            b[k] /= a[k, k]
+            k += 1
+        else:
+            kp = -piv[k] - 1
+            if kp != k + 1:
+                b[[k + 1, kp]] = b[[kp, k + 1]]
+            if k < n - 2:
+                b[k + 2:] -= xp.outer(a[k + 2:, k], b[k])
+                b[k + 2:] -= xp.outer(a[k + 2:, k + 1], b[k + 1])
+            akm1k = a[k + 1, k]
+            akm1 = a[k, k] / akm1k
+            ak = a[k + 1, k + 1] / akm1k
+            denom = akm1 * ak - 1
+            bkm1 = b[k] / akm1k
+            bk = b[k + 1] / akm1k
+            b[k] = (ak * bkm1 - bk) / denom
+            b[k + 1] = (akm1 * bk - bkm1) / denom
+            k += 2
+    k = n - 1
+    while k >= 0:
+        if piv[k] > 0:
+            if k < n - 1:
+                b[k] -= a[k + 1:, k] @ b[k + 1:]
+            kp = piv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            k -= 1
+        else:
+            if k < n - 1:
+                b[k] -= a[k + 1:, k] @ b[k + 1:]
+                b[k - 1] -= a[k + 1:, k - 1] @ b[k + 1:]
+            kp = -piv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            k -= 2
+    return b
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """X with A X = B, A given by ldl_factor's (LD, pivots); no gradient"""
+    LD = _square(tensor_arg(LD, "torch.linalg.ldl_solve"), "torch.linalg.ldl_solve", "LD")
+    B = _matrices(tensor_arg(B, "torch.linalg.ldl_solve"), "torch.linalg.ldl_solve", "B")
+    piv = tensor_arg(pivots)._data
+    n = LD._data.shape[-1]
+    if B._data.shape[-2] != n:
+        raise RuntimeError(f"torch.linalg.ldl_solve: Incompatible shapes of A and B for the "
+                           f"equation AX = B ({n}x{n} and {B._data.shape[-2]}x"
+                           f"{B._data.shape[-1]})")
+    batch = xp.broadcast_shapes(LD._data.shape[:-2], B._data.shape[:-2])
+    a = xp.broadcast_to(LD._data, batch + (n, n)).reshape((-1, n, n))
+    p = xp.broadcast_to(piv, batch + (n,)).reshape((-1, n))
+    b = xp.broadcast_to(B._data, batch + B._data.shape[-2:]).reshape((-1,) + B._data.shape[-2:])
+    out = [_sytrs_lower(a[i], p[i], b[i].astype(a.dtype)) for i in range(a.shape[0])]
+    x = xp.stack(out).reshape(batch + B._data.shape[-2:]) if out else \
+        xp.zeros(batch + B._data.shape[-2:], LD._data.dtype)
+    return wrap(x)
