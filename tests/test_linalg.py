@@ -533,3 +533,44 @@ def test_ldl(seed):
 
 def test_ldl_singular_info():
     assert int(cr.linalg.ldl_factor_ex(cr.zeros(2, 2)).info) == 1
+
+
+@pytest.mark.parametrize("expr,shape", [
+    ("m.linalg.inv(x)", (0, 3, 3)), ("m.linalg.det(x)", (2, 0, 0)),
+    ("m.linalg.slogdet(x)[1]", (0, 0)), ("m.linalg.svdvals(x)", (0, 3)),
+    ("m.linalg.svd(x)[0]", (2, 0, 3)), ("m.linalg.qr(x)[1]", (3, 0)), ("m.linalg.eigh(x)[0]", (0, 0)),
+    ("m.linalg.cholesky(x)", (0, 0)), ("m.linalg.matrix_exp(x)", (0, 0)),
+    ("m.linalg.vector_norm(x)", (0,)), ("m.linalg.vector_norm(x)", ()),
+    ("m.linalg.matrix_norm(x)", (0, 3)), ("m.linalg.pinv(x)", (0, 3)),
+    ("m.linalg.lu_factor(x)[0]", (0, 0)), ("m.einsum('i,i', x, x)", (0,)), ("m.kron(x, x)", ()),
+    ("m.cdist(x, x)", (0, 3)), ("m.linalg.matrix_power(x, 3)", (0, 0)),
+    ("m.tensordot(x, x, 0)", ()), ("m.inner(x, x)", ()), ("m.linalg.cross(x, x)", (0, 3)),
+    ("m.linalg.cond(x)", (0, 0)), ("m.linalg.lstsq(x, x).solution", (0, 3)),
+])
+def test_empty_and_zero_d(expr, shape):
+    a = np.random.default_rng(0).standard_normal(shape)
+    check(lambda m, x: eval(expr), a, grad=a.size > 0)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int64", "int32"])
+@pytest.mark.parametrize("expr", [
+    "m.linalg.inv(x)", "m.linalg.det(x)", "m.linalg.slogdet(x)[1]", "m.linalg.eigvalsh(x + x.mT)",
+    "m.linalg.svdvals(x)", "m.linalg.qr(x)[1]", "m.linalg.matrix_exp(x)", "m.linalg.lu_factor(x)[1]",
+    "m.linalg.pinv(x)", "m.linalg.matrix_rank(x)", "m.linalg.lstsq(x, x)[0]", "m.linalg.norm(x)",
+    "m.linalg.cond(x)", "m.cdist(x, x)", "m.kron(x, x)", "m.linalg.vander(x)", "m.vander(x[0])",
+    "m.linalg.inv_ex(x)[1]", "m.linalg.ldl_factor(x + x.mT)[1]", "m.geqrf(x)[1]",
+    "m.linalg.solve_triangular(x, x, upper=True)", "m.linalg.householder_product(x, x[0])",
+    "m.linalg.cholesky(x @ x.mT + 9 * m.eye(3, dtype=x.dtype))", "m.linalg.solve(x, x[0])",
+    "m.einsum('ij,jk->ik', x, x)", "m.linalg.eigh(x + x.mT)[0]"])
+def test_dtypes_and_dtype_errors_as_torch(dtype, expr):
+    a = (np.random.default_rng(0).standard_normal((3, 3)) * 3).astype(dtype)
+    got = []
+    for m in (torch, cr):
+        try:
+            x = m.tensor(a)
+            r = eval(expr)
+            got.append((str(r.dtype).split(".")[-1], tuple(r.shape)))
+        except (RuntimeError, NotImplementedError) as e:
+            got.append((type(e).__name__, str(e)))
+    assert got[0] == got[1]

@@ -149,9 +149,22 @@ def _square(A, op, name="A"):
     return A
 
 
-def _floating(A, op):
-    """torch.linalg takes float32 and float64 (and complex) only"""
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _type_name(dt):
+    return _TYPE_NAMES.get(dt.name, dt.name)
+
+
+def _floating(A, op, int_kernel=None, half_kernel=None):
+    """torch.linalg takes float32 and float64 (and complex) only; some ops refuse other dtypes
+    from inside their CPU kernel, with NotImplementedError naming it"""
     dt = A._data.dtype
+    name = _type_name(dt)
+    kernel = int_kernel if dt.kind != "f" else half_kernel if dt == xp.float16 else None
+    if kernel is not None:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     if dt.kind != "f":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{D.SCALAR_NAMES.get(dt.name, dt.name)}")
@@ -389,6 +402,13 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: "
                            f"{x1._data.ndim}D" if x1._data.ndim < 2 else
                            f"cdist only supports at least 2D tensors, X2 got: {x2._data.ndim}D")
+    for k, t in ((1, x1), (2, x2)):
+        dt = t._data.dtype
+        if dt.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, X{k} got: "
+                               f"{D.SCALAR_NAMES.get(dt.name, dt.name)}")
+        if dt == xp.float16:
+            raise NotImplementedError("\"cdist\" not implemented for 'Half'")
     if x1._data.shape[-1] != x2._data.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
@@ -512,7 +532,7 @@ def _info_of(A):
 def inv_ex(A, *, check_errors=False):
     """(A⁻¹, info): info ≠ 0 where a matrix is singular (its inverse NaN), no error unless
     check_errors"""
-    A = _floating(_square(A, "linalg.inv_ex"), "linalg.inv_ex")
+    A = _floating(_square(A, "linalg.inv_ex"), "linalg.inv")
     info = _info_of(A)
     bad = info != 0
     if not bad.any():
@@ -527,7 +547,7 @@ def inv_ex(A, *, check_errors=False):
 
 def det(A):
     """out = det A"""
-    A = _floating(_square(A, "linalg.det"), "linalg.det")
+    A = _floating(_square(A, "linalg.det"), "linalg.det", None, "lu_cpu")
     return apply(ops.linalg_det, (A,))
 
 
@@ -567,7 +587,7 @@ def _solve_shapes(A, B, op, left=True):
 
 def solve(A, B, *, left=True):
     """out = X with A X = B (X A = B if not left); B a batch of matrices or of vectors"""
-    A = _floating(_square(A, "linalg.solve"), "linalg.solve")
+    A = _floating(_square(A, "linalg.solve"), "linalg.solve", None, "lu_cpu")
     B = tensor_arg(B, "linalg.solve")
     _same_dtype(A, B, "linalg.solve")
     Bm, vector = _solve_shapes(A, B, "linalg.solve", left)
@@ -598,7 +618,8 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """out = X with A X = B (X A = B if not left), A triangular: only its triangle is read"""
-    A = _floating(_matrices(A, "linalg.solve_triangular"), "linalg.solve_triangular")
+    A = _floating(_matrices(A, "linalg.solve_triangular"), "linalg.solve_triangular",
+                  "triangular_solve_cpu", "triangular_solve_cpu")
     B = _matrices(tensor_arg(B, "linalg.solve_triangular"), "linalg.solve_triangular", "B")
     _same_dtype(A, B, "linalg.solve_triangular")
     _square(A, "linalg.solve_triangular")
@@ -629,7 +650,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
 
 def cholesky(A, *, upper=False):
     """L lower triangular with A = L Lᵀ (Lᵀ if upper), A symmetric positive-definite"""
-    A = _floating(_square(A, "linalg.cholesky"), "linalg.cholesky")
+    A = _floating(_square(A, "linalg.cholesky"), "linalg.cholesky", None, "cholesky_cpu")
     L = apply(ops.linalg_cholesky, (A,))
     return _mT(L) if upper else L
 
@@ -697,7 +718,7 @@ _torch_qr_result = _return_type("qr", ["Q", "R"])
 def qr(A, mode="reduced"):
     """(Q, R) with A = Q R, Q's columns orthonormal, R upper triangular; mode 'reduced'
     (k = min(m, n) columns), 'complete' (Q square) or 'r' (R only, Q empty)"""
-    A = _floating(_matrices(A, "linalg.qr"), "linalg.qr")
+    A = _floating(_matrices(A, "linalg.qr"), "linalg.qr", None, "geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
@@ -723,7 +744,7 @@ def _uplo(UPLO):
 
 def eigh(A, UPLO="L"):
     """(λ, V) with A = V diag(λ) Vᵀ, λ ascending, A symmetric (only one triangle is read)"""
-    A = _floating(_square(A, "linalg.eigh"), "linalg.eigh")
+    A = _floating(_square(A, "linalg.eigh"), "linalg.eigh", "linalg_eigh_cpu", "linalg_eigh_cpu")
     u = _uplo(UPLO)
     return _eigh_result(apply(ops.linalg_eigvalsh, (A,), {"uplo": u}),
                         apply(ops.linalg_eigvecsh, (A,), {"uplo": u}))
@@ -731,7 +752,8 @@ def eigh(A, UPLO="L"):
 
 def eigvalsh(A, UPLO="L"):
     """λ, the ascending eigenvalues of the symmetric A"""
-    A = _floating(_square(A, "linalg.eigvalsh"), "linalg.eigvalsh")
+    A = _floating(_square(A, "linalg.eigvalsh"), "linalg.eigvalsh", "linalg_eigh_cpu",
+                  "linalg_eigh_cpu")
     return apply(ops.linalg_eigvalsh, (A,), {"uplo": _uplo(UPLO)})
 
 
@@ -741,7 +763,7 @@ _torch_svd_result = _return_type("svd", ["U", "S", "V"])
 
 def svd(A, full_matrices=True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending; full_matrices: U and Vh square"""
-    A = _floating(_matrices(A, "linalg.svd"), "linalg.svd")
+    A = _floating(_matrices(A, "linalg.svd"), "linalg.svd", None, "linalg_svd_cpu")
     fm = {"full_matrices": bool(full_matrices)}
     return _svd_result(apply(ops.linalg_svd_u, (A,), fm), apply(ops.linalg_svdvals, (A,)),
                        apply(ops.linalg_svd_vh, (A,), fm))
@@ -749,7 +771,7 @@ def svd(A, full_matrices=True, *, driver=None):
 
 def svdvals(A, *, driver=None):
     """S, the descending singular values of A"""
-    A = _floating(_matrices(A, "linalg.svdvals"), "linalg.svdvals")
+    A = _floating(_matrices(A, "linalg.svdvals"), "linalg.svd", None, "linalg_svd_cpu")
     return apply(ops.linalg_svdvals, (A,))
 
 
@@ -772,7 +794,10 @@ def torch_svd(input, some=True, compute_uv=True):
 
 def matrix_exp(A):
     """out = exp(A) = Σₖ Aᵏ/k!"""
-    A = _floating(_square(A, "linalg.matrix_exp"), "linalg.matrix_exp")
+    A = _square(A, "linalg.matrix_exp")
+    if A._data.dtype == xp.float16:     # torch computes it in float16; NumPy's solve cannot
+        return matrix_exp(A.to(D.float32)).to(D.float16)
+    A = _floating(A, "linalg.matrix_exp")
     return apply(ops.linalg_matrix_exp, (A,))
 
 
@@ -882,10 +907,18 @@ def vander(x, N=None):
     x = tensor_arg(x, "linalg.vander")
     if x._data.ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least one dimension")
+    if x._data.dtype in (xp.float16, xp.bool_):
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
+                           f"but got {_type_name(x._data.dtype)}")
     n = x._data.shape[-1] if N is None else N
     if n < 1:
         raise RuntimeError("N must be greater than 1.")
-    if x._data.dtype.kind == "b":
+    return _powers(x, n)
+
+
+def _powers(x, n):
+    """x⁰, x¹, ..., xⁿ⁻¹ stacked along a new last dim"""
+    if x._data.dtype.kind in "iu":        # torch's cumulative product: integers as int64
         x = x.to(D.int64)
     cols = [wrap(xp.ones(x._data.shape, dtype=x._data.dtype))]
     for _ in range(1, n):
@@ -896,6 +929,8 @@ def vander(x, N=None):
 def torch_vander(x, N=None, increasing=False):
     """torch.vander: powers of a 1-d x, decreasing unless increasing"""
     x = tensor_arg(x, "vander")
+    if x._data.dtype.kind == "b":
+        x = x.to(D.int64)
     if x._data.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     if N is not None and N < 0:
@@ -903,13 +938,15 @@ def torch_vander(x, N=None, increasing=False):
     if N == 0:
         return wrap(xp.zeros((x._data.shape[0], 0), dtype=x._data.dtype if
                              x._data.dtype.kind != "b" else xp.int64))
-    v = vander(x, N)
+    v = _powers(x, x._data.shape[-1] if N is None else N)
     return v if increasing else v.flip(-1)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     """The number of singular values above max(atol, rtol·σ₁) (int64, no gradient)"""
-    A = _floating(_matrices(A, "linalg.matrix_rank"), "linalg.matrix_rank")
+    A = _matrices(A, "linalg.matrix_rank")
+    if A._data.dtype.kind != "f" or A._data.dtype == xp.float16:
+        raise RuntimeError("This function doesn't handle types other than float and double")
     s = xp.abs(xp.linalg.eigvalsh(A._data)) if hermitian else \
         xp.linalg.svd(A._data, compute_uv=False)
     m, n = A._data.shape[-2:]
@@ -931,7 +968,11 @@ def _tolerance(top, atol, rtol, m, n, dtype):
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
     """A⁺, the Moore-Penrose pseudo-inverse: singular values below max(atol, rtol·σ₁) are
     dropped (rtol: eps·max(m, n) by default)"""
-    A = _floating(_matrices(A, "linalg.pinv"), "linalg.pinv")
+    A = _matrices(A, "linalg.pinv")
+    if A._data.dtype.kind != "f" or A._data.dtype == xp.float16:
+        raise RuntimeError(f"linalg.pinv({_type_name(A._data.dtype)}"
+                           f"{{{list(A._data.shape)}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
     if rcond is not None:
         rtol = rcond
     m, n = A._data.shape[-2:]
@@ -971,7 +1012,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """X minimising ‖A X - B‖ (the least-norm one if A has fewer rows); residuals (the squared
     error per column, for m > n and full rank, driver other than gelsy), rank and singular
     values (drivers gelsd/gelss) as torch on the CPU"""
-    A = _floating(_matrices(A, "linalg.lstsq"), "linalg.lstsq")
+    A = _matrices(A, "linalg.lstsq")
+    if A._data.dtype.kind != "f" or A._data.dtype == xp.float16:
+        raise RuntimeError("This function doesn't handle types other than float and double")
     B = tensor_arg(B, "linalg.lstsq")
     _same_dtype(A, B, "linalg.lstsq")
     driver = driver or "gelsy"
@@ -1005,7 +1048,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 def cond(A, p=None):
     """κ(A) = ‖A‖·‖A⁻¹‖ (p None or 2: σ_max/σ_min; -2: σ_min/σ_max)"""
-    A = _floating(_matrices(A, "linalg.cond"), "linalg.cond")
+    A = _floating(_matrices(A, "linalg.cond"), "linalg.svd", None, "linalg_svd_cpu")
+    if A._data.size == 0:
+        return wrap(xp.zeros(A._data.shape[:-2], dtype=A._data.dtype))
     if p in (None, 2, -2):
         s = svdvals(A)
         hi, lo = getitem(s, (Ellipsis, 0)), getitem(s, (Ellipsis, -1))
@@ -1047,7 +1092,8 @@ def tensorsolve(A, B, dims=None):
 def householder_product(A, tau):
     """Q = H₁ H₂ ... H_k, Hᵢ = I - τᵢ vᵢ vᵢᵀ, vᵢ A's i-th column below the diagonal with a 1
     on it (LAPACK's orgqr)"""
-    A = _floating(_matrices(A, "linalg.householder_product"), "linalg.householder_product")
+    A = _floating(_matrices(A, "linalg.householder_product"), "linalg.householder_product",
+                  "orgqr_cpu", "orgqr_cpu")
     tau = tensor_arg(tau, "linalg.householder_product")
     m, n = A._data.shape[-2:]
     k = tau._data.shape[-1]
@@ -1079,7 +1125,7 @@ _geqrf_result = _return_type("geqrf", ["a", "tau"])
 def geqrf(input):
     """(a, tau): LAPACK's geqrf, R above the diagonal and the Householder vectors below,
     without a gradient (torch has none)"""
-    A = _floating(_matrices(input, "geqrf"), "geqrf")
+    A = _floating(_matrices(input, "geqrf"), "geqrf", "geqrf_cpu", "geqrf_cpu")
     a, tau = _geqrf_np(A._data)
     return _geqrf_result(wrap(a), wrap(tau))
 
@@ -1141,7 +1187,8 @@ _lu_unpack_result = _return_type("lu_unpack", ["P", "L", "U"])
 def lu_factor_ex(A, *, pivot=True, check_errors=False):
     """(LU, pivots, info): P A = L U packed (L unit lower, below the diagonal), pivots
     1-based as LAPACK's getrf, info > 0 at an exactly singular U"""
-    A = _floating(_matrices(A, "torch.linalg.lu_factor_ex"), "torch.linalg.lu_factor_ex")
+    A = _floating(_matrices(A, "torch.linalg.lu_factor_ex"), "torch.linalg.lu_factor_ex",
+                  "lu_cpu", "lu_cpu")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     _, piv, info = lu_pivots(A._data)
@@ -1337,7 +1384,8 @@ def _sytf2_lower(a):
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     """(LD, pivots, info): A = P L D Lᵀ Pᵀ, A symmetric (its lower triangle read), D with 1 × 1
     and 2 × 2 blocks, LAPACK's sytrf (Bunch-Kaufman) storage; no gradient (as torch)"""
-    A = _floating(_square(A, "torch.linalg.ldl_factor_ex"), "torch.linalg.ldl_factor_ex")
+    A = _floating(_square(A, "torch.linalg.ldl_factor_ex"), "torch.linalg.ldl_factor_ex",
+                  None, "ldl_factor_kernel_cpu")
     a = A._data
     n = a.shape[-1]
     flat = a.reshape((-1, n, n))

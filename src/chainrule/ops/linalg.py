@@ -592,6 +592,8 @@ def lu_pivots(a):
     m, n = a.shape[-2], a.shape[-1]
     batch = a.shape[:-2]
     k = min(m, n)
+    if a.size == 0:
+        return a, xp.zeros(batch + (k,), dtype=xp.int32), xp.zeros(batch, dtype=xp.int32)
     flat = a.reshape((-1, m, n))
     b = xp.arange(flat.shape[0])
     piv = xp.zeros((flat.shape[0], k), dtype=xp.int32)
