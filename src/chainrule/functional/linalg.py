@@ -1,12 +1,18 @@
-"""Linear algebra with PyTorch's names: ``matmul`` (``@``), ``mm``, ``bmm``, ``dot``, ``outer``."""
+"""Linear algebra with PyTorch's names: ``matmul`` (``@``), ``mm``, ``bmm``, ``dot``, ``outer``,
+``einsum``, ``addmm`` and its kin, ``kron``, ``tensordot``, distances, and torch.linalg's functions
+(``chainrule.linalg`` gives them torch.linalg's names; docs/ops-linalg.md lists them)."""
 import builtins
+import collections
 
 from .. import dtypes as D
 from .. import ops
-from ..tensor import apply
-from ._args import tensor_arg
-from .elementwise import mul
-from .shape import unsqueeze
+from .._backend import xp
+from ..ops.linalg import LinAlgError, lu_pivots, permutation_from_pivots  # noqa: F401
+from ..tensor import Tensor, apply, wrap
+from ._args import reduce_dims, tensor_arg
+from .elementwise import abs, add, div, mul, sub, where
+from .reductions import amax, amin, sum
+from .shape import expand, getitem, permute, reshape, stack, transpose, unsqueeze
 
 
 # =========================================================================================
@@ -107,20 +113,11 @@ ger = outer
 # torch.linalg (chainrule.linalg re-exports these under torch.linalg's names)
 # =========================================================================================
 
-from .._backend import xp  # noqa: E402
-from ..ops.linalg import LinAlgError, lu_pivots, permutation_from_pivots  # noqa: E402,F401
-from ..tensor import Tensor, wrap  # noqa: E402
-from ._args import nondiff, reduce_dims  # noqa: E402
-from .elementwise import abs, add, div, sqrt, sub, where  # noqa: E402
-from .reductions import amax, amin, sum  # noqa: E402
-from .shape import expand, getitem, permute, reshape, stack, transpose  # noqa: E402
-
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _return_type(name, fields):
     """torch.return_types.<name>: a named tuple of tensors"""
-    import collections
     cls = collections.namedtuple(name, fields)
     cls.__repr__ = lambda self: (f"chainrule.return_types.{name}(\n" + ",\n".join(
         f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
@@ -178,18 +175,6 @@ def _same_dtype(A, B, op):
         raise RuntimeError(f"{op}: Expected A and B to have the same dtype, but found A of type "
                            f"{D.SCALAR_NAMES.get(A._data.dtype.name)} and B of type "
                            f"{D.SCALAR_NAMES.get(B._data.dtype.name)} instead.")
-
-
-def _diag_embed(v):
-    """(..., n) → (..., n, n) with v on the diagonal"""
-    n = v._data.shape[-1]
-    return mul(v.unsqueeze(-1), wrap(xp.eye(n, dtype=v._data.dtype)))
-
-
-def _diagonal(A):
-    n = builtins.min(A._data.shape[-2:])
-    i = xp.arange(n)
-    return getitem(A, (Ellipsis, i, i))
 
 
 # --- einsum --------------------------------------------------------------------------------
