@@ -117,6 +117,7 @@ def test_add_products_in_place(name, shapes):
     (lambda m, x, y: m.tensordot(x, y, 2), [(2, 3, 4), (3, 4, 2)]),
     (lambda m, x, y: m.tensordot(x, y, ([0, 2], [2, 0])), [(2, 3, 4), (4, 2, 2)]),
     (lambda m, x, y: m.tensordot(x, y, dims=0), [(2,), (3,)]),
+    (lambda m, x, y: m.tensordot(x, y, dims=([0, 1], [2, 0])), [(1, 1, 1), (2, 1, 2)]),
     (lambda m, x, y: m.inner(x, y), [(2, 3), (4, 3)]),
     (lambda m, x, y: x.inner(y), [(3,), (3,)]),
     (lambda m, x, y: m.vdot(x, y), [(3,), (3,)]),
@@ -302,8 +303,10 @@ def test_triangular_solve_and_cholesky_family():
     check(lambda m, x: (x @ x.mT + m.eye(3, dtype=x.dtype)).cholesky(upper=True), a)
     check(lambda m, x: m.linalg.cholesky_ex(x @ x.mT + m.eye(3, dtype=x.dtype)), a)
     L = np.linalg.cholesky(s)
-    # torch's gradient of L is not masked to L's triangle: through tril/triu it agrees
-    check(lambda m, x, y: m.cholesky_solve(y, m.tril(x)), L, b)
+    # torch's gradient reaches all of L (see test_cholesky_solve_gradient_as_torch): central
+    # differences agree through an explicit tril
+    check(lambda m, x, y: m.cholesky_solve(y, x + 5 * m.triu(x.mT, 1)), L, b, grad=False)
+    check(lambda m, x, y: m.cholesky_solve(y, m.tril(x)), L, b, second=True)
     check(lambda m, x, y: m.cholesky_solve(y, m.triu(x.mT), upper=True), L, b)
     check(lambda m, x, y: y.cholesky_solve(m.tril(x)), L, b)
     check(lambda m, x: m.cholesky_inverse(m.tril(x)), L)
@@ -449,6 +452,7 @@ def test_diagonal_and_vander():
     v = R(2, 3)
     check(lambda m, x: m.linalg.vander(x), v, second=True)
     check(lambda m, x: m.linalg.vander(x, N=5), v)
+    check(lambda m, x: m.linalg.vander(x, N=3), np.array(2.0))
     check(lambda m, x: m.vander(x), v[0], grad=False)       # torch's backward fails (in place)
     check(lambda m, x: m.vander(x, 4, increasing=True), v[0], grad=False)
     check(lambda m, x: m.linalg.vander(x, N=4), v[0])      # the same powers, with gradients
@@ -488,9 +492,14 @@ def test_lu(shape):
     check(lambda m, x, y: y.lu_solve(*m.linalg.lu_factor(x)), a, b)
 
 
-def test_lu_rectangular_values_and_singular():
-    check(lambda m, x: m.linalg.lu_factor(x), R(4, 3), grad=False)
-    check(lambda m, x: m.linalg.lu(x), R(3, 5), grad=False)
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 2, 4), (2, 5, 2)])
+def test_lu_rectangular(shape):
+    a = R(*shape)
+    check(lambda m, x: m.linalg.lu_factor(x), a, second=True)
+    check(lambda m, x: m.linalg.lu(x), a)
+
+
+def test_lu_singular():
     with pytest.raises(RuntimeError, match=r"torch.linalg.lu_factor: U\[1,1\] is zero"):
         cr.linalg.lu_factor(cr.zeros(2, 2))
     assert cr.linalg.lu_factor_ex(cr.zeros(2, 2)).info.tolist() == 1
@@ -574,3 +583,35 @@ def test_dtypes_and_dtype_errors_as_torch(dtype, expr):
         except (RuntimeError, NotImplementedError) as e:
             got.append((type(e).__name__, str(e)))
     assert got[0] == got[1]
+
+
+def test_outputs_constant_in_an_input_are_in_its_graph_as_torch():
+    x = cr.tensor(well(3, 3), requires_grad=True)
+    for out in (cr.linalg.slogdet(x).sign, cr.linalg.matrix_power(x, 0),
+                cr.linalg.householder_product(x, cr.zeros(0, dtype=x.dtype))):
+        assert out.requires_grad
+        (g,) = cr.autograd.grad(out.sum(), [x])
+        np.testing.assert_array_equal(g.numpy(), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("expr", ["m.linalg.ldl_factor(x)[0]", "m.linalg.cholesky_ex(x)[1]",
+                                  "m.linalg.pinv(x, hermitian=True)", "m.linalg.slogdet(x)[0]"])
+def test_more_empty_inputs(expr):
+    check(lambda m, x: eval(expr), np.zeros((2, 0, 0)), grad=False)
+
+
+@needs_torch
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_gradient_as_torch(upper):
+    """torch differentiates (L Lᵀ)⁻¹ B in every entry of L (the other triangle too)"""
+    L = np.linalg.cholesky(spd(2, 3, 3))
+    L = np.swapaxes(L, -1, -2) if upper else L
+    b = R(2, 3, 2)
+    grads = []
+    for m in (torch, cr):
+        x, y = m.tensor(L, requires_grad=True), m.tensor(b, requires_grad=True)
+        out = m.cholesky_solve(y, x, upper) + m.cholesky_inverse(x, upper).sum(-1, keepdim=True)
+        (out * m.tensor(np.arange(12.).reshape(2, 3, 2))).sum().backward()
+        grads.append((x.grad.numpy(), y.grad.numpy()))
+    for g_t, g_c in zip(*grads):
+        np.testing.assert_allclose(g_c, g_t, rtol=1e-6, atol=1e-8)

@@ -177,6 +177,17 @@ def _same_dtype(A, B, op):
                            f"{D.SCALAR_NAMES.get(B._data.dtype.name)} instead.")
 
 
+def _constant_in_graph(value, like):
+    """``value`` (an array) as an output in ``like``'s graph with a zero gradient, as torch's
+    outputs that depend on an input only through a constant (slogdet's sign, A⁰)"""
+    v = wrap(xp.asarray(value, dtype=like._data.dtype))
+    if not like.requires_grad:
+        return v
+    return where(wrap(xp.ones(v._data.shape, dtype=bool)), v,
+                 like if tuple(like._data.shape) == tuple(v._data.shape) else
+                 expand(like, tuple(v._data.shape)))
+
+
 # --- einsum --------------------------------------------------------------------------------
 
 def _sublist_equation(args):
@@ -358,7 +369,8 @@ def tensordot(a, b, dims=2, out=None):
     da = [d % a._data.ndim for d in da]
     db = [d % b._data.ndim for d in db]
     for x, y in zip(da, db):
-        if a._data.shape[x] != b._data.shape[y]:
+        if a._data.shape[x] != b._data.shape[y] and 1 not in (a._data.shape[x],
+                                                                  b._data.shape[y]):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a._data.shape[x]} in dim {x} and second has size "
                                f"{b._data.shape[y]} in dim {y}")
@@ -543,8 +555,9 @@ _torch_slogdet_result = _return_type("slogdet", ["sign", "logabsdet"])
 def slogdet(A):
     """(sign, log|det A|): det A = sign·exp(logabsdet), without overflow"""
     A = _floating(_square(A, "linalg.slogdet"), "linalg.slogdet")
-    sign = wrap(xp.asarray(xp.linalg.slogdet(A._data)[0]))
-    return _slogdet_result(sign, apply(ops.linalg_logabsdet, (A,)))
+    sign = xp.asarray(xp.linalg.slogdet(A._data)[0])
+    logabsdet = apply(ops.linalg_logabsdet, (A,))
+    return _slogdet_result(_constant_in_graph(sign, logabsdet), logabsdet)
 
 
 def logdet(input):
@@ -651,6 +664,8 @@ _cholesky_ex_result = _return_type("linalg_cholesky_ex", ["L", "info"])
 def _cholesky_info(a):
     """torch's info: the order of the first leading minor that is not positive-definite"""
     n = a.shape[-1]
+    if a.size == 0:
+        return xp.zeros(a.shape[:-2], dtype=xp.int32)
     flat = a.reshape((-1, n, n))
     info = xp.zeros(flat.shape[0], dtype=xp.int32)
     for b in range(flat.shape[0]):
@@ -680,12 +695,15 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 
 def cholesky_solve(B, L, upper=False):
     """out = X with (L Lᵀ) X = B, from A's Cholesky factor L (Lᵀ L if upper)"""
-    L = tensor_arg(L, "cholesky_solve")
-    if upper:
-        y = solve_triangular(_mT(L), B, upper=False)
-        return solve_triangular(L, y, upper=True)
-    y = solve_triangular(L, B, upper=False)
-    return solve_triangular(_mT(L), y, upper=True)
+    L = _matrices(tensor_arg(L, "cholesky_solve"), "cholesky_solve", "input2")
+    n = L._data.shape[-1]
+    keep = xp.triu(xp.ones((n, n), bool)) if upper else xp.tril(xp.ones((n, n), bool))
+    # the triangle's values, but every entry's gradient, as torch's cholesky_solve_backward
+    # (it differentiates (L Lᵀ)⁻¹ B in all of L): L plus a detached correction
+    T = add(L, where(wrap(keep), 0.0, L).detach() * -1) if L.requires_grad else \
+        where(wrap(keep), L, 0.0)
+    A = matmul(_mT(T), T) if upper else matmul(T, _mT(T))
+    return solve(A, B)
 
 
 def cholesky_inverse(L, upper=False):
@@ -793,7 +811,7 @@ def matrix_power(A, n):
         raise TypeError(f"linalg.matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
         eye = xp.eye(A._data.shape[-1], dtype=A._data.dtype)
-        return wrap(xp.broadcast_to(eye, A._data.shape).copy())
+        return _constant_in_graph(xp.broadcast_to(eye, A._data.shape), A)
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A
@@ -890,8 +908,8 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def vander(x, N=None):
     """out[..., i, j] = x[..., i]ʲ (increasing powers, N columns)"""
     x = tensor_arg(x, "linalg.vander")
-    if x._data.ndim < 1:
-        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    if x._data.ndim == 0:
+        x = x.reshape(1)
     if x._data.dtype in (xp.float16, xp.bool_):
         raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
                            f"but got {_type_name(x._data.dtype)}")
@@ -963,6 +981,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
     m, n = A._data.shape[-2:]
     if hermitian:
         lam, V = eigh(A)
+        if A._data.size == 0:
+            return matmul(V, _mT(V))
         top = amax(abs(lam), -1, True)
         tol_ = wrap(_tolerance(top._data, atol, rtol, m, n, A._data.dtype))
         keep = abs(lam) > tol_
@@ -1091,7 +1111,8 @@ def householder_product(A, tau):
     dt = A._data.dtype
     below = wrap(xp.tri(m, n, -1, dtype=dt))
     V = add(mul(A, below), wrap(xp.eye(m, n, dtype=dt)))
-    Q = wrap(xp.broadcast_to(xp.eye(m, n, dtype=dt), A._data.shape[:-2] + (m, n)).copy())
+    Q = _constant_in_graph(xp.broadcast_to(xp.eye(m, n, dtype=dt), A._data.shape[:-2] + (m, n)),
+                           A)
     for i in range(k - 1, -1, -1):
         v = getitem(V, (Ellipsis, slice(None), slice(i, i + 1)))          # (..., m, 1)
         t = getitem(tau, (Ellipsis, slice(i, i + 1))).unsqueeze(-1)       # (..., 1, 1)
@@ -1373,7 +1394,8 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
                   None, "ldl_factor_kernel_cpu")
     a = A._data
     n = a.shape[-1]
-    flat = a.reshape((-1, n, n))
+    count = int(xp.prod(a.shape[:-2])) if a.ndim > 2 else 1
+    flat = a.reshape((count, n, n))
     lds, pivs, infos = [], [], []
     for m in flat:
         ld, p, i = _sytf2_lower(m)
@@ -1456,9 +1478,11 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
                            f"equation AX = B ({n}x{n} and {B._data.shape[-2]}x"
                            f"{B._data.shape[-1]})")
     batch = xp.broadcast_shapes(LD._data.shape[:-2], B._data.shape[:-2])
-    a = xp.broadcast_to(LD._data, batch + (n, n)).reshape((-1, n, n))
-    p = xp.broadcast_to(piv, batch + (n,)).reshape((-1, n))
-    b = xp.broadcast_to(B._data, batch + B._data.shape[-2:]).reshape((-1,) + B._data.shape[-2:])
+    count = int(xp.prod(batch)) if batch else 1
+    a = xp.broadcast_to(LD._data, batch + (n, n)).reshape((count, n, n))
+    p = xp.broadcast_to(piv, batch + (n,)).reshape((count, n))
+    b = xp.broadcast_to(B._data, batch + B._data.shape[-2:]).reshape((count,) +
+                                                                      B._data.shape[-2:])
     out = [_sytrs_lower(a[i], p[i], b[i].astype(a.dtype)) for i in range(a.shape[0])]
     x = xp.stack(out).reshape(batch + B._data.shape[-2:]) if out else \
         xp.zeros(batch + B._data.shape[-2:], LD._data.dtype)

@@ -588,7 +588,8 @@ linalg_qr_r = defprim(
 def lu_pivots(a):
     """(LU, pivots): LAPACK getrf's partial pivoting on a batch, pivots 1-based int32, and
     info (int32: the first zero pivot, 1-based, 0 if none)"""
-    a = xp.array(a, copy=True)
+    # xp.copy, not xp.array: a vmapped tensor's stand-in values must refuse to be read
+    a = xp.copy(a)
     m, n = a.shape[-2], a.shape[-1]
     batch = a.shape[:-2]
     k = min(m, n)
@@ -636,22 +637,44 @@ def _lu_factor(a):
 
 
 def _lu_factor_vjp(F, g, out, a):
-    # torch's linalg_lu_backward for square A: gA = P L⁻ᵀ (tril(Lᵀ gL, -1) + triu(gU Uᵀ)) U⁻ᵀ
+    # torch's linalg_lu_backward (square, wide and tall), with L, U and their gradients
+    # unpacked from the packed LU: gA = P L⁻ᵀ (tril(Lᵀ gL, -1) + triu(gU Uᵀ)) U⁻ᵀ when square
     m, n = a.shape[-2], a.shape[-1]
-    if m != n:
-        raise NotImplementedError("chainrule: the gradient of lu_factor is implemented for "
-                                  "square matrices only")
+    k = min(m, n)
     piv = lu_pivots(F.raw(a))[1]
     p = permutation_from_pivots(piv, m, _dtype(a))
-    eye = _eye(n, g)
-    strict = _tril_mask(n, n, -1, g)
-    upper = 1 - strict
-    low = out * strict + eye
-    up = out * upper
-    gl, gu = g * strict, g * upper
-    phi = F.matmul(_mT(F, low), gl) * strict + F.matmul(gu, _mT(F, up)) * upper
-    x = F.apply(linalg_solve_triangular, (_mT(F, low), phi),
-                {"upper": True, "unitriangular": True})
+    low_mask = xp.tri(m, k, -1, dtype=_dtype(g))
+    up_mask = 1 - xp.tri(k, n, -1, dtype=_dtype(g))
+    cols = F.getitem(out, (Ellipsis, slice(None), slice(0, k)))      # (m, k)
+    rows = F.getitem(out, (Ellipsis, slice(0, k), slice(None)))      # (k, n)
+    low = cols * low_mask + xp.eye(m, k, dtype=_dtype(g))
+    up = rows * up_mask
+    gl = F.getitem(g, (Ellipsis, slice(None), slice(0, k))) * low_mask
+    gu = F.getitem(g, (Ellipsis, slice(0, k), slice(None))) * up_mask
+    unit_upper = {"upper": True, "unitriangular": True}
+    if m == n:
+        phi = F.matmul(_mT(F, low), gl) * _tril_mask(k, k, -1, g) + \
+            F.matmul(gu, _mT(F, up)) * (1 - _tril_mask(k, k, -1, g))
+        x = F.apply(linalg_solve_triangular, (_mT(F, low), phi), unit_upper)
+        x = _mT(F, F.apply(linalg_solve_triangular, (up, _mT(F, x)),
+                           {"upper": True, "unitriangular": False}))
+        return F.matmul(p, x)
+    dt = _dtype(g)
+    if m < n:
+        # wide: A = P L [U1 U2]
+        u1 = F.getitem(up, (Ellipsis, slice(None), slice(0, m)))
+        x = (F.matmul(_mT(F, low), gl) - F.matmul(gu, _mT(F, up))) * _tril_mask(m, m, -1, g)
+        # x U1⁻ᵀ = (U1⁻¹ xᵀ)ᵀ
+        x = _mT(F, F.apply(linalg_solve_triangular, (u1, _mT(F, x)),
+                           {"upper": True, "unitriangular": False}))
+        x = F.matmul(x, xp.eye(m, n, dtype=dt)) + gu        # [x + gU1, gU2]
+        x = F.apply(linalg_solve_triangular, (_mT(F, low), x), unit_upper)
+        return F.matmul(p, x)
+    # tall: A = P [L1; L2] U
+    l1 = F.getitem(low, (Ellipsis, slice(0, n), slice(None)))
+    x = (F.matmul(gu, _mT(F, up)) - F.matmul(_mT(F, low), gl)) * (1 - _tril_mask(n, n, -1, g))
+    x = F.apply(linalg_solve_triangular, (_mT(F, l1), x), unit_upper)
+    x = F.matmul(xp.eye(m, n, dtype=dt), x) + gl            # [x + gL1; gL2]
     # x U⁻ᵀ = (U⁻¹ xᵀ)ᵀ
     x = _mT(F, F.apply(linalg_solve_triangular, (up, _mT(F, x)),
                        {"upper": True, "unitriangular": False}))
