@@ -68,6 +68,16 @@ def test_einsum_errors():
         cr.einsum("ij", cr.ones(2, 3, 3))
     with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
         cr.einsum("ij,jk", a, cr.ones(3, 4, dtype=cr.float64))
+    with pytest.raises(RuntimeError, match="output subscript i appears more than once"):
+        cr.einsum("i->ii", cr.ones(3))
+    with pytest.raises(RuntimeError, match="output subscript j does not appear in the equation "
+                                           "for any input operand"):
+        cr.einsum("i,i->j", cr.ones(3), cr.ones(3))
+    with pytest.raises(RuntimeError, match="found '.' for operand 0 that is not part of any "
+                                           "ellipsis"):
+        cr.einsum("i.j", cr.ones(2, 2))
+    with pytest.raises(RuntimeError, match="fewer operands were provided"):
+        cr.einsum("ij,j", cr.ones(2, 3))
 
 
 def test_einsum_float32_and_empty():

@@ -240,6 +240,9 @@ def einsum(*args):
     explicit = []
     for k, (t, o) in enumerate(zip(terms, operands)):
         nd = o._data.ndim
+        if "." in t.replace("...", "", 1):
+            raise RuntimeError(f"einsum(): found '.' for operand {k} that is not part of any "
+                               "ellipsis")
         if "..." in t:
             mine = nd - (len(t) - 3)
             if mine < 0:
@@ -262,6 +265,14 @@ def einsum(*args):
                                    f"does not broadcast with previously seen size {size[c]}")
             size[c] = builtins.max(size.get(c, s), s) if s != 1 or c not in size else size[c]
     if arrow:
+        seen_in = set("".join(terms)) - set(".")
+        for c in rhs.replace("...", ""):
+            if rhs.replace("...", "").count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   "the output")
+            if c not in seen_in:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
         out = rhs.replace("...", ell)
     else:
         counts = {}
