@@ -625,3 +625,10 @@ def test_cholesky_solve_gradient_as_torch(upper):
         grads.append((x.grad.numpy(), y.grad.numpy()))
     for g_t, g_c in zip(*grads):
         np.testing.assert_allclose(g_c, g_t, rtol=1e-6, atol=1e-8)
+
+
+def test_det_gradient_at_singular_matrices_as_torch():
+    a = np.array([[1., 2, 3], [2, 4, 6], [1, 0, 1]])           # rank 2
+    check(lambda m, x: m.linalg.det(x), a)
+    check(lambda m, x: m.linalg.det(x), np.stack([a, np.eye(3) + 0.1]))
+    check(lambda m, x: m.det(x), np.zeros((3, 3)))

@@ -1,6 +1,7 @@
-"""Linear algebra primitives."""
+"""Linear algebra primitives: matmul, einsum and torch.linalg's factorizations, inverses and solves."""
 from .._backend import xp
 from . import defprim
+from .reductions import prod
 
 
 def _matmul(x, y):
@@ -179,7 +180,18 @@ def _det(a):
 
 
 def _det_vjp(F, g, out, a):
-    return F.unsqueeze(F.unsqueeze(g * out, -1), -1) * _mT(F, F.apply(linalg_inv, (a,), {}))
+    # the cofactor matrix det(A)·A⁻ᵀ; where some det A is 0 (A⁻¹ does not exist) torch's SVD
+    # form for the whole batch: det(U)·det(Vh)·U·diag(Πⱼ≠ᵢ sⱼ)·Vh
+    gk = F.unsqueeze(F.unsqueeze(g, -1), -1)
+    if not (F.raw(out) == 0).any():
+        return gk * F.unsqueeze(F.unsqueeze(out, -1), -1) * _mT(F, F.apply(linalg_inv, (a,), {}))
+    n = a.shape[-1]
+    u, s, vh = _svd_parts(F, a)
+    eye = _eye(n, g)
+    others = F.unsqueeze(s, -2) * (1 - eye) + eye           # row i: s with sᵢ replaced by 1
+    cof = F.apply(prod, (others,), {"dims": (len(a.shape) - 1,), "keepdim": False})
+    sign = F.apply(linalg_det, (u,), {}) * F.apply(linalg_det, (vh,), {})
+    return gk * F.unsqueeze(F.unsqueeze(sign, -1), -1) * F.matmul(u * F.unsqueeze(cof, -2), vh)
 
 
 linalg_det = defprim("linalg_det", _det, _det_vjp, kind="other", formulas=("1",),
