@@ -632,3 +632,13 @@ def test_det_gradient_at_singular_matrices_as_torch():
     check(lambda m, x: m.linalg.det(x), a)
     check(lambda m, x: m.linalg.det(x), np.stack([a, np.eye(3) + 0.1]))
     check(lambda m, x: m.det(x), np.zeros((3, 3)))
+
+
+def test_functions_torch_removed_raise_as_torch():
+    for call in (lambda: cr.lstsq(cr.ones(2, 2), cr.ones(2, 2)),
+                 lambda: cr.ones(2, 2).lstsq(cr.ones(2, 2))):
+        with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed. "
+                                               "`torch.lstsq` is deprecated"):
+            call()
+    with pytest.raises(RuntimeError, match="Please use the `torch.linalg.matrix_rank` function"):
+        cr.matrix_rank(cr.ones(2, 2))

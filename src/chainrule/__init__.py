@@ -62,6 +62,8 @@ from .functional.linalg import (det, slogdet, torch_cholesky as cholesky,  # noq
                                 torch_lu_solve as lu_solve, torch_qr as qr, torch_svd as svd,
                                 torch_vander as vander)
 from .functional.linalg import inner  # noqa: E402,F811
+from .functional.linalg import torch_lstsq as lstsq  # noqa: E402
+from .functional.linalg import torch_matrix_rank as matrix_rank  # noqa: E402
 
 # -- random
 

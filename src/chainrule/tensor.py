@@ -1007,6 +1007,7 @@ class Tensor:
     def orgqr(self, input2): return _F.orgqr(self, input2)
     def renorm(self, p, dim, maxnorm): return _F.renorm(self, p, dim, maxnorm)
     def renorm_(self, p, dim, maxnorm): return _F.inplace(self, _F.renorm, p, dim, maxnorm)
+    def lstsq(self, A): return _F.linalg.torch_lstsq(self, A)
 
     # --- catalogue (issue #12): random ---------------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)

@@ -1498,3 +1498,27 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     x = xp.stack(out).reshape(batch + B._data.shape[-2:]) if out else \
         xp.zeros(batch + B._data.shape[-2:], LD._data.dtype)
     return wrap(x)
+
+
+# --- removed in torch 1.9 (the names remain, raising) -------------------------------------------
+
+def torch_lstsq(input, A, *args, **kwargs):
+    """torch.lstsq: removed in torch 1.9; raises torch's RuntimeError (use linalg.lstsq)"""
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed. `torch.lstsq` is "
+        "deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has reversed "
+        "arguments and does not return the QR decomposition in the returned tuple (although it "
+        "returns other information about the problem).\n\nTo get the QR decomposition consider "
+        "using `torch.linalg.qr`.\n\nThe returned solution in `torch.lstsq` stored the "
+        "residuals of the solution in the last m - n columns of the returned value whenever m > "
+        "n. In torch.linalg.lstsq, the residuals are in the field 'residuals' of the returned "
+        "named tuple.\n\nThe unpacking of the solution, as in\nX, _ = torch.lstsq(B, A)."
+        "solution[:A.size(1)]\nshould be replaced with:\nX = torch.linalg.lstsq(A, B).solution")
+
+
+def torch_matrix_rank(input, *args, **kwargs):
+    """torch.matrix_rank: removed in torch 1.9; raises torch's RuntimeError"""
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed.\nPlease use the "
+        "`torch.linalg.matrix_rank` function instead. The parameter 'symmetric' was renamed in "
+        "`torch.linalg.matrix_rank()` to 'hermitian'.")

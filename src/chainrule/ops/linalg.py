@@ -1,4 +1,4 @@
-"""Linear algebra primitives: matmul, einsum and torch.linalg's factorizations, inverses and solves."""
+"""Linear algebra primitives: matmul, einsum, and torch.linalg's factorizations and solves."""
 from .._backend import xp
 from . import defprim
 from .reductions import prod
