@@ -430,7 +430,8 @@ def test_pinv_rank_deficient_and_hermitian():
     a = R(4, 2) @ R(2, 3)                                  # rank 2
     check(lambda m, x: m.linalg.pinv(x), a, grad=False)     # not differentiable at rank loss
     s = spd(3, 3)
-    check(lambda m, x: m.linalg.pinv(x + x.mT, hermitian=True), s)
+    check(lambda m, x: m.linalg.pinv(x + x.mT, hermitian=True), s, grad=False)
+    check(lambda m, x: m.linalg.pinv(x, hermitian=True), R(3, 3), grad=False)   # lower triangle
     check(lambda m, x: m.linalg.matrix_rank(x), a, grad=False)
     check(lambda m, x: m.linalg.matrix_rank(x, hermitian=True), s, grad=False)
     check(lambda m, x: m.linalg.matrix_rank(x, atol=1.0, rtol=0.0), a, grad=False)
@@ -642,3 +643,17 @@ def test_functions_torch_removed_raise_as_torch():
             call()
     with pytest.raises(RuntimeError, match="Please use the `torch.linalg.matrix_rank` function"):
         cr.matrix_rank(cr.ones(2, 2))
+
+
+@needs_torch
+def test_pinv_hermitian_gradient_as_torch():
+    """torch differentiates pinv(A, hermitian=True) as the general pinv (every entry of A)"""
+    a = R(2, 4, 4)
+    a = a + np.swapaxes(a, -1, -2)
+    w = R(2, 4, 4)
+    grads = []
+    for m in (torch, cr):
+        x = m.tensor(a, requires_grad=True)
+        (m.linalg.pinv(x, hermitian=True) * m.tensor(w)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-7, atol=1e-9)

@@ -991,14 +991,13 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
         rtol = rcond
     m, n = A._data.shape[-2:]
     if hermitian:
-        lam, V = eigh(A)
-        if A._data.size == 0:
-            return matmul(V, _mT(V))
-        top = amax(abs(lam), -1, True)
-        tol_ = wrap(_tolerance(top._data, atol, rtol, m, n, A._data.dtype))
-        keep = abs(lam) > tol_
-        inv_l = where(keep, div(1, where(keep, lam, 1.0)), 0.0)
-        return matmul(mul(V, inv_l.unsqueeze(-2)), _mT(V))
+        # torch reads the lower triangle for the value but differentiates every entry (its
+        # pinv_backward is the general one): the symmetric matrix's value, A's gradient
+        n = A._data.shape[-1]
+        low = wrap(xp.tri(n, n, 0, dtype=A._data.dtype))
+        strict = wrap(xp.tri(n, n, -1, dtype=A._data.dtype))
+        sym = add(mul(A, low), _mT(mul(A, strict)))
+        A = add(A, sub(sym, A).detach())
     U, S, Vh = svd(A, full_matrices=False)
     top = S._data[..., :1] if S._data.shape[-1] else xp.zeros(S._data.shape[:-1] + (1,),
                                                                A._data.dtype)
