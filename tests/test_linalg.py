@@ -657,3 +657,24 @@ def test_pinv_hermitian_gradient_as_torch():
         (m.linalg.pinv(x, hermitian=True) * m.tensor(w)).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 3)])
+def test_svd_lowrank_and_pca_lowrank(shape):
+    a = R(*shape)
+    k = min(shape[-2:])
+
+    def rebuild(m, x, fn, **kw):
+        m.manual_seed(0)
+        u, s, v = fn(m)(x, **kw)
+        return (u * s.unsqueeze(-2)) @ v.mT
+    # with q = min(m, n) the approximation is exact: A itself (and its gradient the identity)
+    check(lambda m, x: rebuild(m, x, lambda m: m.svd_lowrank, q=k), a)
+    check(lambda m, x: rebuild(m, x, lambda m: m.pca_lowrank, q=k) + x.mean(-2, keepdim=True),
+          a)
+    check(lambda m, x: rebuild(m, x, lambda m: m.pca_lowrank, q=k, center=False), a)
+    cr.manual_seed(0)
+    _, s, _ = cr.svd_lowrank(cr.tensor(a), q=k)
+    np.testing.assert_allclose(s.numpy(), np.linalg.svd(a, compute_uv=False), rtol=1e-8)
+    with pytest.raises(ValueError, match=r"q\(=9\) must be non-negative integer"):
+        cr.pca_lowrank(cr.tensor(a), q=9)

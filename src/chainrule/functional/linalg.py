@@ -1521,3 +1521,63 @@ def torch_matrix_rank(input, *args, **kwargs):
         "This function was deprecated since version 1.9 and is now removed.\nPlease use the "
         "`torch.linalg.matrix_rank` function instead. The parameter 'symmetric' was renamed in "
         "`torch.linalg.matrix_rank()` to 'hermitian'.")
+
+
+# --- randomized low-rank SVD and PCA (Halko et al. 2009, as torch._lowrank) ----------------------
+
+def _approximate_basis(A, q, niter, M):
+    """Q with orthonormal columns spanning (nearly) the range of A - M: power iterations on a
+    random projection"""
+    from ..creation import randn
+    R = randn(A._data.shape[-1], q, dtype=A.dtype)
+
+    def minus_m(X, Mx):
+        return X if Mx is None else sub(X, Mx)
+    Q = qr(minus_m(matmul(A, R), None if M is None else matmul(M, R))).Q
+    for _ in range(niter):
+        Q = qr(minus_m(matmul(_mT(A), Q), None if M is None else matmul(_mT(M), Q))).Q
+        Q = qr(minus_m(matmul(A, Q), None if M is None else matmul(M, Q))).Q
+    return Q
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """(U, S, V) of rank q approximating A - M (A ≈ U diag(S) Vᵀ): a random projection refined
+    by niter power iterations, then an SVD of the small projected matrix; differentiable
+    through its steps (the random matrix is a constant)"""
+    A = _floating(_matrices(A, "svd_lowrank"), "svd_lowrank")
+    q = 6 if q is None else q
+    niter = 2 if niter is None else niter
+    m, n = A._data.shape[-2:]
+    if M is not None:
+        M = expand(tensor_arg(M, "svd_lowrank"), tuple(A._data.shape))
+    if m < n:
+        A = _mT(A)
+        M = None if M is None else _mT(M)
+    Q = _approximate_basis(A, q, niter, M)
+    B = matmul(_mT(Q), A)
+    if M is not None:
+        B = sub(B, matmul(_mT(Q), M))
+    U, S, Vh = svd(B, full_matrices=False)
+    V = _mT(Vh)
+    U = matmul(Q, U)
+    if m < n:
+        U, V = V, U
+    return U, S, V
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """(U, S, V): svd_lowrank of A with its column means removed (center), q = min(6, m, n) by
+    default"""
+    A = _matrices(A, "pca_lowrank")
+    m, n = A._data.shape[-2:]
+    if q is None:
+        q = builtins.min(6, m, n)
+    elif not (0 <= q <= builtins.min(m, n)):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)="
+                         f"{builtins.min(m, n)}")
+    if not niter >= 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if not center:
+        return svd_lowrank(A, q, niter=niter)
+    C = div(sum(A, -2, True), m)
+    return svd_lowrank(sub(A, C), q, niter=niter)
