@@ -678,3 +678,24 @@ def test_svd_lowrank_and_pca_lowrank(shape):
     np.testing.assert_allclose(s.numpy(), np.linalg.svd(a, compute_uv=False), rtol=1e-8)
     with pytest.raises(ValueError, match=r"q\(=9\) must be non-negative integer"):
         cr.pca_lowrank(cr.tensor(a), q=9)
+
+
+def test_product_shape_errors_as_torch():
+    o = cr.ones
+    with pytest.raises(RuntimeError, match=r"size mismatch, got input \(2\), mat \(2x3\), vec \(2\)"):
+        cr.addmv(o(2), o(2, 3), o(2))
+    with pytest.raises(RuntimeError, match=r"Expected size for first two dimensions of batch2 "
+                                           r"tensor to be: \[2, 3\] but got: \[3, 3\]."):
+        cr.baddbmm(o(2, 2), o(2, 2, 3), o(3, 3, 2))
+    with pytest.raises(RuntimeError, match="addr: Expected 1-D argument vec1, but got 2-D"):
+        cr.addr(o(2, 3), o(2, 2), o(3))
+    with pytest.raises(RuntimeError, match=r"multi_dot\(\): tensors 0 and 1 with shapes \[2, 3\] "
+                                           r"and \[2, 3\] cannot be multiplied"):
+        cr.linalg.multi_dot([o(2, 3), o(2, 3)])
+    with pytest.raises(TypeError, match="argument 'n' \\(position 2\\) must be int, not float"):
+        cr.linalg.matrix_power(o(2, 2), 2.0)
+    with pytest.raises(RuntimeError, match="The expanded size of the tensor"):
+        cr.addmm(o(3, 3), o(2, 3), o(3, 2))
+    i = cr.ones(2, 2, dtype=cr.int64)
+    out = cr.addmm(i, i, i, beta=2, alpha=3)
+    assert out.dtype == cr.int64 and out.tolist() == [[8, 8], [8, 8]]

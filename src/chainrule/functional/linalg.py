@@ -303,11 +303,16 @@ def einsum(*args):
 
 def _scaled(input, product, beta, alpha):
     """beta·input + alpha·product; beta = 0 ignores input (its NaNs too), as torch"""
+    dt = product.dtype
     if alpha != 1:
         product = mul(product, alpha)
     if beta == 0:
-        return product
-    return add(input if beta == 1 else mul(input, beta), product)
+        return product.to(dt)
+    x = tensor_arg(input)
+    if tuple(x.shape) != tuple(product.shape):
+        x = expand(x, tuple(product.shape))       # input broadcasts to the product, as torch
+    out = add(x if beta == 1 else mul(x, beta), product)
+    return out if out.dtype == dt else out.to(dt)   # integer tensors stay integer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
@@ -315,13 +320,26 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return _scaled(input, mm(mat1, mat2), beta, alpha)
 
 
+def _check_batches(op, batch1, batch2):
+    b1, b2 = tensor_arg(batch1, op), tensor_arg(batch2, op)
+    if b1.ndim != 3 or b2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor" if b1.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    want = [b1.shape[0], b1.shape[2]]
+    if list(b2.shape[:2]) != want:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"{want} but got: {list(b2.shape[:2])}.")
+
+
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """out = beta·input + alpha·Σᵢ batch1[i] @ batch2[i]"""
+    _check_batches("addbmm", batch1, batch2)
     return _scaled(input, sum(bmm(batch1, batch2), 0), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """out = beta·input + alpha·(batch1 @ batch2), batch by batch"""
+    _check_batches("baddbmm", batch1, batch2)
     return _scaled(input, bmm(batch1, batch2), beta, alpha)
 
 
@@ -330,6 +348,9 @@ def mv(input, vec):
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {input.ndim}, "
                            f"{vec.ndim}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                           f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
     return matmul(input, vec)
 
 
@@ -340,6 +361,9 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """out = beta·input + alpha·(vec1 ⊗ vec2)"""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if tensor_arg(v, "addr").ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
     return _scaled(input, outer(vec1, vec2), beta, alpha)
 
 
@@ -819,7 +843,8 @@ def matrix_power(A, n):
     """out = Aⁿ (A⁻¹ to the -n for negative n; the identity for n = 0)"""
     A = _square(A, "linalg.matrix_power")
     if not isinstance(n, int):
-        raise TypeError(f"linalg.matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
+                        f"{type(n).__name__}")
     if n == 0:
         eye = xp.eye(A._data.shape[-1], dtype=A._data.dtype)
         return _constant_in_graph(xp.broadcast_to(eye, A._data.shape), A)
@@ -853,6 +878,11 @@ def multi_dot(tensors):
         ts[0] = ts[0].unsqueeze(0)
     if last_vec:
         ts[-1] = ts[-1].unsqueeze(-1)
+    for i in range(len(ts) - 1):
+        if ts[i]._data.shape[-1] != ts[i + 1]._data.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"{list(tensors[i].shape)} and {list(tensors[i + 1].shape)} "
+                               "cannot be multiplied")
     out = ts[0]
     for t in ts[1:]:
         out = matmul(out, t)
