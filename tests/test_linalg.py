@@ -699,3 +699,10 @@ def test_product_shape_errors_as_torch():
     i = cr.ones(2, 2, dtype=cr.int64)
     out = cr.addmm(i, i, i, beta=2, alpha=3)
     assert out.dtype == cr.int64 and out.tolist() == [[8, 8], [8, 8]]
+
+
+def test_slogdet_named_tuples():
+    assert type(cr.slogdet(cr.eye(2))).__name__ == "slogdet"
+    assert type(cr.eye(2).slogdet()).__name__ == "slogdet"
+    assert type(cr.linalg.slogdet(cr.eye(2))).__name__ == "linalg_slogdet"
+    assert cr.linalg.slogdet(cr.eye(2)).logabsdet.item() == 0.0

@@ -57,7 +57,8 @@ from .functional import (addbmm, addmm, addmv, addr, baddbmm, cdist, chain_matmu
                          inverse, kron, logdet, lu_unpack, matrix_exp, matrix_power, mv,
                          norm_except_dim, nuclear_norm, orgqr, ormqr, pdist, pinverse, renorm,
                          tensordot, triangular_solve, vdot)
-from .functional.linalg import (det, slogdet, torch_cholesky as cholesky,  # noqa: E402
+from .functional.linalg import (det, torch_slogdet as slogdet,  # noqa: E402
+                                torch_cholesky as cholesky,
                                 torch_cross as cross, torch_lu as lu,
                                 torch_lu_solve as lu_solve, torch_qr as qr, torch_svd as svd,
                                 torch_vander as vander)

@@ -991,7 +991,7 @@ class Tensor:
     def cross(self, other, dim=None): return _F.linalg.torch_cross(self, other, dim)
     def dist(self, other, p=2): return _F.dist(self, other, p)
     def det(self): return _F.linalg.det(self)
-    def slogdet(self): return _F.linalg.slogdet(self)
+    def slogdet(self): return _F.linalg.torch_slogdet(self)
     def logdet(self): return _F.logdet(self)
     def inverse(self): return _F.inverse(self)
     def pinverse(self, rcond=1e-15): return _F.pinverse(self, rcond)

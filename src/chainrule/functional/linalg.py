@@ -595,6 +595,11 @@ def slogdet(A):
     return _slogdet_result(_constant_in_graph(sign, logabsdet), logabsdet)
 
 
+def torch_slogdet(input):
+    """torch.slogdet: linalg.slogdet as the named tuple torch.return_types.slogdet"""
+    return _torch_slogdet_result(*slogdet(input))
+
+
 def logdet(input):
     """out = log det input (NaN for a negative determinant, -inf for zero)"""
     s, la = slogdet(input)
