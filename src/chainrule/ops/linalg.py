@@ -341,6 +341,8 @@ def _expm(a):
     n = a.shape[-1]
     if a.size == 0:
         return a.copy()
+    if a.dtype != xp.float64:       # float32: squaring amplifies rounding, so work in float64
+        return _expm(a.astype(xp.float64)).astype(a.dtype)
     b = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
          129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
          40840800., 960960., 16380., 182., 1.)
