@@ -706,3 +706,18 @@ def test_slogdet_named_tuples():
     assert type(cr.eye(2).slogdet()).__name__ == "slogdet"
     assert type(cr.linalg.slogdet(cr.eye(2))).__name__ == "linalg_slogdet"
     assert cr.linalg.slogdet(cr.eye(2)).logabsdet.item() == 0.0
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_lobpcg(largest):
+    a = R(9, 9)
+    b = spd(9, 9)
+    check(lambda m, x: m.lobpcg(x @ x.mT + m.eye(9, dtype=x.dtype), k=2, largest=largest)[0], a,
+          atol=1e-5)
+    check(lambda m, x: m.lobpcg(x @ x.mT + m.eye(9, dtype=x.dtype), k=2,
+                                largest=largest)[1].abs(), a, atol=1e-4, grad_atol=1e-4)
+    check(lambda m, x, y: m.lobpcg(x @ x.mT + m.eye(9, dtype=x.dtype), k=1, B=y,
+                                   largest=largest)[0], a, b, atol=1e-5, grad=False)
+    with pytest.raises(ValueError, match=r"number of A rows \(=4\) is smaller than 3 x the "
+                                         r"number of requested eigenpairs \(=2\)"):
+        cr.lobpcg(cr.eye(4), k=2)

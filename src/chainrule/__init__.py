@@ -65,7 +65,7 @@ from .functional.linalg import (det, torch_slogdet as slogdet,  # noqa: E402
 from .functional.linalg import inner  # noqa: E402,F811
 from .functional.linalg import torch_lstsq as lstsq  # noqa: E402
 from .functional.linalg import torch_matrix_rank as matrix_rank  # noqa: E402
-from .functional.linalg import pca_lowrank, svd_lowrank  # noqa: E402
+from .functional.linalg import lobpcg, pca_lowrank, svd_lowrank  # noqa: E402
 
 # -- random
 

@@ -1616,3 +1616,27 @@ def pca_lowrank(A, q=None, center=True, niter=2):
         return svd_lowrank(A, q, niter=niter)
     C = div(sum(A, -2, True), m)
     return svd_lowrank(sub(A, C), q, niter=niter)
+
+
+def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, largest=None,
+           method=None, tracker=None, ortho_iparams=None, ortho_fparams=None, ortho_bparams=None):
+    """(E, X): the k largest (or smallest) eigenpairs of the symmetric A (A X = B X diag(E)).
+    chainrule computes them exactly with eigh (LOBPCG's converged answer), so the iteration's
+    options (X, n, iK, niter, tol, method, tracker, ortho_*) change nothing; gradients through
+    eigh"""
+    A = _floating(_square(A, "lobpcg"), "lobpcg")
+    k = (1 if X is None else X.shape[-1]) if k is None else k
+    m = A._data.shape[-1]
+    if m < 3 * k:
+        raise ValueError(f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is "
+                         f"smaller than 3 x the number of requested eigenpairs (={k})")
+    largest = True if largest is None else largest
+    if B is None:
+        lam, V = eigh(A)
+    else:
+        L = cholesky(B)
+        C = solve_triangular(L, _mT(solve_triangular(L, A, upper=False)), upper=False)
+        lam, W = eigh(C)
+        V = solve_triangular(_mT(L), W, upper=True)
+    pick = xp.arange(m - 1, m - 1 - k, -1) if largest else xp.arange(k)
+    return getitem(lam, (Ellipsis, pick)), getitem(V, (Ellipsis, slice(None), pick))
