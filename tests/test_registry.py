@@ -153,6 +153,7 @@ REFERENCES = {
     # -- shape
 
     # -- linear algebra
+    # (the references of ops/linalg.py's primitives: tests/references_linalg.py)
 
     # -- random
 

@@ -95,6 +95,21 @@ from .functional import (alias_copy, atleast_1d, atleast_2d, atleast_3d, block_d
                          unsqueeze_copy, view_copy, vsplit, vstack)  # noqa: F401
 
 # -- linear algebra
+from . import linalg  # noqa: E402
+from .functional import (addbmm, addmm, addmv, addr, baddbmm, cdist, chain_matmul,  # noqa: E402
+                         cholesky_inverse, cholesky_solve, dist, einsum, frobenius_norm, geqrf,
+                         inverse, kron, logdet, lu_unpack, matrix_exp, matrix_power, mv,
+                         norm_except_dim, nuclear_norm, orgqr, ormqr, pdist, pinverse, renorm,
+                         tensordot, triangular_solve, vdot)
+from .functional.linalg import (det, torch_slogdet as slogdet,  # noqa: E402
+                                torch_cholesky as cholesky,
+                                torch_cross as cross, torch_lu as lu,
+                                torch_lu_solve as lu_solve, torch_qr as qr, torch_svd as svd,
+                                torch_vander as vander)
+from .functional.linalg import inner  # noqa: E402,F811
+from .functional.linalg import torch_lstsq as lstsq  # noqa: E402
+from .functional.linalg import torch_matrix_rank as matrix_rank  # noqa: E402
+from .functional.linalg import lobpcg, pca_lowrank, svd_lowrank  # noqa: E402
 
 # -- random
 from .creation import (bernoulli, binomial, get_rng_state, poisson, randint_like,  # noqa: E402

@@ -1795,6 +1795,74 @@ class Tensor:
 
     # --- catalogue (issue #12): linear algebra -------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _F.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _F.inplace(self, _F.linalg.addmm_p, mat1, mat2, beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _F.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _F.inplace(self, _F.linalg.addbmm_p, batch1, batch2, beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _F.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _F.inplace(self, _F.linalg.baddbmm_p, batch1, batch2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _F.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return _F.inplace(self, _F.linalg.addmv_p, mat, vec, beta, alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _F.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return _F.inplace(self, _F.linalg.addr_p, vec1, vec2, beta, alpha)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return _F.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def ormqr(self, input2, input3, left=True, transpose=False):
+        return _F.ormqr(self, input2, input3, left, transpose)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _F.linalg.torch_lu_solve(self, LU_data, LU_pivots)
+
+    @property
+    def mH(self): return _F.transpose(self, -2, -1)
+
+    def adjoint(self): return _F.transpose(self, -2, -1)
+    def mv(self, vec): return _F.mv(self, vec)
+    def ger(self, vec2): return _F.outer(self, vec2)
+    def inner(self, other): return _F.linalg.inner(self, other)
+    def vdot(self, other): return _F.vdot(self, other)
+    def kron(self, other): return _F.kron(self, other)
+    def cross(self, other, dim=None): return _F.linalg.torch_cross(self, other, dim)
+    def dist(self, other, p=2): return _F.dist(self, other, p)
+    def det(self): return _F.linalg.det(self)
+    def slogdet(self): return _F.linalg.torch_slogdet(self)
+    def logdet(self): return _F.logdet(self)
+    def inverse(self): return _F.inverse(self)
+    def pinverse(self, rcond=1e-15): return _F.pinverse(self, rcond)
+    def matrix_exp(self): return _F.matrix_exp(self)
+    def matrix_power(self, n): return _F.matrix_power(self, n)
+    def cholesky(self, upper=False): return _F.linalg.torch_cholesky(self, upper)
+    def cholesky_inverse(self, upper=False): return _F.cholesky_inverse(self, upper)
+    def cholesky_solve(self, input2, upper=False): return _F.cholesky_solve(self, input2, upper)
+    def qr(self, some=True): return _F.linalg.torch_qr(self, some)
+    def svd(self, some=True, compute_uv=True): return _F.linalg.torch_svd(self, some, compute_uv)
+    def lu(self, pivot=True, get_infos=False): return _F.linalg.torch_lu(self, pivot, get_infos)
+    def geqrf(self): return _F.geqrf(self)
+    def orgqr(self, input2): return _F.orgqr(self, input2)
+    def renorm(self, p, dim, maxnorm): return _F.renorm(self, p, dim, maxnorm)
+    def renorm_(self, p, dim, maxnorm): return _F.inplace(self, _F.renorm, p, dim, maxnorm)
+    def lstsq(self, A): return _F.linalg.torch_lstsq(self, A)
 
     # --- catalogue (issue #12): random ---------------------------------------
     # (one section a family, kept apart so that parallel work merges cleanly)

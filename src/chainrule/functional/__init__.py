@@ -95,6 +95,12 @@ from .shape import (alias_copy, atleast_1d, atleast_2d, atleast_3d, block_diag, 
                     vstack)  # noqa: F401
 
 # -- linear algebra
+from .linalg import (addbmm, addmm, addmv, addr, baddbmm, cdist, chain_matmul,  # noqa: E402,F401
+                     cholesky_inverse, cholesky_solve, dist, einsum, frobenius_norm, geqrf,
+                     inverse, kron, logdet, lu_unpack, matrix_exp, matrix_power, mv,
+                     norm_except_dim, nuclear_norm, orgqr, ormqr, pdist, pinverse, renorm,
+                     tensordot, triangular_solve, vdot)
+from .linalg import inner  # noqa: E402,F401,F811  (n-d inner, as torch: no longer dot)
 
 # -- random
 

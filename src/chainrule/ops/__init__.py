@@ -226,6 +226,10 @@ from .indexing import scatter_reduce  # noqa: E402
 # -- shape
 
 # -- linear algebra
+from .linalg import (einsum, linalg_cholesky, linalg_det, linalg_eigvalsh,  # noqa: E402
+                     linalg_eigvecsh, linalg_inv, linalg_logabsdet, linalg_lu_factor,
+                     linalg_matrix_exp, linalg_qr_q, linalg_qr_r, linalg_solve,
+                     linalg_solve_triangular, linalg_svd_u, linalg_svd_vh, linalg_svdvals)
 
 # -- random
 
