@@ -513,3 +513,12 @@ def test_grad_fn_names_as_torch(expr):
     if expr.startswith("m.mvlgamma"):
         pytest.skip("mvlgamma is a composite in chainrule: its grad_fn is its last step's")
     assert name(cr) == name(torch)
+
+
+def test_erfinv_keeps_its_digits_next_to_plus_and_minus_one():
+    # 1 - |y| is exact there, and erf(x) - y is not: the Newton steps must run on erfc
+    y = np.array([2e-15 - 1, -1 + 1e-10, 0.999999, 1 - 2.0 ** -52, 1 - 1e-300])
+    x = cr.erfinv(cr.tensor(y)).numpy()
+    back = np.array([math.erfc(v) for v in x])
+    np.testing.assert_allclose(back, 1 - y, rtol=1e-12)
+    assert x[-1] == np.inf or back[-1] == 0

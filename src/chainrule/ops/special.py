@@ -338,6 +338,15 @@ def _erfinv(y):
     x = xp.where(central, inner, outer)
     for _ in range(2):
         x = x - (_erf(x) - y64) / (_TWO_OVER_SQRT_PI * xp.exp(-x * x))
+    # near ±1, erf(x) - y loses all its digits: Newton on log erfc(|x|) = log(1 - |y|) instead
+    # (1 - |y| is exact there, and log erfc is nearly linear), as many steps as the tail needs
+    tail = central | (ya >= 1) | ~xp.isfinite(x)
+    a = xp.where(tail, 0.5, ya)
+    for _ in range(4):
+        ax = xp.abs(x)
+        ec = _erfc(xp.where(tail, 1.0, ax))
+        step = (xp.log(1 - a) - xp.log(ec)) * ec / (_TWO_OVER_SQRT_PI * xp.exp(-ax * ax))
+        x = xp.where(tail, x, xp.copysign(ax - step, y64))
     x = xp.where(ya == 1, xp.copysign(xp.inf, y64), x)
     x = xp.where(ya > 1, xp.nan, x)
     return _back(x, y)
