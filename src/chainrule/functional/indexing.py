@@ -554,7 +554,7 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_tname(it._data)}")
     if dim is None:
-        return gather(reshape(x, (-1,)), 0, wrap(it._data.reshape(-1)))
+        return gather(reshape(x, (-1,)), 0, wrap(_wrapped(it._data.reshape(-1), x._data.size)))
     if x._data.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     if x._data.ndim != it._data.ndim:
@@ -569,8 +569,13 @@ def take_along_dim(input, indices, dim=None):
     xsh[d] = x._data.shape[d]
     ish = shape.copy()
     ish[d] = it._data.shape[d]
-    i = xp.broadcast_to(it._data, ish)
+    i = xp.broadcast_to(_wrapped(it._data, x._data.shape[d]), ish)
     return gather(_expanded(x, tuple(xsh)), d, wrap(xp.ascontiguousarray(i)))
+
+
+def _wrapped(i, n):
+    """take_along_dim's indices in [-n, 0) count from the end, as torch's do"""
+    return xp.where(i < 0, i + n, i) if i.size and (i < 0).any() else i
 
 
 # --- positions of nonzero elements ----------------------------------------------------------
