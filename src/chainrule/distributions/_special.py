@@ -1,116 +1,33 @@
-"""lgamma, digamma and trigamma for the distributions' log densities and entropies, and the
-gamma sampler with implicit reparameterisation gradients.
-
-``chainrule.lgamma``/``chainrule.digamma`` are used when chainrule has them; otherwise these are
-private differentiable functions (``autograd.Function``, so that they stay out of the op
-registry): lgamma' = digamma, digamma' = trigamma (trigamma itself has no derivative here).
+"""The special functions the distributions' densities and entropies use (chainrule's own
+lgamma, digamma and erfinv), and the gamma sampler with implicit reparameterisation gradients.
 """
-import math
-
 import numpy as np
 
 from ..autograd import Function
+from .. import ops
 from ..tensor import Tensor, wrap
 
-_lgamma_scalar = np.frompyfunc(lambda v: math.lgamma(v) if not (v <= 0 and v == int(v))
-                               else math.inf, 1, 1)
-
-
 def np_lgamma(x):
-    x64 = np.asarray(x, np.float64)
-    out = np.where(np.isnan(x64), np.nan, 0.0)
-    finite = np.isfinite(x64)
-    out[finite] = _lgamma_scalar(x64[finite]).astype(np.float64)
-    out[np.isinf(x64)] = np.inf
-    return out.astype(np.asarray(x).dtype)
-
-
-def _np_digamma(x):
-    x64 = np.asarray(x, np.float64)
-    reflect = x64 < 0.5
-    z = np.where(reflect, 1.0 - x64, x64)
-    acc = np.zeros_like(z)
-    for _ in range(6):                     # ψ(z) = ψ(z + 1) - 1/z until z ≥ 6
-        small = z < 6
-        acc -= np.where(small, 1.0 / np.where(small, z, 1.0), 0.0)
-        z = np.where(small, z + 1.0, z)
-    inv2 = 1.0 / (z * z)
-    series = np.log(z) - 0.5 / z - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (
-        1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132)))))
-    out = acc + series
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(reflect, out - np.pi / np.tan(np.pi * x64), out)
-        out = np.where(x64 == 0, -np.inf, out)
-        out = np.where((x64 < 0) & (x64 == np.floor(x64)), np.nan, out)
-    return out.astype(np.asarray(x).dtype)
-
-
-def _np_trigamma(x):
-    x64 = np.asarray(x, np.float64)
-    reflect = x64 < 0.5
-    z = np.where(reflect, 1.0 - x64, x64)
-    acc = np.zeros_like(z)
-    for _ in range(6):                     # ψ1(z) = ψ1(z + 1) + 1/z² until z ≥ 6
-        small = z < 6
-        acc += np.where(small, 1.0 / np.where(small, z * z, 1.0), 0.0)
-        z = np.where(small, z + 1.0, z)
-    inv = 1.0 / z
-    inv2 = inv * inv
-    series = inv + inv2 / 2 + inv * inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30)))
-    out = acc + series
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(reflect, np.pi ** 2 / np.sin(np.pi * x64) ** 2 - out, out)
-        out = np.where((x64 <= 0) & (x64 == np.floor(x64)), np.inf, out)
-    return out.astype(np.asarray(x).dtype)
-
-
-class _Lgamma(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return wrap(np_lgamma(x._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * digamma(x)
-
-
-class _Digamma(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return wrap(_np_digamma(x._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * _Trigamma.apply(x)
-
-
-class _Trigamma(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return wrap(_np_trigamma(x._data))
-
-    @staticmethod
-    def backward(ctx, g):
-        raise NotImplementedError("the distributions' private trigamma has no derivative "
-                                  "(third derivatives of lgamma are not supported)")
+    """log|Γ(x)| of an array, as chainrule.lgamma computes it"""
+    return ops.lgamma.forward(np.asarray(x, np.float64))
 
 
 def lgamma(x):
-    """log|Γ(x)|, differentiable: chainrule.lgamma when chainrule has it, else a private one."""
-    import chainrule
-    public = getattr(chainrule, "lgamma", None)
-    return public(x) if public is not None else _Lgamma.apply(x)
+    """log|Γ(x)|, differentiable (chainrule.lgamma)"""
+    from ..functional.special import lgamma as public
+    return public(x)
 
 
 def digamma(x):
-    """ψ(x) = d/dx log Γ(x), differentiable: chainrule.digamma when chainrule has it."""
-    import chainrule
-    public = getattr(chainrule, "digamma", None)
-    return public(x) if public is not None else _Digamma.apply(x)
+    """ψ(x) = d/dx log Γ(x), differentiable (chainrule.digamma)"""
+    from ..functional.special import digamma as public
+    return public(x)
+
+
+def erfinv(x):
+    """erf⁻¹(x), differentiable (chainrule.erfinv)"""
+    from ..functional.special import erfinv as public
+    return public(x)
 
 
 # --- the regularised lower incomplete gamma P(a, x), for the gamma sampler's gradient ---------
@@ -191,61 +108,3 @@ def standard_gamma(alpha, generator=None):
     if not isinstance(alpha, Tensor):
         raise TypeError("standard_gamma needs a tensor of concentrations")
     return _StandardGamma.apply(alpha, numpy_rng(generator))
-
-
-_GILES_SMALL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-                -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
-_GILES_LARGE = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-                -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
-
-
-def _np_erfinv(x):
-    """erf⁻¹ by Giles' approximation, polished by Newton steps on erf (float64 accurate)."""
-    from ..ops import erf, erfc
-    x64 = np.asarray(x, np.float64)
-    with np.errstate(all="ignore"):
-        w = -np.log((1 - x64) * (1 + x64))
-        small = w < 5
-        ws = w - 2.5
-        wl = np.sqrt(w) - 3
-        ps = np.zeros_like(x64)
-        pl = np.zeros_like(x64)
-        for a, b in zip(_GILES_SMALL, _GILES_LARGE):
-            ps = a + ps * ws
-            pl = b + pl * wl
-        y = np.where(small, ps, pl) * x64
-        a = np.abs(x64)
-        sign = np.sign(x64)
-        for _ in range(6):
-            # Newton on erf near 0, on erfc in the tails (1 - |x| is exact there)
-            # (in the tails on log erfc, nearly linear there, so that the steps converge fast)
-            ay = np.abs(y)
-            density = 2 / math.sqrt(math.pi) * np.exp(-ay * ay)
-            tail = erfc.forward(ay)
-            step = np.where(a < 0.5, (erf.forward(ay) - a) / density,
-                            (np.log(1 - a) - np.log(tail)) * tail / density)
-            y = np.where(np.isfinite(step), sign * (ay - step), y)
-        y = np.where(x64 == 1, np.inf, np.where(x64 == -1, -np.inf, y))
-        y = np.where(np.abs(x64) > 1, np.nan, y)
-    return y.astype(np.asarray(x).dtype)
-
-
-class _Erfinv(Function):
-    @staticmethod
-    def forward(ctx, x):
-        out = wrap(_np_erfinv(x._data))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        from .. import functional as F
-        return g * (math.sqrt(math.pi) / 2) * F.exp(out * out)
-
-
-def erfinv(x):
-    """erf⁻¹(x), differentiable: chainrule.erfinv when chainrule has it, else a private one."""
-    import chainrule
-    public = getattr(chainrule, "erfinv", None)
-    return public(x) if public is not None else _Erfinv.apply(x)
