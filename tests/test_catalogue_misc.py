@@ -531,7 +531,19 @@ def test_window_arguments():
 # Control flow
 # =========================================================================================
 
-def test_cond_values_and_gradients():
+@pytest.fixture
+def torch_validation_kept():
+    # torch.cond and torch.while_loop start dynamo, which turns torch.distributions' argument
+    # validation off for the whole process: put it back so later tests see torch's defaults
+    if torch is None:
+        yield
+        return
+    before = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
+
+
+def test_cond_values_and_gradients(torch_validation_kept):
     def prog(m, x):
         return m.cond(x.sum() > 0, lambda a: a * a, lambda a: -a, (x,))
     # (torch's eager cond gives no second derivative, so first derivatives only)
@@ -545,7 +557,7 @@ def test_cond_refuses_a_many_element_predicate():
         cr.cond(cr.tensor([True, False]), lambda: 1, lambda: 2)
 
 
-def test_while_loop_values_and_gradients():
+def test_while_loop_values_and_gradients(torch_validation_kept):
     def prog(m, x):
         return m.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x),
                             (m.tensor(0), m.ones_like(x)))[1]
