@@ -117,6 +117,33 @@ from .creation import (bernoulli, binomial, get_rng_state, poisson, randint_like
 from . import distributions, random  # noqa: E402
 
 # -- attributes and the rest
+from .functional.linalg import torch_eig as eig  # noqa: E402
+from .functional.linalg import torch_solve as solve  # noqa: E402
+from .functional.linalg import torch_symeig as symeig  # noqa: E402
+from .nn.functional.activation import (celu, celu_, hardshrink, selu, selu_,  # noqa: E402
+                                       threshold, threshold_)
+
+
+def adjoint(input):
+    """input with its last two dims swapped (the conjugate transpose; real tensors only)"""
+    return input.adjoint()
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):
+    """addmv, written into input"""
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+def detach_(input):
+    """input, detached from its graph in place"""
+    return input.detach_()
+
+
+def detach_copy(input):
+    """a copy of input, outside any graph"""
+    return input.detach().clone()
+
+
 from ._misc import (  # noqa: E402  (range, cond, ...: torch's names, shadowing builtins here)
     are_deterministic_algorithms_enabled, bartlett_window, blackman_window, can_cast, cond, conj,
     conj_physical, conj_physical_, cpu, from_file, frombuffer, get_default_device, get_deterministic_debug_mode,

@@ -1896,6 +1896,15 @@ class Tensor:
 
 
     # --- catalogue (issue #12): attributes and the rest ----------------------
+    def solve(self, A): return _F.linalg.torch_solve(self, A)
+    def symeig(self, eigenvectors=False, upper=True): return _F.linalg.torch_symeig(self)
+    def eig(self, eigenvectors=False): return _F.linalg.torch_eig(self)
+    def hardshrink(self, lambd=0.5):
+        from .nn.functional import hardshrink
+        return hardshrink(self, lambd)
+    def reinforce(self, reward):
+        raise RuntimeError("reinforce() was removed.\nUse torch.distributions instead.\nSee "
+                           "https://pytorch.org/docs/main/distributions.html")
     # (one section a family, kept apart so that parallel work merges cleanly)
     # real, dense, strided tensors on the CPU: these are constants (see _misc.py)
     is_cpu, is_sparse, is_sparse_csr, is_quantized, is_meta, name, output_nr = \

@@ -1558,6 +1558,38 @@ def torch_matrix_rank(input, *args, **kwargs):
         "`torch.linalg.matrix_rank()` to 'hermitian'.")
 
 
+def torch_solve(input, A, *args, **kwargs):
+    """torch.solve: removed in torch 1.9; raises torch's RuntimeError (use linalg.solve)"""
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed. `torch.solve` is "
+        "deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` has its arguments "
+        "reversed and does not return the LU factorization.\n\nTo get the LU factorization "
+        "see `torch.lu`, which can be used with `torch.lu_solve` or `torch.lu_unpack`.\n"
+        "X = torch.solve(B, A).solution should be replaced with:\nX = torch.linalg.solve(A, B)")
+
+
+def torch_symeig(input, *args, **kwargs):
+    """torch.symeig: removed in torch 1.9; raises torch's RuntimeError (use linalg.eigh)"""
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed. The default "
+        "behavior has changed from using the upper triangular portion of the matrix by default "
+        "to using the lower triangular portion.\n\nL, _ = torch.symeig(A, upper=upper) should "
+        "be replaced with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')\n\nand"
+        "\n\nL, V = torch.symeig(A, eigenvectors=True) should be replaced with:\nL, V = "
+        "torch.linalg.eigh(A, UPLO='U' if upper else 'L')")
+
+
+def torch_eig(input, *args, **kwargs):
+    """torch.eig: removed in torch 1.9; raises torch's RuntimeError (linalg.eig's complex
+    results are not built: chainrule has no complex dtypes)"""
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed. `torch.linalg.eig` "
+        "returns complex tensors of dtype `cfloat` or `cdouble` rather than real tensors "
+        "mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced with:\n"
+        "L_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, eigenvectors=True) "
+        "should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)")
+
+
 # --- randomized low-rank SVD and PCA (Halko et al. 2009, as torch._lowrank) ----------------------
 
 def _approximate_basis(A, q, niter, M):

@@ -19,7 +19,8 @@ from ...tensor import apply, wrap
 
 __all__ = ["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu",
            "sigmoid", "tanh", "softplus", "logsigmoid", "hardtanh", "hardtanh_", "relu6",
-           "softmax", "log_softmax"]
+           "softmax", "log_softmax", "selu", "selu_", "celu", "celu_", "threshold",
+           "threshold_", "hardshrink"]
 
 
 def _float_only(input, op, kernel):
@@ -238,3 +239,75 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _softmax_dim("log_softmax", x.dim(), _stacklevel)
     return _F.log_softmax(x, dim, dtype=dtype)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale · elu(input, alpha), with torch's constants (alpha ≈ 1.6733, scale ≈ 1.0507).
+
+    >>> chainrule.nn.functional.selu(chainrule.tensor([0.0, 1.0]))
+    tensor([0.0000, 1.0507])
+    """
+    x = _float_only(input, "selu", "elu")
+    if inplace:
+        return _inplace(x, selu)
+    return elu(x, _SELU_ALPHA) * _SELU_SCALE
+
+
+def selu_(input):
+    """selu, in place."""
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """input where input > 0, else alpha · (e^(input/alpha) - 1).
+
+    >>> chainrule.nn.functional.celu(chainrule.tensor([-1000.0, 2.0]), alpha=2.0)
+    tensor([-2.,  2.])
+    """
+    x = _float_only(input, "celu", "elu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    if inplace:
+        return _inplace(x, celu, alpha)
+    neg = x <= 0
+    return _F.where(neg, _F.expm1(_F.where(neg, x, 0.0) / alpha) * alpha, x)
+
+
+def celu_(input, alpha=1.0):
+    """celu, in place."""
+    return celu(input, alpha, inplace=True)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """input where input > threshold, else value (gradient 1 above the threshold, 0 below).
+
+    >>> chainrule.nn.functional.threshold(chainrule.tensor([0.5, 2.0]), 1.0, -1.0)
+    tensor([-1.,  2.])
+    """
+    x = tensor_arg(input)
+    if inplace:
+        return _inplace(x, _threshold, threshold, value)
+    return _threshold(x, threshold, value)
+
+
+def _threshold(x, threshold, value):
+    return _F.where(x > threshold, x, wrap(xp.full_like(x._data, value)))
+
+
+def threshold_(input, threshold, value):
+    """threshold, in place."""
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def hardshrink(input, lambd=0.5):
+    """input where |input| > lambd, else 0.
+
+    >>> chainrule.nn.functional.hardshrink(chainrule.tensor([-1.0, 0.2, 0.7]))
+    tensor([-1.0000,  0.0000,  0.7000])
+    """
+    x = _float_only(input, "hardshrink", "hardshrink_cpu")
+    return _F.where((x > lambd) | (x < -lambd), x, wrap(xp.zeros_like(x._data)))
