@@ -451,19 +451,20 @@ _ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.2320053459468431
           7.00332514112805075473e3, 5.55923013010394962768e4)
 _ERF_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
           2.26290000613890934246e4, 4.92673942608635921086e4)
-_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
+ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
            4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
            9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
-_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
            9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
            1.65666309194161350182e3, 5.57535340817727675546e2)
-_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
+ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
            6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
-_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
+ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
            1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
 
 
-def _poly(coefficients, z):
+def poly(coefficients, z):
+    """Horner: coefficients from the highest power down (ops/special.py uses it too)"""
     p = xp.full_like(z, coefficients[0])
     for c in coefficients[1:]:
         p = p * z + c
@@ -477,11 +478,11 @@ def _erf(x):
     a = xp.abs(x64)
     small = a <= 1
     z = xp.where(small, x64 * x64, 0.0)
-    inner = x64 * _poly(_ERF_T, z) / _poly(_ERF_U, z)
+    inner = x64 * poly(_ERF_T, z) / poly(_ERF_U, z)
     b = xp.clip(a, 1.0, 30.0)           # erfc(30) underflows to 0: no need to go further
     mid = b < 8
-    p = xp.where(mid, _poly(_ERFC_P, b), _poly(_ERFC_R, b))
-    q = xp.where(mid, _poly(_ERFC_Q, b), _poly(_ERFC_S, b))
+    p = xp.where(mid, poly(ERFC_P, b), poly(ERFC_R, b))
+    q = xp.where(mid, poly(ERFC_Q, b), poly(ERFC_S, b))
     outer = xp.copysign(1.0 - xp.exp(-b * b) * p / q, x64)
     return xp.where(small, inner, outer).astype(x.dtype, copy=False)
 
@@ -502,11 +503,11 @@ def _erfc(x):
     a = xp.abs(x64)
     small = a <= 1
     z = xp.where(small, x64 * x64, 0.0)
-    inner = 1.0 - x64 * _poly(_ERF_T, z) / _poly(_ERF_U, z)
+    inner = 1.0 - x64 * poly(_ERF_T, z) / poly(_ERF_U, z)
     b = xp.clip(a, 1.0, 30.0)
     mid = b < 8
-    p = xp.where(mid, _poly(_ERFC_P, b), _poly(_ERFC_R, b))
-    q = xp.where(mid, _poly(_ERFC_Q, b), _poly(_ERFC_S, b))
+    p = xp.where(mid, poly(ERFC_P, b), poly(ERFC_R, b))
+    q = xp.where(mid, poly(ERFC_Q, b), poly(ERFC_S, b))
     tail = xp.exp(-b * b) * p / q
     outer = xp.where(x64 < 0, 2.0 - tail, tail)
     return xp.where(small, inner, outer).astype(x.dtype, copy=False)

@@ -16,31 +16,13 @@ import math
 
 from .._backend import xp
 from . import defprim
-from .nn import erf as _erf_entry, erfc as _erfc_entry
+# Cephes' erfc approximations for 1 ≤ x < 8 and x ≥ 8 without their exp(-x²) factor (ops/nn.py's
+# erfc's coefficients) give erfcx(x) = P(x)/Q(x) there, with no overflow
+from .nn import ERFC_P as _ERFC_P, ERFC_Q as _ERFC_Q, ERFC_R as _ERFC_R, ERFC_S as _ERFC_S
+from .nn import erf as _erf_entry, erfc as _erfc_entry, poly as _poly
 
 _erf = _erf_entry.forward
 _erfc = _erfc_entry.forward
-
-# Cephes' erfc approximations for 1 ≤ x < 8 and x ≥ 8 without their exp(-x²) factor (the same
-# coefficients as ops/nn.py's erfc): erfcx(x) = P(x)/Q(x) there, with no overflow
-_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
-           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
-           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
-_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
-           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
-           1.65666309194161350182e3, 5.57535340817727675546e2)
-_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
-           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
-_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
-           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
-
-
-def _poly(coefficients, z):
-    """Horner: coefficients from the highest power down"""
-    p = xp.full_like(z, coefficients[0])
-    for c in coefficients[1:]:
-        p = p * z + c
-    return p
 
 _f64 = xp.float64
 _SQRT_PI = math.sqrt(math.pi)
