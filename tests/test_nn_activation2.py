@@ -357,3 +357,14 @@ def test_softmin_module_implicit_dim_warns():
         warnings.simplefilter("always")
         nn.Softmin()(cr.tensor(X))
     assert any("Implicit dimension choice for softmin" in str(x.message) for x in w)
+
+
+@pytest.mark.parametrize("name", ["mish", "hardswish", "hardsigmoid", "softsign", "softshrink",
+                                  "tanhshrink"])
+def test_nan_and_inf_propagate_as_torch(name):
+    pts = np.array([np.nan, np.inf, -np.inf, 1.0])
+    check(lambda m, x: getattr(_fn(m), name)(x), pts, ref=None, grad=False)
+
+
+def test_softmin_dtype_argument():
+    check(lambda m, x: _fn(m).softmin(x, 1, dtype=m.float32), X, grad=False, atol=1e-6)
