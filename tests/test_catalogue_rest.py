@@ -92,3 +92,16 @@ def test_removed_functions_raise_torchs_error(call, start):
     with pytest.raises(RuntimeError) as info:
         call(torch, torch.eye(2))
     assert str(info.value).startswith(start)
+
+
+def test_top_level_prelu_and_rrelu():
+    w = np.array([0.25, -0.5])
+    check(lambda m, x, a: m.prelu(x, a), X.reshape(2, 2, 2), w,
+          ref=lambda x, a: np.where(x > 0, x, a[None, :, None] * x))
+    check(lambda m, x, a: x.prelu(a), X.reshape(2, 2, 2), w,
+          ref=lambda x, a: np.where(x > 0, x, a[None, :, None] * x))
+    mean = (1 / 8 + 1 / 3) / 2          # not training: the slope is the mean of the range
+    check(lambda m, x: m.rrelu(x), X, ref=lambda x: np.where(x >= 0, x, mean * x))
+    x = cr.tensor(X)
+    assert cr.rrelu_(x) is x
+    np.testing.assert_allclose(x.numpy(), np.where(X >= 0, X, mean * X))

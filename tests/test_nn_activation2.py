@@ -1,4 +1,4 @@
-"""Issue #13: the further activations of nn.functional and nn (activation2.py files)."""
+"""Issue #13: the further activations of nn.functional and nn (in the activation.py files)."""
 import re
 import warnings
 

@@ -120,8 +120,20 @@ from . import distributions, random  # noqa: E402
 from .functional.linalg import torch_eig as eig  # noqa: E402
 from .functional.linalg import torch_solve as solve  # noqa: E402
 from .functional.linalg import torch_symeig as symeig  # noqa: E402
-from .nn.functional.activation import (celu, celu_, hardshrink, selu, selu_,  # noqa: E402
-                                       threshold, threshold_)
+from .nn.functional.activation import (celu, celu_, hardshrink, prelu, selu,  # noqa: E402
+                                       selu_, threshold, threshold_)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """torch.rrelu: nn.functional.rrelu with training=False by default (the mean slope)"""
+    from .nn.functional import rrelu as f
+    return f(input, lower, upper, training)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu, in place"""
+    from .nn.functional import rrelu as f
+    return f(input, lower, upper, training, inplace=True)
 
 
 def adjoint(input):

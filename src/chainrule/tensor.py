@@ -1902,6 +1902,9 @@ class Tensor:
     def hardshrink(self, lambd=0.5):
         from .nn.functional import hardshrink
         return hardshrink(self, lambd)
+    def prelu(self, weight):
+        from .nn.functional import prelu
+        return prelu(self, weight)
     def reinforce(self, reward):
         raise RuntimeError("reinforce() was removed.\nUse torch.distributions instead.\nSee "
                            "https://pytorch.org/docs/main/distributions.html")

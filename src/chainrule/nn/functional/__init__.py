@@ -6,4 +6,3 @@ from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
-from .activation2 import *  # noqa: F401,F403
