@@ -327,5 +327,7 @@ def test_tensorboard_writer_with_tensorboardx(tmp_path):
     from chainrule.utils.tensorboard import SummaryWriter
     w = SummaryWriter(log_dir=str(tmp_path))
     w.add_scalar("loss", cr.tensor(1.5), 0)
+    w.add_scalars("parts", {"a": cr.tensor(1.0), "b": 2.0}, 0)
+    w.add_histogram("weights", cr.randn(10), 0)
     w.close()
     assert any(tmp_path.iterdir())

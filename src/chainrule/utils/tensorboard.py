@@ -9,6 +9,9 @@ __all__ = ["SummaryWriter"]
 
 
 def _plain(value):
+    """A chainrule tensor (alone or as a dict value, as add_scalars takes) as a NumPy array."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     return value.detach().numpy() if isinstance(value, Tensor) else value
 
 
