@@ -211,3 +211,8 @@ from . import func  # noqa: E402
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402
 
 __version__ = "0.1.0"
+# the modules scripts import even on a CPU (issue #13): amp, distributed, onnx, cuda.amp, nn.parallel
+from . import amp, distributed, onnx  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
+from .cuda import amp as _cuda_amp  # noqa: E402,F401
+from .nn import parallel as _nn_parallel  # noqa: E402,F401

@@ -1912,6 +1912,7 @@ class Tensor:
     # real, dense, strided tensors on the CPU: these are constants (see _misc.py)
     is_cpu, is_sparse, is_sparse_csr, is_quantized, is_meta, name, output_nr = \
         True, False, False, False, False, None, 0
+    is_xpu = is_mps = is_mkldnn = is_vulkan = is_ipu = is_mtia = is_maia = False
     H = property(lambda self: _F.misc.H(self))
     itemsize = property(lambda self: self._data.itemsize)
     nbytes = property(lambda self: self._data.nbytes)
