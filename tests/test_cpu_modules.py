@@ -331,3 +331,8 @@ def test_tensorboard_writer_with_tensorboardx(tmp_path):
     w.add_histogram("weights", cr.randn(10), 0)
     w.close()
     assert any(tmp_path.iterdir())
+
+
+def test_data_parallel_is_reachable_from_nn_as_in_torch():
+    import chainrule as cr
+    assert cr.nn.DataParallel is cr.nn.parallel.DataParallel

@@ -5,3 +5,4 @@ from . import functional, init, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
+from .parallel import DataParallel  # noqa: F401,E402  (torch.nn.DataParallel)
