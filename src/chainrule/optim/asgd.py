@@ -94,6 +94,8 @@ def _asgd_group(state, group):
         else:
             ax[...] = theta
         step = float(s["step"]._data)
-        s["eta"]._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
-        s["mu"]._data[...] = 1 / max(1, step - t0)
+        # torch.as_tensor(number) makes a default-dtype tensor: the new values are rounded to
+        # it even when eta and mu are float64 (after load_state_dict into float64 params)
+        s["eta"]._data[...] = _scalar_state(lr / ((1 + lambd * lr * step) ** alpha))._data
+        s["mu"]._data[...] = _scalar_state(1 / max(1, step - t0))._data
         p._vc[0] += 1
