@@ -427,3 +427,17 @@ def test_state_dict_moves_between_chainrule_and_torch(name, kw):
         train(libs[dst], opt2, moved, 10)
         for x, y in zip(values(again), values(moved)):
             np.testing.assert_allclose(x, y, rtol=0, atol=1e-10)
+
+
+@needs_torch
+@pytest.mark.parametrize("name, kw", RICH, ids=NAMES)
+def test_tensor_lr_matches_torch(name, kw):
+    runs = []
+    for lib in (cr, torch):
+        params = make_params(lib)
+        opt = getattr(lib.optim, name)(params, **dict(kw, lr=lib.tensor(kw["lr"],
+                                                                          dtype=lib.float64)))
+        train(lib, opt, params, 8)
+        runs.append(values(params))
+    for x, y in zip(*runs):
+        np.testing.assert_allclose(x, y, rtol=0, atol=1e-10)
