@@ -1,4 +1,5 @@
-"""Optimizers with PyTorch's API: SGD, Adam, AdamW, RMSprop, Adagrad, and ``lr_scheduler``.
+"""Optimizers with PyTorch's API: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam,
+RAdam, ASGD, Rprop, and ``lr_scheduler``.
 
 Each optimizer follows torch's single-tensor (for-loop) implementation operation for operation,
 so float64 trajectories agree with torch's to rounding.
@@ -14,5 +15,12 @@ from .adamw import AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .adadelta import Adadelta
+from .adamax import Adamax
+from .nadam import NAdam
+from .radam import RAdam
+from .asgd import ASGD
+from .rprop import Rprop
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler",
+           "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
