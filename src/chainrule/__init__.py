@@ -199,3 +199,4 @@ from . import func  # noqa: E402
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402
 
 __version__ = "0.1.0"
+from .nn.functional.loss2 import cosine_similarity, pairwise_distance  # noqa: E402,F401

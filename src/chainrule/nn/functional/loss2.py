@@ -13,13 +13,23 @@ from ...functional._args import tensor_arg
 from ...grad_mode import no_grad
 from ...tensor import wrap
 from .activation import logsigmoid, softplus
-from .loss import _reduce, _shape, reduction_arg
+from .loss import reduction_arg
 
 __all__ = ["margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
            "triplet_margin_loss", "triplet_margin_with_distance_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
            "poisson_nll_loss", "gaussian_nll_loss", "cosine_similarity", "pairwise_distance",
            "pdist", "normalize"]
+
+
+def _shape(t):
+    return tuple(t._data.shape)
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
 
 
 def _default_dtype():

@@ -1,13 +1,28 @@
 """More losses and distances as modules (issue #13), with PyTorch's constructor arguments;
 each forward calls the function of the same name in ``nn.functional``."""
 from .. import functional as F
-from .loss import _Loss, _WeightedLoss
+from ..functional.loss import reduction_arg
 from .module import Module
 
 __all__ = ["MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
            "TripletMarginWithDistanceLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
            "MultiMarginLoss", "MultiLabelMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
            "CosineSimilarity", "PairwiseDistance"]
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        if size_average is not None or reduce is not None:
+            self.reduction = reduction_arg(reduction, size_average, reduce)
+        else:
+            self.reduction = reduction
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
 
 
 class MarginRankingLoss(_Loss):
