@@ -253,3 +253,24 @@ def test_errors_match_torch_types():
         cargs = [cr.tensor(a.numpy()) for a in args]
         with pytest.raises(type(te.value)):
             getattr(CF, fn)(*cargs, **kw)
+
+
+TOP = [("margin_ranking_loss", (x(4), x(4), SIGN), (0.2,)),
+       ("hinge_embedding_loss", (x(4), SIGN), (0.5,)),
+       ("cosine_embedding_loss", (x(4, 3), x(4, 3), SIGN), (0.1,)),
+       ("triplet_margin_loss", (x(4, 3), x(4, 3), x(4, 3)), (1.5, 2, 1e-6, True)),
+       ("poisson_nll_loss", (x(4), np.array([0.0, 0.5, 2, 5])), (True, True, 1e-8))]
+
+
+@pytest.mark.parametrize("name,args,extra", TOP, ids=[t[0] for t in TOP])
+@pytest.mark.parametrize("enum", [0, 1, 2])
+def test_top_level(name, args, extra, enum):
+    check(lambda m, *a: getattr(m, name)(*a, *extra, enum), *args, second=True)
+
+
+def test_top_level_reduction_is_int():
+    a = cr.zeros(3)
+    with pytest.raises(TypeError, match="'reduction' must be int, not str"):
+        cr.margin_ranking_loss(a, a, a, 0.0, "sum")
+    with pytest.raises(TypeError, match="missing"):
+        cr.poisson_nll_loss(a, a)

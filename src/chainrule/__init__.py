@@ -199,4 +199,4 @@ from . import func  # noqa: E402
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402
 
 __version__ = "0.1.0"
-from .nn.functional.loss2 import cosine_similarity, pairwise_distance  # noqa: E402,F401
+from .nn.functional.loss2 import (cosine_similarity, pairwise_distance, aten_margin_ranking_loss as margin_ranking_loss, aten_hinge_embedding_loss as hinge_embedding_loss, aten_cosine_embedding_loss as cosine_embedding_loss, aten_triplet_margin_loss as triplet_margin_loss, aten_poisson_nll_loss as poisson_nll_loss)  # noqa: E402,F401,E501

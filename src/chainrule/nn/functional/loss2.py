@@ -405,3 +405,75 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
+
+
+# =========================================================================================
+# Top-level forms (torch.margin_ranking_loss, ...): reduction is torch's integer enum
+# =========================================================================================
+
+_ENUM = {0: "none", 1: "mean", 2: "sum"}
+
+
+def _enum(fn, reduction):
+    if isinstance(reduction, bool) or not isinstance(reduction, int):
+        raise TypeError(f"{fn}(): argument 'reduction' must be int, not "
+                        f"{type(reduction).__name__} (the top-level form takes 0 = 'none', "
+                        "1 = 'mean', 2 = 'sum'; nn.functional takes the string)")
+    if reduction not in _ENUM:
+        raise ValueError(f"{fn}(): {reduction} is not a valid value for reduction (0, 1 or 2)")
+    return _ENUM[reduction]
+
+
+def aten_margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+    """torch.margin_ranking_loss: max(0, -y·(x1 - x2) + margin), reduction an int enum.
+
+    >>> chainrule.margin_ranking_loss(chainrule.tensor([1.0]), chainrule.tensor([2.0]),
+    ...                               chainrule.tensor([1.0]), 0.0, 2)
+    tensor(1.)
+    """
+    return margin_ranking_loss(input1, input2, target, margin,
+                               reduction=_enum("margin_ranking_loss", reduction))
+
+
+def aten_hinge_embedding_loss(input, target, margin=1.0, reduction=1):
+    """torch.hinge_embedding_loss: x where y = 1, max(0, margin - x) where y = -1.
+
+    >>> chainrule.hinge_embedding_loss(chainrule.tensor([0.5]), chainrule.tensor([-1.0]))
+    tensor(0.5000)
+    """
+    return hinge_embedding_loss(input, target, margin,
+                                reduction=_enum("hinge_embedding_loss", reduction))
+
+
+def aten_cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+    """torch.cosine_embedding_loss: 1 - cos where y = 1, max(0, cos - margin) where y = -1.
+
+    >>> chainrule.cosine_embedding_loss(chainrule.tensor([[1.0, 0.0]]),
+    ...     chainrule.tensor([[0.0, 1.0]]), chainrule.tensor([1.0]))
+    tensor(1.)
+    """
+    return cosine_embedding_loss(input1, input2, target, margin,
+                                 reduction=_enum("cosine_embedding_loss", reduction))
+
+
+def aten_triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                             reduction=1):
+    """torch.triplet_margin_loss: max(0, margin + d(a, p) - d(a, n)).
+
+    >>> a = chainrule.zeros(1, 2)
+    >>> chainrule.triplet_margin_loss(a, a, a, 1.0, 2, 0.0)
+    tensor(1.)
+    """
+    return triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                               reduction=_enum("triplet_margin_loss", reduction))
+
+
+def aten_poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    """torch.poisson_nll_loss (every argument required, reduction an int enum).
+
+    >>> chainrule.poisson_nll_loss(chainrule.tensor([0.0]), chainrule.tensor([1.0]), True,
+    ...                            False, 1e-8, 1)
+    tensor(1.)
+    """
+    return poisson_nll_loss(input, target, log_input, full, eps=eps,
+                            reduction=_enum("poisson_nll_loss", reduction))
