@@ -32,9 +32,10 @@ def _reduce(loss, reduction):
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
-def _default_dtype():
-    import chainrule
-    return chainrule.get_default_dtype()
+def _dtype_name(a, b):
+    from ... import dtypes as D
+    kind = xp.result_type(a._data, b._data)
+    return D.SCALAR_NAMES.get(kind.name, kind.name)
 
 
 def _clamped(value, low):
@@ -58,8 +59,12 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     tensor([0.7071])
     """
     a, b = tensor_arg(x1), tensor_arg(x2)
+    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_dtype_name(a, b)} (cosine_similarity needs a floating point "
+                           "input: convert with .float())")
     if a._data.dtype.kind != "f":
-        a = a.to(_default_dtype()) if b._data.dtype.kind != "f" else a.to(b.dtype)
+        a = a.to(b.dtype)
     if b._data.dtype.kind != "f":
         b = b.to(a.dtype)
     a, b = _F.broadcast_tensors(a, b)
@@ -302,7 +307,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     other = wrap(xp.asarray(xp.arange(c)[None, :] != td[:, None]))
     loss = _F.where(other, z, 0.0).sum(1) / c
     if unbatched:
-        loss = loss.reshape(t.shape) if t.dim() == 0 else loss.reshape(())
+        loss = loss.reshape(t.shape)
     return _reduce(loss, reduction)
 
 
@@ -327,7 +332,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     n, c = x2.shape
     td = t._data.reshape(n, c).astype(xp.int64)
     if ((td < -1) | (td >= c)).any():
-        raise RuntimeError(f"target index out of range (must be in [-1, {c}))")
+        raise RuntimeError(f"argument #2 'target' is out of range (class indices must be in "
+                           f"[0, {c}), a -1 ending each row's list)")
     # entries before the first -1 of each row are the targets
     valid = xp.cumprod(td != -1, axis=1).astype(bool)
     safe = xp.where(valid, td, 0)
@@ -365,10 +371,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     else:
         loss = x - t * _F.log(x + eps)
     if full:
-        big = t > 1
-        ts = _F.where(big, t, 2.0)
-        stirling = ts * _F.log(ts) - ts + 0.5 * _F.log(2 * math.pi * ts)
-        loss = loss + _F.where(big, stirling, 0.0)
+        # Stirling's term of t itself, masked: as torch, the target's gradient is NaN at t = 0
+        stirling = t * _F.log(t) - t + 0.5 * _F.log(2 * math.pi * t)
+        loss = loss + _F.where(t > 1, stirling, 0.0)
     return _reduce(loss, reduction)
 
 
