@@ -243,6 +243,8 @@ def test_errors():
         CF.triplet_margin_loss(a, a, cr.zeros(3))
     with pytest.raises(RuntimeError, match="1D target tensor expects 2D input"):
         CF.cosine_embedding_loss(cr.zeros(3), cr.zeros(3), cr.ones(2))
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'target'"):
+        CF.soft_margin_loss(a, cr.ones(2, 3, requires_grad=True))
     with pytest.raises(RuntimeError, match="All input tensors should have same dimension"):
         CF.margin_ranking_loss(a, a, cr.ones(2))
 

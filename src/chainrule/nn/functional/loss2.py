@@ -10,7 +10,7 @@ import math
 from ... import functional as _F
 from ..._backend import xp
 from ...functional._args import tensor_arg
-from ...grad_mode import no_grad
+from ...grad_mode import is_grad_enabled, no_grad
 from ...tensor import wrap
 from .activation import logsigmoid, softplus
 from .loss import reduction_arg
@@ -157,6 +157,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """
     x, t = tensor_arg(input), tensor_arg(target)
     reduction = reduction_arg(reduction, size_average, reduce)
+    if t.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
+                           "to argument 'target'. This input cannot have requires_grad True. "
+                           "(Pass target.detach() to use it as a constant.)")
     return _reduce(softplus(-t * x), reduction)
 
 
