@@ -311,3 +311,34 @@ def test_edge_cases_match_torch():
         CF.multilabel_margin_loss(cr.zeros(2, 3), cr.tensor([[0, 5, -1], [0, -1, 0]]))
     with pytest.raises(RuntimeError, match="target out of range"):
         CF.multi_margin_loss(cr.zeros(2, 3), cr.tensor([0, 3]))
+
+
+F32 = np.float32
+
+
+def _f32(*shape):
+    return rng.standard_normal(shape).astype(F32)
+
+
+S32 = np.array([1, -1, 1], F32)
+FLOAT32 = [("margin_ranking_loss", (_f32(3), _f32(3), S32), {}),
+           ("hinge_embedding_loss", (_f32(3), S32.astype(np.int64)), {}),
+           ("cosine_embedding_loss", (_f32(3, 2), _f32(3, 2), S32), {}),
+           ("triplet_margin_loss", (_f32(3, 2), _f32(3, 2), _f32(3, 2)), {"swap": True}),
+           ("soft_margin_loss", (_f32(3), S32), {}),
+           ("multilabel_soft_margin_loss", (_f32(3, 2), np.ones((3, 2), F32)), {}),
+           ("multi_margin_loss", (_f32(3, 4), np.array([0, 1, 3])), {}),
+           ("multilabel_margin_loss", (_f32(2, 4), np.array([[1, -1, 0, 0], [0, 1, 2, 3]])), {}),
+           ("poisson_nll_loss", (_f32(3), np.array([0.0, 2.0, 3.0], F32)), {"full": True}),
+           ("gaussian_nll_loss", (_f32(3, 2), _f32(3, 2), np.ones(3, F32)), {}),
+           ("cosine_similarity", (_f32(3, 2), _f32(3, 2)), {}),
+           ("pairwise_distance", (_f32(3, 2), _f32(3, 2)), {}),
+           ("pdist", (_f32(3, 2),), {}),
+           ("normalize", (_f32(3, 2),), {}),
+           ("multilabel_soft_margin_loss", (_f32(0, 3), _f32(0, 3)), {}),
+           ("triplet_margin_loss", (_f32(0, 2), _f32(0, 2), _f32(0, 2)), {"reduction": "none"})]
+
+
+@pytest.mark.parametrize("fn,args,kw", FLOAT32, ids=[c[0] for c in FLOAT32])
+def test_float32_and_empty(fn, args, kw):
+    check(lambda m, *a: getattr(F(m), fn)(*a, **kw), *args, grad=False, rtol=1e-5, atol=1e-6)
