@@ -216,3 +216,9 @@ from . import amp, distributed, onnx  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
 from .cuda import amp as _cuda_amp  # noqa: E402,F401
 from .nn import parallel as _nn_parallel  # noqa: E402,F401
+# torch's top-level loss functions (an integer reduction: 0 none, 1 mean, 2 sum) and distances
+from .nn.functional.loss import (  # noqa: E402,F401
+    aten_cosine_embedding_loss as cosine_embedding_loss,
+    aten_hinge_embedding_loss as hinge_embedding_loss,
+    aten_margin_ranking_loss as margin_ranking_loss, aten_poisson_nll_loss as poisson_nll_loss,
+    aten_triplet_margin_loss as triplet_margin_loss, cosine_similarity, pairwise_distance)

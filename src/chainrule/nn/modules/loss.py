@@ -7,7 +7,11 @@ from ..functional.loss import reduction_arg
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
-           "BCELoss", "BCEWithLogitsLoss", "KLDivLoss"]
+           "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+           "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
+           "TripletMarginWithDistanceLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+           "MultiMarginLoss", "MultiLabelMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+           "CosineSimilarity", "PairwiseDistance"]
 
 
 class _Loss(Module):
@@ -161,3 +165,219 @@ class KLDivLoss(_Loss):
 
     def forward(self, input, target):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -y·(x1 - x2) + margin).
+
+    >>> chainrule.nn.MarginRankingLoss()(chainrule.tensor([1.0]), chainrule.tensor([2.0]),
+    ...                                  chainrule.tensor([1.0]))
+    tensor(1.)
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x where y = 1, max(0, margin - x) where y = -1.
+
+    >>> chainrule.nn.HingeEmbeddingLoss()(chainrule.tensor([0.5]), chainrule.tensor([-1.0]))
+    tensor(0.5000)
+    """
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin,
+                                      reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1.
+
+    >>> chainrule.nn.CosineEmbeddingLoss()(chainrule.tensor([[1.0, 0.0]]),
+    ...     chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([-1.0]))
+    tensor(1.)
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """max(0, margin + d(a, p) - d(a, n)) with the p-norm distance.
+
+    >>> a = chainrule.zeros(1, 2)
+    >>> chainrule.nn.TripletMarginLoss(eps=0.0)(a, a, a)
+    tensor(1.)
+    """
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got "
+                             f"{margin} instead")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                     eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, margin + d(a, p) - d(a, n)) with any distance_function.
+
+    >>> a = chainrule.zeros(1, 2)
+    >>> chainrule.nn.TripletMarginWithDistanceLoss()(a, a, a)
+    tensor(1.)
+    """
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(size_average=None, reduce=None, reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than "
+                             f"0, got {margin} instead")
+        self.distance_function = distance_function
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + exp(-y·x)).
+
+    >>> chainrule.nn.SoftMarginLoss()(chainrule.tensor([0.0]), chainrule.tensor([1.0]))
+    tensor(0.6931)
+    """
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Mean over classes of the binary cross entropy of logits.
+
+    >>> chainrule.nn.MultiLabelSoftMarginLoss()(chainrule.zeros(1, 2),
+    ...                                         chainrule.tensor([[1.0, 0.0]]))
+    tensor(0.6931)
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                             reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Σ_{i ≠ y} w[y]·max(0, margin - x[y] + x[i])^p / C.
+
+    >>> chainrule.nn.MultiMarginLoss()(chainrule.tensor([[0.1, 0.2, 0.4]]), chainrule.tensor([2]))
+    tensor(0.5000)
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p != 1 and p != 2:
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got "
+                             f"{weight.dim()}D instead")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                   weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Σ_j Σ_{i ∉ targets} max(0, 1 - (x[y_j] - x[i])) / C.
+
+    >>> chainrule.nn.MultiLabelMarginLoss()(chainrule.tensor([[0.1, 0.2, 0.4, 0.8]]),
+    ...                                     chainrule.tensor([[3, 0, -1, 1]]))
+    tensor(0.8500)
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """exp(x) - y·x (log_input) or x - y·log(x + eps), optionally with Stirling's term.
+
+    >>> chainrule.nn.PoissonNLLLoss()(chainrule.tensor([0.0]), chainrule.tensor([1.0]))
+    tensor(1.)
+    """
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full,
+                                  eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """0.5·(log var + (input - target)² / var), var clamped at eps.
+
+    >>> chainrule.nn.GaussianNLLLoss()(chainrule.tensor([1.0]), chainrule.zeros(1),
+    ...                                chainrule.ones(1))
+    tensor(0.5000)
+    """
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(None, None, reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                   reduction=self.reduction)
+
+
+class CosineSimilarity(Module):
+    """Cosine similarity of x1 and x2 along dim.
+
+    >>> chainrule.nn.CosineSimilarity()(chainrule.tensor([[1.0, 0.0]]),
+    ...                                 chainrule.tensor([[2.0, 0.0]]))
+    tensor([1.])
+    """
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """‖x1 - x2 + eps‖_p over the last dim.
+
+    >>> chainrule.nn.PairwiseDistance(eps=0.0)(chainrule.tensor([[3.0, 4.0]]), chainrule.zeros(1, 2))
+    tensor([5.])
+    """
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
