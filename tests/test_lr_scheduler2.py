@@ -272,3 +272,29 @@ def test_errors():
                                              "optimizer, but got scheduler ExponentialLR at "
                                              "index 1"):
             make([a, other])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_torch_state_dict_loads(case):
+    """A torch scheduler's state dict (same keys) resumes a chainrule scheduler exactly."""
+    torch = pytest.importorskip("torch")
+    make, opt_name, kw = CASES[case]
+    full = _run(torch, torch.optim.lr_scheduler, case, steps=30)
+    topt = _groups(torch, opt_name, **kw)
+    tsched = make(torch.optim.lr_scheduler, topt)
+    opt = _groups(chainrule, opt_name, **kw)
+    sched = make(cls, opt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(13):
+            topt.step()
+            tsched.step()
+        sd = tsched.state_dict()
+        assert set(sd) == set(sched.state_dict())
+        sched.load_state_dict(sd)
+        for g, tg in zip(opt.param_groups, topt.param_groups):
+            g.update({k: tg[k] for k in tg if k != "params"})
+        for i in range(14, 31):
+            opt.step()
+            sched.step()
+            assert sched.get_last_lr() == pytest.approx(full[i][0], rel=1e-12, abs=1e-15)
