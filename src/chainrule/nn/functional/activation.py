@@ -303,7 +303,7 @@ def _threshold(x, threshold, value):
 
 def threshold_(input, threshold, value):
     """threshold, in place."""
-    return globals()["threshold"](input, threshold, value, inplace=True)
+    return _inplace(tensor_arg(input), _threshold, threshold, value)
 
 
 def hardshrink(input, lambd=0.5):
