@@ -105,3 +105,20 @@ def test_top_level_prelu_and_rrelu():
     x = cr.tensor(X)
     assert cr.rrelu_(x) is x
     np.testing.assert_allclose(x.numpy(), np.where(X >= 0, X, mean * X))
+
+
+@pytest.mark.parametrize("name, args", [("selu", ()), ("celu", (1.5,)), ("threshold", (0.1, 7.0)),
+                                        ("hardshrink", (0.5,))])
+def test_float16_keeps_its_dtype_and_a_reused_input_sums_its_gradients(name, args):
+    fn = getattr(cr, name)
+    out = fn(cr.tensor(X, dtype=cr.float16), *args)
+    assert out.dtype == cr.float16
+    np.testing.assert_allclose(out.numpy().astype(float), fn(cr.tensor(X), *args).numpy(),
+                               rtol=2e-3, atol=2e-3)
+    # x used twice in one graph: the two paths' gradients add
+    x = cr.tensor(X, requires_grad=True)
+    (fn(x, *args) * x).sum().backward()
+    once = cr.tensor(X, requires_grad=True)
+    fn(once, *args).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(),
+                               once.grad.numpy() * X + fn(cr.tensor(X), *args).numpy())
