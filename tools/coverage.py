@@ -68,6 +68,15 @@ EXCLUDED = [
      "ATen's internal kernels, reached through the public op of the same name"),
     (r"(Tensor\.)?(is_nested|to_padded_tensor)", "nested (ragged) tensors"),
     (r"(Tensor\.)?bfloat16", "bfloat16: NumPy has no such dtype"),
+    (r"nn\.(intrinsic|qat|quantizable|quantized)",
+     "quantization: integer-quantized tensors and their kernels"),
+    (r"nn\.SyncBatchNorm", "distributed internals: SyncBatchNorm's per-process kernels"),
+    (r"nn\.functional\.(scaled_mm|scaled_grouped_mm|grouped_mm|ScalingType|SwizzleType)",
+     "accelerator-only: bfloat16/float8 GEMM kernels for CUDA (grouped and scaled matmuls)"),
+    (r"utils\.data\.(DFIterDataPipe|DataChunk|IterDataPipe|MapDataPipe|datapipes|"
+     r"functional_datapipe|argument_validation|runtime_validation(_disabled)?|graph|"
+     r"graph_settings|guaranteed_datapipes_determinism|non_deterministic)",
+     "DataPipes: deprecated by PyTorch (moved to torchdata, which has dropped them)"),
 ]
 
 
@@ -177,7 +186,7 @@ def render(snapshot, table):
         lines.append(f"| `{ns}` | {p} | {m} | {x} | {pct:.1f}% | "
                      f"{'' if target is None else f'{target}%'} |")
     lines += ["", "## Excluded, and why", ""]
-    for _, reason in EXCLUDED:
+    for reason in dict.fromkeys(reason for _, reason in EXCLUDED):   # each reason once
         lines.append(f"- {reason}")
     for ns, rows in table.items():
         lines += ["", f"## `{ns}`", ""]
