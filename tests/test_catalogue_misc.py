@@ -163,6 +163,16 @@ def test_bfloat16_is_refused_naming_the_missing_dtype():
         cr.ones(2).bfloat16()
 
 
+@pytest.mark.parametrize("name", ["bfloat16", "float8_e4m3fn"])
+def test_the_dtypes_numpy_lacks_are_refused_with_the_reason_and_the_fix(name):
+    with pytest.raises(AttributeError, match=f"chainrule has no {name}: NumPy has no such dtype.*"
+                                             "Use chainrule.float32"):
+        getattr(cr, name)
+    assert not hasattr(cr, name)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        cr.no_such_name
+
+
 def test_type_as_records_the_cast():
     check(lambda m, x, y: x.type_as(y), A(3), A(2).astype(np.float32), ref=lambda x, y:
           x.astype(np.float32), atol=1e-6, grad=False)

@@ -223,3 +223,13 @@ from .nn.functional.loss import (  # noqa: E402,F401
     aten_margin_ranking_loss as margin_ranking_loss, aten_poisson_nll_loss as poisson_nll_loss,
     aten_triplet_margin_loss as triplet_margin_loss, cosine_similarity, pairwise_distance)
 from .nn.functional.padding import constant_pad_nd  # noqa: E402,F401
+
+
+def __getattr__(name):
+    """``chainrule.bfloat16`` (and torch's float8 dtypes): an error that says why, not a bare
+    "has no attribute" (PEP 562 runs this only for names the module lacks)."""
+    if name == "bfloat16" or name.startswith("float8_"):
+        raise AttributeError(
+            f"chainrule has no {name}: NumPy has no such dtype, so chainrule computes in float16, "
+            f"float32 or float64. Use chainrule.float32 (or chainrule.float16 for half precision)")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
