@@ -64,12 +64,14 @@ def register_optimizer_step_post_hook(hook):
 
 def _hooked_step(func):
     """``func`` (a ``step``) wrapped to run the global and per-optimizer step hooks, in torch's
-    order: global pre, own pre, step, own post, global post.  A ``step`` that calls its base
-    class's ``step`` runs the hooks once."""
+    order: global pre, own pre, step, own post, global post.  As in torch, the hooks' ``args``
+    include the optimizer itself (``args[0]``).  A ``step`` that calls its base class's
+    ``step`` runs the hooks once."""
     @functools.wraps(func)
-    def step(self, *args, **kwargs):
+    def step(*args, **kwargs):
+        self = args[0]
         if self.__dict__.get("_in_hooked_step"):
-            return func(self, *args, **kwargs)
+            return func(*args, **kwargs)
         for pre_hook in chain(_global_optimizer_pre_hooks.values(),
                               self._optimizer_step_pre_hooks.values()):
             result = pre_hook(self, args, kwargs)
@@ -81,7 +83,7 @@ def _hooked_step(func):
                                        f"new_kwargs), but got {result}.")
         self._in_hooked_step = True
         try:
-            out = func(self, *args, **kwargs)
+            out = func(*args, **kwargs)
         finally:
             self._in_hooked_step = False
         for post_hook in chain(self._optimizer_step_post_hooks.values(),
