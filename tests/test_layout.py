@@ -20,6 +20,9 @@ ALLOWED = {
     ("nn/modules/container.py", "_addindent"): "PyTorch's name",
     ("nn/modules/conv.py", "_calculate_fan_in_and_fan_out"): "PyTorch's name",
     ("nn/modules/linear.py", "_calculate_fan_in_and_fan_out"): "PyTorch's name",
+    # torch.optim.swa_utils imports lr_scheduler's _format_param and batchnorm's _BatchNorm
+    ("optim/swa_utils.py", "_BatchNorm"): "PyTorch's name",
+    ("optim/swa_utils.py", "_format_param"): "PyTorch's name",
 }
 
 CORE = ("tensor", "graph", "engine", "ops", "_fns", "_tensorf", "_backend", "dtypes", "grad_mode",

@@ -302,16 +302,14 @@ def test_refuses_a_torch_checkpoint_and_says_what_to_do(tmp_path):
 
 
 def test_save_errors():
-    with pytest.raises(TypeError, match=r"obj\['m'\].*state_dict\(\)"):
-        cr.save({"m": MLP()}, io.BytesIO())
-    with pytest.raises(TypeError, match=r"type set \(at obj\[0\]\)"):
-        cr.save([{1, 2}], io.BytesIO())
+    # whole modules, sets and tensor keys are saved since issue #13 (tests in
+    # test_serialization_objects.py); lambdas, local functions and self-containing lists are not
+    with pytest.raises(TypeError, match=r"can't save <function.*lambda.*at obj\[0\]"):
+        cr.save([lambda: 0], io.BytesIO())
     loop = []
     loop.append(loop)
     with pytest.raises(ValueError, match="contains itself"):
         cr.save(loop, io.BytesIO())
-    with pytest.raises(TypeError, match="keys must be"):
-        cr.save({cr.zeros(1): 1}, io.BytesIO())
     with pytest.raises(TypeError, match="dtype <U1"):
         cr.save(np.array(["a"]), io.BytesIO())
 

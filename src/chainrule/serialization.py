@@ -6,9 +6,20 @@
   None), where each tensor is a reference to an array file, with its dtype and shape;
 - ``chainrule/data/<k>.npy``: one NumPy ``.npy`` file per tensor.
 
-``chainrule.load`` reads the JSON and each array's ``.npy`` header, and never unpickles, so loading a
-file from a stranger can't run code (PyTorch's ``torch.load`` needs ``weights_only=True`` for that
-guarantee; here it always holds).  Nor can a small file make it allocate much: it refuses what
+Whole objects (modules, optimizers, dataclasses, instances of plain classes) are saved as PyTorch
+pickles them, from ``__reduce_ex__``: an object node names its class (or the function that rebuilds
+it) by module and qualified name, and holds its constructor arguments and its state (its
+``__dict__``, or what ``__getstate__`` returns) as further JSON nodes.  Sets, frozensets, bytes,
+bytearrays and complex numbers have their own nodes; an object met twice is saved once and loads
+as one object.
+
+``chainrule.load`` reads the JSON and each array's ``.npy`` header, and never unpickles.  By
+default (``weights_only=True``, as PyTorch since 2.6) it builds an object node only when its class
+or function is allowlisted -- ``collections.OrderedDict``, ``collections.Counter`` and whatever
+``add_safe_globals``/``safe_globals`` added -- looking the name up in that list, so nothing is
+imported and no code of the file's choosing runs; anything else raises PyTorch's
+``pickle.UnpicklingError``.  ``weights_only=False`` imports the named modules and calls the named
+classes and functions: only for files you trust, since it can run any code.  Nor can a small file make it allocate much: it refuses what
 ``save`` never writes (compressed or encrypted members, members that overlap or reach past the end
 of the file), checks every array's declared size against its member's size before allocating it,
 and reads each array once however often the structure refers to it.  The archive opens with any
@@ -23,11 +34,16 @@ as it was.  Every damaged or foreign file raises ``RuntimeError`` naming the fil
 """
 import collections
 import contextlib
+import copyreg
+import importlib
 import json
 import math
 import os
+import pickle
 import struct
+import sys
 import tokenize
+import types
 import zipfile
 import zlib
 
@@ -37,8 +53,13 @@ from . import dtypes as D
 from ._files import atomic_write
 from .tensor import Size, Tensor, device, wrap
 
+__all__ = ["save", "load", "save_safetensors", "load_safetensors", "add_safe_globals",
+           "clear_safe_globals", "get_safe_globals", "safe_globals",
+           "get_unsafe_globals_in_checkpoint"]
+
 _FORMAT = "chainrule.save"
-_VERSION = 1
+_VERSION = 2              # 2 adds object, ref, global, set, bytes and complex nodes
+_PLAIN_VERSION = 1        # what a save without them writes, so older chainrules read it
 _STRUCTURE = "chainrule/structure.json"
 _DATA = "chainrule/data/{}.npy"
 
@@ -53,6 +74,9 @@ class _Writer:
         self.tensor_ids = {}      # id(tensor) -> array index: one tensor saved twice loads as one
         self.keep = []            # keeps those tensors alive, so ids stay unique while saving
         self.open = set()         # ids of the containers being encoded (to refuse cycles)
+        self.objects = {}         # id(object) -> its node's id: an object met twice is saved once
+        self.building = set()     # ids of objects whose constructor arguments are being encoded
+        self.version = _PLAIN_VERSION
 
     def array(self, a):
         self.arrays.append(a)
@@ -75,7 +99,7 @@ class _Writer:
             return {"$": "dtype", "name": obj.name}
         if isinstance(obj, device):
             return {"$": "device", "type": obj.type}
-        if isinstance(obj, (dict, list, tuple)):
+        if type(obj) in (dict, list, tuple, collections.OrderedDict, Size):
             if id(obj) in self.open:
                 raise ValueError(f"chainrule.save: {where} contains itself; a saved object "
                                  "must be a tree")
@@ -84,17 +108,102 @@ class _Writer:
                 return self.container(obj, where)
             finally:
                 self.open.discard(id(obj))
-        raise TypeError(_unsupported(obj, where))
+        self.version = _VERSION
+        if isinstance(obj, complex):
+            return {"$": "complex", "real": self.encode(obj.real, where),
+                    "imag": self.encode(obj.imag, where)}
+        if type(obj) in (set, frozenset):
+            return {"$": type(obj).__name__,
+                    "items": [self.encode(v, f"an item of {where}") for v in obj]}
+        if type(obj) in (bytes, bytearray):
+            return {"$": type(obj).__name__, "hex": obj.hex()}
+        return self.object(obj, where)
+
+    def object(self, obj, where):
+        """An object node, from ``obj.__reduce_ex__(2)`` as pickle would call it: the class
+        (``copyreg.__newobj__``) or function that rebuilds it, its arguments, then its state."""
+        if id(obj) in self.objects:
+            if id(obj) in self.building:
+                raise ValueError(f"chainrule.save: {where} is its own constructor argument; it "
+                                 "can't be rebuilt")
+            return {"$": "ref", "id": self.objects[id(obj)]}
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+            return {"$": "global", **self.global_name(obj, where)}
+        try:
+            rv = obj.__reduce_ex__(2)
+        except Exception as e:                  # noqa: BLE001 - reported with where it was
+            raise TypeError(f"chainrule.save: can't save the {type(obj).__name__} at {where}: "
+                            f"{type(e).__name__}: {e}") from None
+        if isinstance(rv, str):                 # a module-level singleton, saved by name
+            module = getattr(obj, "__module__", None) or type(obj).__module__
+            return {"$": "global", **self.global_name(obj, where, module, rv)}
+        if not isinstance(rv, tuple) or not 2 <= len(rv) <= 5:
+            raise TypeError(f"chainrule.save: the {type(obj).__name__} at {where} has a "
+                            f"__reduce_ex__ that returns {type(rv).__name__}; chainrule.save "
+                            "takes (callable, args[, state[, listitems[, dictitems]]])")
+        func, args, state, listitems, dictitems = rv + (None,) * (5 - len(rv))
+        k = len(self.objects)
+        self.objects[id(obj)] = k
+        self.keep.append(obj)
+        node = {"$": "object", "id": k}
+        self.building.add(id(obj))
+        try:
+            if func is copyreg.__newobj__:
+                node["class"] = self.global_name(args[0], where)
+                node["args"] = [self.encode(a, f"{where}'s argument {i}")
+                                for i, a in enumerate(args[1:])]
+            elif func is copyreg.__newobj_ex__:
+                cls, a, kw = args
+                node["class"] = self.global_name(cls, where)
+                node["args"] = [self.encode(v, f"{where}'s argument {i}")
+                                for i, v in enumerate(a)]
+                node["kwargs"] = self.encode(dict(kw), f"{where}'s keyword arguments")
+            else:
+                node["call"] = self.global_name(func, where)
+                node["args"] = [self.encode(a, f"{where}'s argument {i}")
+                                for i, a in enumerate(args)]
+        finally:
+            self.building.discard(id(obj))
+        if listitems is not None:
+            node["listitems"] = [self.encode(v, f"{where}[{i}]")
+                                 for i, v in enumerate(listitems)]
+        if dictitems is not None:
+            node["dictitems"] = [[self.encode(key, f"a key of {where}"),
+                                  self.encode(v, f"{where}[{key!r}]")] for key, v in dictitems]
+        if state is not None:
+            node["state"] = self.encode(state, f"{where}.__dict__")
+        return node
+
+    @staticmethod
+    def global_name(obj, where, module=None, qualname=None):
+        """``{"module", "qualname"}`` naming a class or function, checked to lead back to it
+        (pickle's rule: a lambda or a function defined inside a function can't be saved)."""
+        module = module or getattr(obj, "__module__", None)
+        qualname = qualname or getattr(obj, "__qualname__", None) or \
+            getattr(obj, "__name__", None)
+        if not isinstance(module, str) or not isinstance(qualname, str) or \
+                "<" in qualname:
+            raise TypeError(f"chainrule.save: can't save {obj!r} (at {where}): a lambda, a "
+                            "function defined inside another, or an object with no module and "
+                            "name can't be found again when loading; define it at the top "
+                            "level of a module")
+        found = sys.modules.get(module)
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if found is not obj:
+            raise TypeError(f"chainrule.save: can't save {obj!r} (at {where}): it is not the "
+                            f"object named {module}.{qualname}")
+        return {"module": module, "qualname": qualname}
 
     def container(self, obj, where):
         if isinstance(obj, dict):
             kind = "OrderedDict" if isinstance(obj, collections.OrderedDict) else "dict"
             items = []
             for k, v in obj.items():
-                if isinstance(k, (dict, list, Tensor, np.ndarray)):
+                if isinstance(k, (dict, list, np.ndarray)):
                     raise TypeError(f"chainrule.save: the key {k!r} in {where} is a "
-                                    f"{type(k).__name__}; keys must be strings, numbers, None "
-                                    "or tuples of them")
+                                    f"{type(k).__name__}; keys must be hashable: strings, "
+                                    "numbers, None, tensors, tuples of them or objects")
                 items.append([self.encode(k, f"a key of {where}"),
                               self.encode(v, f"{where}[{k!r}]")])
             return {"$": kind, "items": items}
@@ -125,23 +234,15 @@ class _Writer:
         return a
 
 
-def _unsupported(obj, where):
-    kind = type(obj).__name__
-    if hasattr(obj, "state_dict") and callable(obj.state_dict):
-        return (f"chainrule.save: can't save the {kind} at {where} itself (that would need "
-                f"pickle); save its state instead: chainrule.save(obj.state_dict(), f), then "
-                f"rebuild it and call .load_state_dict(chainrule.load(f))")
-    return (f"chainrule.save: can't save an object of type {kind} (at {where}); a chainrule "
-            "save holds tensors, NumPy arrays, dicts, lists, tuples, numbers, strings, bools and "
-            "None (no pickles): convert it to those first")
-
-
 def save(obj, f, pickle_module=None, pickle_protocol=2):
-    """Save ``obj`` (a state dict, or any tree of tensors, containers and plain values) to ``f``.
+    """Save ``obj`` to ``f``: a state dict, any tree of tensors, containers and plain values, or
+    a whole object (a module, an optimizer, a dataclass, an instance of a plain class: whatever
+    pickle could save through ``__reduce_ex__``).
 
     ``f`` is a path or a binary file object.  The file is a zip of ``.npy`` arrays plus a JSON
     description of the structure; no pickles (``pickle_module``/``pickle_protocol`` are accepted
-    for PyTorch compatibility and ignored).  Saving to a path is atomic: the archive is written
+    for PyTorch compatibility and ignored).  Loading a whole object back needs its classes
+    allowlisted (``chainrule.serialization.add_safe_globals``) or ``weights_only=False``.  Saving to a path is atomic: the archive is written
     to a temporary file beside it and renamed over ``f`` only once complete, so an exception,
     Ctrl-C or a killed process leaves the previous file intact.
 
@@ -151,7 +252,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=2):
     """
     writer = _Writer()
     root = writer.encode(obj, "obj")
-    header = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root},
+    header = json.dumps({"format": _FORMAT, "version": writer.version, "root": root},
                         allow_nan=False, separators=(",", ":"))
     if isinstance(f, (str, bytes, os.PathLike)):
         with atomic_write(f, "wb") as fh:
@@ -207,8 +308,10 @@ _CHUNK = 1 << 20          # arrays are read in pieces of this many bytes, never 
 
 
 class _Reader:
-    def __init__(self, zf, name, size):
+    def __init__(self, zf, name, size, weights_only=True):
         self.zf, self.name, self.size = zf, name, size
+        self.weights_only = weights_only
+        self.objects = {}     # object node id -> the object it built
         self.arrays = {}      # k -> array: each member is read once, however often it is referred to
         self.tensors = {}     # k -> tensor: one array referred to twice loads as one tensor
 
@@ -316,12 +419,96 @@ class _Reader:
             return float(node["value"])
         if kind == "dtype":
             return D.BY_NAME[node["name"]]
+        if kind == "complex":
+            return complex(self.decode(node["real"]), self.decode(node["imag"]))
+        if kind in ("set", "frozenset"):
+            items = (self.decode(v) for v in node["items"])
+            items = [tuple(v) if isinstance(v, list) else v for v in items]
+            return set(items) if kind == "set" else frozenset(items)
+        if kind in ("bytes", "bytearray"):
+            return (bytes if kind == "bytes" else bytearray).fromhex(node["hex"])
+        if kind == "global":
+            return self.resolve(node)
+        if kind == "ref":
+            k = node["id"]
+            if not isinstance(k, int) or isinstance(k, bool) or k not in self.objects:
+                raise self.fail(f"it refers to object {str(k)[:20]} before defining it")
+            return self.objects[k]
+        if kind == "object":
+            return self.object(node)
         if kind == "device":
             if node["type"] != "cpu":
                 raise self.fail(f"it holds the device {str(node['type'])[:80]!r}; "
                                 "chainrule.save only writes 'cpu'")
             return device("cpu")
         raise self.fail(f"unknown entry type {kind!r} (written by a newer chainrule?)")
+
+    def resolve(self, ref):
+        """The class or function a node names.  With ``weights_only`` it is looked up, by name,
+        in the allowlist only: nothing is imported.  Otherwise the module is imported."""
+        module, qualname = ref["module"], ref["qualname"]
+        if not isinstance(module, str) or not isinstance(qualname, str):
+            raise self.fail(f"a global is named {str(module)[:40]}.{str(qualname)[:40]}")
+        full_path = f"{module}.{qualname}"
+        if self.weights_only:
+            if module in _BLOCKED_MODULES:
+                raise _WeightsOnlyError(f"Trying to load unsupported GLOBAL {full_path} whose "
+                                        f"module {module} is blocked.")
+            if full_path not in self.allowed:
+                raise _WeightsOnlyError(_unsupported_global(full_path))
+            return self.allowed[full_path]
+        try:
+            found = importlib.import_module(module)
+            for part in qualname.split("."):
+                found = getattr(found, part)
+        except (ImportError, AttributeError, ValueError, TypeError) as e:
+            raise self.fail(f"it names {full_path[:200]}, which can't be found "
+                            f"({type(e).__name__}: {str(e)[:200]})") from None
+        return found
+
+    def object(self, node):
+        """Rebuild an object node as pickle does: create it, record it (so that its state may
+        refer to it), add its list and dict items, then set its state."""
+        k = node["id"]
+        if not isinstance(k, int) or isinstance(k, bool) or k in self.objects:
+            raise self.fail(f"object id {str(k)[:20]} is invalid or defined twice")
+        args = [self.decode(a) for a in node.get("args", [])]
+        if "class" in node:
+            cls = self.resolve(node["class"])
+            kwargs = self.decode(node["kwargs"]) if "kwargs" in node else {}
+            if not isinstance(cls, type) or not isinstance(kwargs, dict):
+                raise self.fail(f"object {k} names {cls!r}, which is not a class")
+            obj = cls.__new__(cls, *args, **kwargs)
+        else:
+            obj = self.resolve(node["call"])(*args)
+        self.objects[k] = obj
+        allowed = self.allowed.values()
+        if "listitems" in node:
+            if self.weights_only and type(obj) is not list and type(obj) not in allowed:
+                raise _WeightsOnlyError(f"Can only extend lists, but got {type(obj)}")
+            items = [self.decode(v) for v in node["listitems"]]
+            if hasattr(obj, "extend"):
+                obj.extend(items)
+            else:
+                for v in items:
+                    obj.append(v)
+        if "dictitems" in node:
+            if self.weights_only and type(obj) not in (dict, collections.OrderedDict,
+                                                       collections.Counter) and \
+                    type(obj) not in allowed:
+                raise _WeightsOnlyError("Can only SETITEMS for dict, collections.OrderedDict, "
+                                        f"collections.Counter, but got {type(obj)}")
+            for key, v in node["dictitems"]:
+                key = self.decode(key)
+                obj[tuple(key) if isinstance(key, list) else key] = self.decode(v)
+        if "state" in node:
+            if self.weights_only and type(obj) not in allowed and \
+                    type(obj) is not collections.OrderedDict:
+                raise _WeightsOnlyError("Can only build Tensor, Parameter, OrderedDict or types "
+                                        f"allowlisted via `add_safe_globals`, but got "
+                                        f"{type(obj)}")
+            _build(obj, self.decode(node["state"]))
+        return obj
 
     def tensor(self, node):
         k = node["data"]
@@ -340,7 +527,8 @@ class _Reader:
             self.tensors[k] = t
         return self.tensors[k]
 
-    def load(self):
+    def header(self):
+        """The archive's JSON header, once the archive's members are checked."""
         self.names = set(self.zf.namelist())
         if _STRUCTURE not in self.names:
             if any(n.endswith("data.pkl") for n in self.names):
@@ -366,11 +554,184 @@ class _Reader:
         if not isinstance(header.get("version"), int) or header["version"] > _VERSION:
             raise self.fail(f"it was written in format version {header.get('version')!r}; this "
                             f"chainrule reads up to version {_VERSION}: upgrade chainrule")
+        return header
+
+    def load(self):
+        header = self.header()
+        # read once, before decoding: a malformed allowlist raises torch's errors as they are
+        self.allowed = _allowed_globals() if self.weights_only else {}
         try:
             return self.decode(header["root"])
+        except _WeightsOnlyError as e:
+            raise pickle.UnpicklingError(_weights_only_message(str(e))) from None
         except (KeyError, TypeError, IndexError, ValueError, RecursionError) as e:
             raise self.fail(f"its structure is malformed ({type(e).__name__}: "
                             f"{str(e)[:200]})") from None
+
+
+# --- weights_only: the allowlist -------------------------------------------------------------
+
+# modules never allowed, even if allowlisted (torch's list)
+_BLOCKED_MODULES = ["sys", "os", "posix", "nt"]
+# the classes an object node may name by default (chainrule's tensors, sizes, dtypes and
+# devices have nodes of their own; sets, bytes and complex numbers too)
+_DEFAULT_GLOBALS = {"collections.OrderedDict": collections.OrderedDict,
+                    "collections.Counter": collections.Counter}
+_marked_safe_globals = set()
+
+_UNSAFE_MESSAGE = (
+    "In chainrule, as in PyTorch 2.6, the default value of the `weights_only` argument in "
+    "`chainrule.load` is `True`. Re-running `chainrule.load` with `weights_only` set to `False` "
+    "will likely succeed, but it can result in arbitrary code execution. Do it only if you got "
+    "the file from a trusted source.")
+_DOCS_MESSAGE = ("\n\nCheck the documentation of chainrule.load to learn more about types "
+                 "accepted by default with weights_only (docs/reliability.md, 'Saving whole "
+                 "objects').")
+
+
+class _WeightsOnlyError(Exception):
+    """What the weights-only loader refuses; ``load`` turns it into torch's UnpicklingError."""
+
+
+def _unsupported_global(full_path):
+    if full_path.startswith("builtins."):         # torch names builtins without their module
+        full_path = full_path[len("builtins."):]
+    return (f"Unsupported global: GLOBAL {full_path} was not an allowed global by default. "
+            f"Please use `chainrule.serialization.add_safe_globals([{full_path}])` or the "
+            f"`chainrule.serialization.safe_globals([{full_path}])` context manager to "
+            "allowlist this global if you trust this class/function.")
+
+
+def _weights_only_message(message):
+    # torch.serialization.load's _get_wo_message, with chainrule's names
+    if "was not an allowed global by default." in message:
+        return ("Weights only load failed. This file can still be loaded, to do so you have two "
+                "options, \033[1mdo those steps only if you trust the source of the "
+                f"checkpoint\033[0m. \n\t(1) {_UNSAFE_MESSAGE}\n\t(2) Alternatively, to load "
+                "with `weights_only=True` please check the recommended steps in the following "
+                "error message.\n\tWeightsUnpickler error: " + message + _DOCS_MESSAGE)
+    text = f"Weights only load failed. {_UNSAFE_MESSAGE}\n"
+    if "is blocked" not in message:
+        text += ("Please file an issue with the following so that we can make "
+                 "`weights_only=True` compatible with your use case: WeightsUnpickler error: ")
+    return text + "\n\n" + message + _DOCS_MESSAGE
+
+
+def _user_globals():
+    out = {}
+    for f in _marked_safe_globals:
+        if isinstance(f, tuple):
+            if len(f) != 2:
+                raise ValueError("Expected tuple of length 2 (global, str of callable full "
+                                 f"path), but got tuple of length: {len(f)}")
+            if type(f[1]) is not str:
+                raise TypeError("Expected second item in tuple to be str of callable full "
+                                f"path, but got: {type(f[1])}")
+            out[f[1]] = f[0]
+        else:
+            out[f"{f.__module__}.{f.__qualname__}"] = f
+    return out
+
+
+def _allowed_globals():
+    return {**_DEFAULT_GLOBALS, **_user_globals()}
+
+
+def add_safe_globals(safe_globals):
+    """Allow ``chainrule.load`` (with the default ``weights_only=True``) to build objects of
+    these classes and call these functions.  Each item is a class or function, or a pair
+    ``(obj, "module.qualname")`` naming it as the file does.  Only allowlist what you trust: a
+    loaded file may call an allowlisted function with any arguments it holds.
+
+    >>> import collections
+    >>> chainrule.serialization.add_safe_globals([collections.deque])
+    >>> collections.deque in chainrule.serialization.get_safe_globals()
+    True
+    >>> chainrule.serialization.clear_safe_globals()
+    """
+    global _marked_safe_globals
+    _marked_safe_globals = _marked_safe_globals.union(set(safe_globals))
+
+
+def get_safe_globals():
+    """The globals ``add_safe_globals`` (or an open ``safe_globals`` block) allowlisted."""
+    return list(_marked_safe_globals)
+
+
+def clear_safe_globals():
+    """Forget every global ``add_safe_globals`` allowlisted."""
+    global _marked_safe_globals
+    _marked_safe_globals = set()
+
+
+class safe_globals:
+    """A ``with`` block during which the given globals are allowlisted for ``chainrule.load``.
+
+    >>> import collections
+    >>> with chainrule.serialization.safe_globals([collections.deque]):
+    ...     len(chainrule.serialization.get_safe_globals())
+    1
+    >>> chainrule.serialization.get_safe_globals()
+    []
+    """
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, type, value, tb):
+        global _marked_safe_globals
+        _marked_safe_globals = _marked_safe_globals - set(self.safe_globals)
+
+
+def _build(obj, state):
+    """Set a rebuilt object's state, as pickle's BUILD does."""
+    setstate = getattr(obj, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return
+    slotstate = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slotstate = state
+    if state:
+        obj.__dict__.update(state)
+    if slotstate:
+        for k, v in slotstate.items():
+            setattr(obj, k, v)
+
+
+def _globals_in(node, out):
+    """Every ``module.qualname`` a structure names (iteratively: a file may nest deeply)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key in ("class", "call"):
+                ref = node.get(key)
+                if isinstance(ref, dict):
+                    out.append(f"{ref.get('module')}.{ref.get('qualname')}")
+            if node.get("$") == "global":
+                out.append(f"{node.get('module')}.{node.get('qualname')}")
+            stack.extend(v for k, v in node.items() if k not in ("class", "call"))
+    return out
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The ``module.qualname`` of every class or function a ``chainrule.save`` file names that
+    is not allowlisted (what ``weights_only=True`` would refuse); reads the structure only.
+
+    >>> import collections
+    >>> chainrule.save(collections.deque([1]), "/tmp/d.pt")
+    >>> chainrule.serialization.get_unsafe_globals_in_checkpoint("/tmp/d.pt")
+    ['collections.deque']
+    """
+    found = _open_archive(f, lambda reader: _globals_in(reader.header()["root"], []))
+    allowed = _allowed_globals()
+    return sorted({g for g in found if g not in allowed})
 
 
 def _check_map_location(map_location):
@@ -387,19 +748,33 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
          **pickle_load_args):
     """Load what ``chainrule.save`` wrote to ``f`` (a path or a binary file object).
 
-    Nothing is unpickled, whatever ``weights_only`` says.  ``map_location`` may be None, "cpu",
-    a dict or a function (all tensors are on the CPU already).  Tensors come back as leaf tensors
-    with the dtype, shape and ``requires_grad`` they were saved with (a saved ``Parameter`` comes
-    back as a ``Parameter``); tensors that were one object when saved are one object again.
-    A file that isn't a chainrule save, or is damaged, raises ``RuntimeError`` saying which; a
-    small file can't make ``load`` allocate large arrays (every declared size is checked against
-    the file's before anything is allocated).
+    Nothing is unpickled.  ``weights_only=True`` (the default, as PyTorch since 2.6; None means
+    the same) builds whole objects only of allowlisted classes (``collections.OrderedDict``,
+    ``collections.Counter`` and what ``chainrule.serialization.add_safe_globals`` or
+    ``safe_globals`` added), looked up by name without importing anything; any other class
+    or function raises PyTorch's ``pickle.UnpicklingError``.  ``weights_only=False`` imports
+    the modules the file names and calls its classes' constructors and ``__setstate__``: it
+    can run arbitrary code, so use it only for files you trust.
+
+    ``map_location`` may be None, "cpu", a dict or a function (all tensors are on the CPU
+    already).  Tensors come back as leaf tensors with the dtype, shape and ``requires_grad``
+    they were saved with (a saved ``Parameter`` comes back as a ``Parameter``); tensors and
+    objects that were one object when saved are one object again.  A file that isn't a
+    chainrule save, or is damaged, raises ``RuntimeError`` saying which; a small file can't
+    make ``load`` allocate large arrays (every declared size is checked against the file's
+    before anything is allocated).
 
     >>> chainrule.save([chainrule.zeros(1), (1, "a")], "/tmp/x.pt")
     >>> chainrule.load("/tmp/x.pt", map_location="cpu")
     [tensor([0.]), (1, 'a')]
     """
     _check_map_location(map_location)
+    weights_only = True if weights_only is None else bool(weights_only)
+    return _open_archive(f, lambda reader: reader.load(), weights_only)
+
+
+def _open_archive(f, use, weights_only=True):
+    """``use(reader)`` on the archive at ``f``, its file closed afterwards."""
     name = _name(f)
     with contextlib.ExitStack() as stack:
         if isinstance(f, (str, bytes, os.PathLike)):
@@ -416,7 +791,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
                 what = f"{what} ({type(e).__name__}: {e})"
             raise RuntimeError(f"chainrule.load: {name} is not a chainrule save: {what}") \
                 from None
-        return _Reader(zf, name, size).load()
+        return use(_Reader(zf, name, size, weights_only))
 
 
 # --- safetensors ------------------------------------------------------------------------------

@@ -21,6 +21,13 @@ from .nadam import NAdam
 from .radam import RAdam
 from .asgd import ASGD
 from .rprop import Rprop
+from .lbfgs import LBFGS
+from .sparse_adam import SparseAdam
+from .adafactor import Adafactor
+from .muon import Muon
+from . import swa_utils
+from ._stateless import swap_in_optimizer_params_and_state
 
 __all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler",
-           "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
+           "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS",
+           "SparseAdam", "Adafactor", "Muon", "swa_utils", "swap_in_optimizer_params_and_state"]

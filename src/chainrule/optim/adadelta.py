@@ -21,6 +21,9 @@ class Adadelta(Optimizer):
     tensor([ 0.9968, -1.9968], requires_grad=True)
     """
 
+    _capturable_error = ("If capturable=True, params and state_steps must be on suppor"
+                         "ted devices: ['cuda', 'xpu', 'hpu', 'privateuseone'].")
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
         check_lr(lr)

@@ -24,6 +24,9 @@ class ASGD(Optimizer):
     tensor([ 0.8000, -1.6000], requires_grad=True)
     """
 
+    _capturable_error = ("If capturable=True, params, mus, etas, and state_steps must "
+                         "be on supported devices: ['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         check_lr(lr)

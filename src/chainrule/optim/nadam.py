@@ -24,6 +24,9 @@ class NAdam(Optimizer):
     tensor([ 0.8944, -1.8944], requires_grad=True)
     """
 
+    _capturable_error = ("If capturable=True, params, mu_products and state_steps must"
+                         " be on supported devices: ['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):

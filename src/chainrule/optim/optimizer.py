@@ -10,17 +10,93 @@ Subclasses write ``step``; the updates run on the parameters' NumPy arrays in pl
 record nothing in the graph (torch runs them under ``no_grad``).
 """
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from itertools import chain
 
 from .. import _backend as B
 from .. import dtypes as D
 from .._backend import xp
 from ..grad_mode import enable_grad
+from ..graph import RemovableHandle
 from ..tensor import Tensor, wrap
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]
+
+_global_optimizer_pre_hooks = OrderedDict()
+_global_optimizer_post_hooks = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Register ``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)``, run before
+    every optimizer's ``step`` (before the optimizer's own pre-hooks); returns a handle whose
+    ``remove()`` unregisters it.
+
+    >>> calls = []
+    >>> h = chainrule.optim.optimizer.register_optimizer_step_pre_hook(
+    ...     lambda opt, args, kwargs: calls.append(type(opt).__name__))
+    >>> w = chainrule.zeros(2, requires_grad=True)
+    >>> chainrule.optim.SGD([w], lr=0.1).step(); h.remove(); calls
+    ['SGD']
+    """
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """Register ``hook(optimizer, args, kwargs) -> None``, run after every optimizer's ``step``
+    (after the optimizer's own post-hooks); returns a removable handle.
+
+    >>> calls = []
+    >>> h = chainrule.optim.optimizer.register_optimizer_step_post_hook(
+    ...     lambda opt, args, kwargs: calls.append("after"))
+    >>> w = chainrule.zeros(2, requires_grad=True)
+    >>> chainrule.optim.SGD([w], lr=0.1).step(); h.remove(); calls
+    ['after']
+    """
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _hooked_step(func):
+    """``func`` (a ``step``) wrapped to run the global and per-optimizer step hooks, in torch's
+    order: global pre, own pre, step, own post, global post.  As in torch, the hooks' ``args``
+    include the optimizer itself (``args[0]``).  A ``step`` that calls its base class's
+    ``step`` runs the hooks once."""
+    @functools.wraps(func)
+    def step(*args, **kwargs):
+        self = args[0]
+        if self.__dict__.get("_in_hooked_step"):
+            return func(*args, **kwargs)
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(),
+                              self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{func} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+        self._in_hooked_step = True
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            self._in_hooked_step = False
+        for post_hook in chain(self._optimizer_step_post_hooks.values(),
+                               _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+    step.hooked = True
+    return step
+
+
+_HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
+               "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+               "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks")
 
 
 class _RequiredParameter:
@@ -43,8 +119,18 @@ class Optimizer:
     tensor([0.8000, 1.6000], requires_grad=True)
     """
 
+    def __init_subclass__(cls, **kwargs):
+        # torch wraps ``step`` on first construction (``_patch_step_function``); wrapping it
+        # when the subclass is defined gives the same hooks without patching classes later
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _hooked_step(step)
+
     def __init__(self, params, defaults):
         self.defaults = defaults
+        for name in _HOOK_DICTS:
+            setattr(self, name, OrderedDict())
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {_typename(params)} (pass [tensor] or "
@@ -65,6 +151,9 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
         for s in self.state.values():
             if isinstance(s, dict):
@@ -172,6 +261,44 @@ class Optimizer:
         the model and returns the loss, which ``step`` returns."""
         raise NotImplementedError
 
+    # --- hooks -----------------------------------------------------------------------------
+    def register_step_pre_hook(self, hook):
+        """Register ``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)``, run
+        before this optimizer's ``step``; returns a handle whose ``remove()`` unregisters it.
+
+        >>> w = chainrule.zeros(2, requires_grad=True)
+        >>> opt = chainrule.optim.SGD([w], lr=0.1)
+        >>> h = opt.register_step_pre_hook(lambda o, args, kwargs: print("before step"))
+        >>> opt.step()
+        before step
+        """
+        return _add_hook(self._optimizer_step_pre_hooks, hook, False)
+
+    def register_step_post_hook(self, hook):
+        """Register ``hook(optimizer, args, kwargs) -> None``, run after this optimizer's
+        ``step``; returns a removable handle."""
+        return _add_hook(self._optimizer_step_post_hooks, hook, False)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer) -> None``, run at the start of ``state_dict()``
+        (``prepend=True``: before the hooks already registered)."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer, state_dict) -> state_dict or None``, run at the end of
+        ``state_dict()``; a returned dict replaces the result."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer, state_dict) -> state_dict or None``, run at the start of
+        ``load_state_dict`` on a shallow copy of the given dict; a returned dict is loaded
+        instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer) -> None``, run at the end of ``load_state_dict``."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     # --- saving and loading ----------------------------------------------------------------
     def state_dict(self):
         """The optimizer's state as a dict, in torch's layout::
@@ -183,6 +310,8 @@ class Optimizer:
         tensors are the live buffers, not copies (as torch): ``copy.deepcopy`` the dict to keep
         a snapshot while training continues.
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         mapping = {}
         start = 0
         groups = []
@@ -195,7 +324,12 @@ class Optimizer:
             groups.append(packed)
         state = {(mapping[id(k)] if isinstance(k, Tensor) else k): v
                  for k, v in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Load a state from ``state_dict()`` (this library's, or torch's with its tensors
@@ -204,6 +338,11 @@ class Optimizer:
         Parameters are matched by position.  Floating state tensors are copied and cast to
         their parameter's dtype, except ``step``.
         """
+        state_dict = state_dict.copy()          # shallow, as torch (and Module)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -234,9 +373,19 @@ class Optimizer:
                 ng["param_names"] = g["param_names"]
             new_groups.append(ng)
         self.__setstate__({"state": state, "param_groups": new_groups})
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
 
 # --- helpers the optimizers share ----------------------------------------------------------
+
+def _add_hook(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
 
 def _typename(obj):
     t = type(obj)
@@ -279,6 +428,9 @@ def step_groups(optimizer, closure, update):
     if closure is not None:
         with enable_grad():
             loss = closure()
+    for group in optimizer.param_groups:
+        if group.get("capturable") and any(p._grad is not None for p in group["params"]):
+            raise AssertionError(getattr(optimizer, "_capturable_error", CAPTURABLE_ERROR))
     token = B.quiet_fp()
     try:
         for group in optimizer.param_groups:
@@ -286,6 +438,11 @@ def step_groups(optimizer, closure, update):
     finally:
         B.restore_fp(token)
     return loss
+
+
+# torch refuses capturable=True at the first step with a CPU parameter (CUDA graphs only)
+CAPTURABLE_ERROR = ("If capturable=True, params and state_steps must be on supported devices: "
+                    "['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
 
 
 def set_defaults(groups, **defaults):
@@ -320,6 +477,29 @@ def _step_from_number(state):
         t = step_tensor()
         t._data[...] = float(s)
         state["step"] = t
+
+
+def fma(a, b, c):
+    """a·b + c with one rounding, as torch's ``c.add_(a, alpha=b)`` computes it on CPU (a fused
+    multiply-add): float64 by Dekker's exact product and Knuth's two-sum, float32 through
+    float64.  Matching it keeps iterates equal to torch's to the last bit in most steps; a
+    rounded ``c + b*a`` drifts by an ulp per update, which L-BFGS's line search amplifies."""
+    a = xp.asarray(a)
+    if a.dtype != xp.float64:
+        return (a.astype(xp.float64) * xp.float64(b) + c.astype(xp.float64)).astype(a.dtype)
+    b = xp.float64(b)
+    p = a * b
+    split = 134217729.0                              # 2**27 + 1: Veltkamp's splitting
+    ca, cb = a * split, b * split
+    ah = ca - (ca - a)
+    al = a - ah
+    bh = cb - (cb - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl    # p + e == a·b exactly
+    s = p + c
+    z = s - p
+    f = (p - (s - z)) + (c - z)                          # s + f == p + c exactly
+    return s + (e + f)
 
 
 def lerp_(a, b, w):

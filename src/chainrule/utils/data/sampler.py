@@ -160,9 +160,18 @@ class WeightedRandomSampler(Sampler):
 
     def __iter__(self):
         w = self.weights._data
-        picks = creation.numpy_rng(self.generator).choice(len(w), size=self.num_samples,
-                                                     replace=self.replacement, p=w / w.sum())
-        yield from picks.tolist()
+        gen = creation.numpy_rng(self.generator)
+        if not self.replacement:
+            picks = gen.choice(len(w), size=self.num_samples, replace=False, p=w / w.sum())
+            yield from picks.tolist()
+            return
+        # with replacement, in chunks: NumPy draws one uniform per pick in order, so the picks
+        # are those of a single call, without num_samples of memory at once
+        left = self.num_samples
+        while left > 0:
+            size = min(left, RandomSampler._CHUNK)
+            yield from gen.choice(len(w), size=size, replace=True, p=w / w.sum()).tolist()
+            left -= size
 
     def __len__(self):
         return self.num_samples
