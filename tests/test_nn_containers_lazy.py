@@ -323,9 +323,17 @@ def test_lazy_errors_as_torch():
 
 
 def test_lazy_to_dtype_before_initialization():
-    fc = nn.LazyLinear(2).to(cr.float64)
-    assert fc(cr.ones(1, 3, dtype=cr.float64)).dtype == cr.float64
-    assert fc.weight.dtype == cr.float64
+    for m in LIBS:
+        fc = m.nn.LazyLinear(2).to(m.float64)
+        assert fc(m.ones(1, 3, dtype=m.float64)).dtype == m.float64
+        assert fc.weight.dtype == m.float64
+        bn = m.nn.LazyBatchNorm1d().double()
+        assert type(bn.running_mean).__name__ == "UninitializedBuffer"
+        assert bn.running_mean.dtype == m.float64 and bn.has_uninitialized_params()
+        bn(m.randn(4, 3, dtype=m.float64))
+        assert bn.running_mean.dtype == m.float64 and tuple(bn.running_mean.shape) == (3,)
+        b = m.nn.UninitializedBuffer(persistent=False).float()
+        assert type(b).__name__ == "UninitializedBuffer" and not b.persistent
 
 
 # =========================================================================================

@@ -123,6 +123,28 @@ class UninitializedTensorMixin:
             "`forward` with a dummy batch to initialize the parameters before calling torch "
             "functions")
 
+    def to(self, *args, **kwargs):
+        """A cast keeps the tensor uninitialized (``module.double()`` before the first batch
+        makes the lazy tensors materialize as float64), as torch's."""
+        out = super().to(*args, **kwargs)
+        if out is self:
+            return self
+        new = wrap(out._data, cls=type(self))
+        if self.requires_grad:
+            new.requires_grad_(True)
+        if isinstance(self, Buffer):
+            _set_persistent(new, self.persistent)
+        return new
+
+    def double(self):
+        return self.to(D.float64)
+
+    def float(self):
+        return self.to(D.float32)
+
+    def half(self):
+        return self.to(D.float16)
+
     def dim(self):
         self._uninitialized("dim")
 
