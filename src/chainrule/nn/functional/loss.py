@@ -1157,7 +1157,8 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
                 f"label_smoothing={label_smoothing}, target.dtype={t.dtype}, "
                 f"out_features={tuple(out_features)}, tracing=False, linear_bias.shape="
                 f"{_shape(linear_bias) if linear_bias is not None else None}.", stacklevel=2)
-        else:        # torch resolves the options here: its ValueErrors surface at the call
+        elif isinstance(options, _lce_options()):
+            # torch resolves the options here: its ValueErrors surface at the call
             options._adjust(num_batches=num_batches[0] if num_batches else 1,
                             in_features=in_features, num_classes=num_classes, dtype=x.dtype,
                             device=x.device)
@@ -1169,6 +1170,11 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     logits = linear(x, w, linear_bias).reshape(logits_shape)
     return cross_entropy(logits, t, weight=weight, reduction=reduction,
                          ignore_index=ignore_index, label_smoothing=label_smoothing)
+
+
+def _lce_options():
+    from ..modules.linear_cross_entropy_options import LinearCrossEntropyOptions
+    return LinearCrossEntropyOptions
 
 
 def aten_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1,
