@@ -90,6 +90,14 @@ def test_ctc_empty_input_and_empty_target():
     np.testing.assert_allclose(out[2], -lp[:5, 2, 0].sum())     # blanks only
 
 
+def test_ctc_nan_propagates():
+    x = X.copy()
+    x[2, 1, 3] = np.nan
+    out = check(lambda m, a: F(m).ctc_loss(a.log_softmax(2), m.tensor(PADDED), IL, TL,
+                                           reduction="none"), x, grad=False)
+    assert np.isnan(out[0].numpy()[1]) and np.isfinite(out[0].numpy()[[0, 2]]).all()
+
+
 def test_ctc_gradient_in_log_probs_is_torchs():
     """torch's gradient in log_probs is d/dlog_probs + exp(log_probs) for t < input_length
     (zero past it): check that against central differences of the forward, then torch."""

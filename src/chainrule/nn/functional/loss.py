@@ -1012,7 +1012,7 @@ def _safe_logsumexp(parts):
         m = stacked.amax(-1, keepdim=True)._data
     m = xp.where(xp.isfinite(m), m, 0.0).astype(stacked._data.dtype)
     s = _F.exp(stacked - wrap(m)).sum(-1)
-    live = wrap(s._data > 0)
+    live = wrap(s._data != 0)           # NaN stays NaN, as torch
     return _F.where(live, _F.log(_F.where(live, s, 1.0)) + wrap(m[..., 0]), -math.inf)
 
 
