@@ -222,6 +222,7 @@ from .nn.functional.loss import (  # noqa: E402,F401
     aten_hinge_embedding_loss as hinge_embedding_loss,
     aten_margin_ranking_loss as margin_ranking_loss, aten_poisson_nll_loss as poisson_nll_loss,
     aten_triplet_margin_loss as triplet_margin_loss, cosine_similarity, pairwise_distance)
+from .nn.functional.loss import aten_ctc_loss as ctc_loss  # noqa: E402,F401  (issue 13)
 from .nn.functional.padding import constant_pad_nd  # noqa: E402,F401
 
 

@@ -942,3 +942,249 @@ def aten_poisson_nll_loss(input, target, log_input, full, eps, reduction):
     """
     return poisson_nll_loss(input, target, log_input, full, eps=eps,
                             reduction=_enum("poisson_nll_loss", reduction))
+
+
+# =========================================================================================
+# -- issue 13: ctc_loss, linear_cross_entropy
+# =========================================================================================
+
+from ...tensor import Tensor  # noqa: E402
+
+__all__ += ["ctc_loss", "linear_cross_entropy"]
+
+_CTC_WHERE = " (while checking arguments for ctc_loss_allocate_outputs)"
+
+
+def _ctc_lengths(input_lengths, target_lengths):
+    """The two length arguments as int arrays: both sequences of ints or both tensors, as
+    torch's two overloads of ctc_loss."""
+    out = []
+    tensors = [isinstance(v, (Tensor, xp.ndarray)) for v in (input_lengths, target_lengths)]
+    if tensors[0] != tensors[1] or not tensors[0] and not all(
+            isinstance(v, (list, tuple)) for v in (input_lengths, target_lengths)):
+        raise TypeError("ctc_loss() received an invalid combination of arguments - got "
+                        f"({type(input_lengths).__name__}, {type(target_lengths).__name__}) "
+                        "lengths, but expected both tuples of ints or both Tensors")
+    for name, v in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
+        a = v._data if isinstance(v, Tensor) else xp.asarray(v)
+        if tensors[0] and a.dtype.kind not in "iub":
+            raise RuntimeError(f"{name} must be integral")
+        if not tensors[0] and a.size and a.dtype.kind not in "iu":
+            raise TypeError(f"ctc_loss(): argument '{name}' must be tuple of ints, but found "
+                            f"element of type {type(list(v)[0]).__name__}")
+        out.append(a.reshape(-1).astype(xp.int64))
+    return out
+
+
+def _ctc_padded_targets(targets, tl, batch):
+    """Targets as a padded (B, max target length) int array, from either of torch's layouts."""
+    td = targets._data
+    if not 1 <= td.ndim <= 2:
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {td.ndim}-dimensional tensor "
+                           f"for argument #2 'targets'{_CTC_WHERE}")
+    width = int(tl.max()) if tl.size else 0
+    if td.ndim == 2:
+        if td.shape[0] != batch:
+            raise RuntimeError(f"Expected tensor to have size {batch} at dimension 0, but got "
+                               f"size {td.shape[0]} for argument #2 'targets'{_CTC_WHERE}")
+        if td.shape[1] < width:
+            raise RuntimeError(f"Expected tensor to have size at least {width} at dimension 1, "
+                               f"but got size {td.shape[1]} for argument #2 'targets'"
+                               f"{_CTC_WHERE}")
+        return td[:, :width].astype(xp.int64)
+    total = int(xp.maximum(tl, 0).sum())
+    if td.shape[0] != total:
+        raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got size "
+                           f"{td.shape[0]} for argument #2 'targets'{_CTC_WHERE}")
+    out = xp.zeros((batch, width), xp.int64)
+    starts = xp.concatenate([[0], xp.cumsum(tl)[:-1]]).astype(xp.int64)
+    for b in range(batch):
+        out[b, :tl[b]] = td[starts[b]:starts[b] + tl[b]]
+    return out
+
+
+def _safe_logsumexp(parts):
+    """ln Σ exp(parts), -inf where every part is -inf, with finite gradients everywhere (the
+    shift is a constant and a sum of zero is routed around the log), so that unreachable CTC
+    states pass zero gradients instead of NaN."""
+    stacked = _F.stack(parts, -1)
+    with no_grad():
+        m = stacked.amax(-1, keepdim=True)._data
+    m = xp.where(xp.isfinite(m), m, 0.0).astype(stacked._data.dtype)
+    s = _F.exp(stacked - wrap(m)).sum(-1)
+    live = wrap(s._data != 0)           # NaN stays NaN, as torch
+    return _F.where(live, _F.log(_F.where(live, s, 1.0)) + wrap(m[..., 0]), -math.inf)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """The Connectionist Temporal Classification loss: -ln of the total probability of every
+    alignment of ``targets`` to ``log_probs`` (T, N, C) (or (T, C) unbatched).
+
+    Targets are padded (N, S) or concatenated (sum of target_lengths); 'mean' divides each
+    loss by its target length, then averages.  The log-space alpha recursion runs over time
+    on the whole batch at once; the gradient is torch's (see docs/nn-losses.md).
+
+    >>> lp = chainrule.tensor([[[0.0, -50.0]], [[-50.0, 0.0]]])
+    >>> chainrule.nn.functional.ctc_loss(lp, chainrule.tensor([[1]]), [2], [1])
+    tensor(0.)
+    """
+    x, t = tensor_arg(log_probs), tensor_arg(targets)
+    reduction = reduction_arg(reduction)
+    il, tl = _ctc_lengths(input_lengths, target_lengths)
+    batched = x.dim() == 3
+    if not batched:
+        x = x.unsqueeze(1)
+    if x.dim() != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {x.dim()}-dimensional "
+                           f"tensor for argument #1 'log_probs'{_CTC_WHERE}")
+    if x._data.size == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
+    if x._data.dtype.kind != "f" or x._data.dtype == xp.float16:
+        name = "Half" if x._data.dtype == xp.float16 else _name(x)
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{name}'")
+    T, B, C = _shape(x)
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    if il.size != B:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.size != B:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    tgt = _ctc_padded_targets(t, tl, B)
+    for name, lengths, high in (("input_lengths", il, T), ("target_lengths", tl, None)):
+        for v in lengths:
+            if v < 0:
+                raise RuntimeError(f"Expected {name} to have value at least 0, but got value "
+                                   f"{v}{_CTC_WHERE}")
+            if high is not None and v > high:
+                raise RuntimeError(f"Expected {name} to have value at most {high}, but got value "
+                                   f"{v}{_CTC_WHERE}")
+    valid = xp.arange(tgt.shape[1]) < tl[:, None]
+    if ((tgt < 0) | (tgt >= C))[valid].any():
+        bad = int(tgt[valid & ((tgt < 0) | (tgt >= C))][0])
+        raise RuntimeError(f"ctc_loss: target label {bad} is out of range for {C} classes "
+                           "(targets must lie in [0, C))")
+    nll = _ctc_nll(x, tgt, il, tl, blank)
+    if zero_infinity:
+        nll = _F.where(wrap(xp.isinf(nll._data) & (nll._data > 0)), 0.0, nll)
+    if reduction == "mean":
+        lengths = wrap(xp.maximum(tl, 1).astype(x._data.dtype))
+        return (nll / lengths).mean()
+    if reduction == "sum":
+        return nll.sum()
+    return nll if batched else nll.squeeze(0)
+
+
+def _ctc_nll(x, tgt, il, tl, blank):
+    """-ln p(target | x) per sample, by the alpha recursion in log space over the extended
+    target (blank, l1, blank, l2, ..., blank), with torch's gradient (see below)."""
+    T, B, _ = _shape(x)
+    S = 2 * tgt.shape[1] + 1
+    ext = xp.full((B, S), blank, xp.int64)
+    ext[:, 1::2] = tgt
+    s = xp.arange(S)
+    # torch's skip rule: an odd (label) state may come from two back if the label differs
+    prev2 = xp.concatenate([xp.full((B, 2), -1, xp.int64), ext[:, :-2]], 1)
+    skip = wrap((s % 2 == 1) & (s >= 2) & (ext != prev2))
+    lpe = x[:, xp.arange(B)[:, None], ext]                  # (T, B, S): lp at each state
+    neg = wrap(xp.full((B, 1), -math.inf, x._data.dtype))
+    alpha = _F.where(wrap(s < 2), lpe[0], -math.inf)
+    for step in range(1, T):
+        a1 = _F.cat([neg, alpha[:, :-1]], 1)
+        a2 = _F.where(skip, _F.cat([neg, neg, alpha[:, :-2]], 1), -math.inf)
+        new = _safe_logsumexp([alpha, a1, a2]) + lpe[step]
+        alpha = _F.where(wrap((step < il)[:, None]), new, alpha)   # frozen past its length
+    rows = xp.arange(B)
+    last = alpha[rows, 2 * tl]
+    before = _F.where(wrap(tl > 0), alpha[rows, xp.maximum(2 * tl - 1, 0)], -math.inf)
+    ll = _safe_logsumexp([last, before])
+    # no input: probability 1 of the empty target, 0 of any other
+    empty = xp.where(tl == 0, 0.0, -math.inf).astype(x._data.dtype)
+    ll = _F.where(wrap(il == 0), wrap(empty), ll)
+    # torch's gradient is not the derivative in log_probs: it adds exp(log_probs) at every
+    # t < input_length (which is what makes it the logits' gradient when log_probs come from
+    # log_softmax, where the two agree).  A term of value exactly 0 with that gradient:
+    e = _F.exp(x)
+    within = wrap((xp.arange(T)[:, None] < il[None, :])[..., None])
+    shadow = _F.where(within, e - e.detach(), 0.0).sum((0, 2))
+    return shadow - ll
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target): torch 2.13's fused
+    head loss, computed by its reference path.  A weight of shape (C, d1, ..., dK, in) gives
+    logits (N, C, d1, ..., dK) for a K-dimensional target.  ``options``
+    (``nn.LinearCrossEntropyOptions``) are validated and warned about as torch does, and
+    change nothing else.
+
+    >>> x, w = chainrule.ones(2, 3), chainrule.zeros(4, 3)
+    >>> chainrule.nn.functional.linear_cross_entropy(x, w, chainrule.tensor([0, 1]))
+    tensor(1.3863)
+    """
+    x, w, t = tensor_arg(input), tensor_arg(linear_weight), tensor_arg(target)
+    if x.dim() < 1 or x.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {x.dim()}")
+    if w.dim() < 2:
+        raise RuntimeError("expected linear_weight with dimensionality at least 2, got "
+                           f"{w.dim()}")
+    num_batches, in_features = _shape(x)[:-1], _shape(x)[-1]
+    if in_features != _shape(w)[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions "
+                           f"(in_features), got {in_features} and {_shape(w)[-1]}, respectively")
+    num_classes, out_features = _shape(w)[0], _shape(w)[1:-1]
+    if linear_bias is not None:
+        linear_bias = tensor_arg(linear_bias)
+        if _shape(linear_bias) != (num_classes, *out_features):
+            raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
+                               f"{_shape(linear_bias)}")
+    if out_features and not num_batches:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {_shape(w)} "
+                           f"requires batched input, (N, {in_features}), got unbatched input "
+                           f"with shape {_shape(x)}")
+    logits_shape = (*num_batches, num_classes, *out_features)
+    if _shape(t) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None:
+        chunkable = (not out_features and reduction in {"mean", "sum", "none"}
+                     and label_smoothing == 0.0 and t._data.dtype == xp.int64)
+        if not chunkable:
+            warnings.warn(
+                "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
+                "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, "
+                f"out_features == (). Got reduction={reduction!r}, "
+                f"label_smoothing={label_smoothing}, target.dtype={t.dtype}, "
+                f"out_features={tuple(out_features)}, tracing=False, linear_bias.shape="
+                f"{_shape(linear_bias) if linear_bias is not None else None}.", stacklevel=2)
+        elif isinstance(options, _lce_options()):
+            # torch resolves the options here: its ValueErrors surface at the call
+            options._adjust(num_batches=num_batches[0] if num_batches else 1,
+                            in_features=in_features, num_classes=num_classes, dtype=x.dtype,
+                            device=x.device)
+    if out_features:
+        w = w.reshape((math.prod(out_features) * num_classes, in_features))
+        if linear_bias is not None:
+            linear_bias = linear_bias.reshape(math.prod(out_features) * num_classes)
+    from .linear import linear
+    logits = linear(x, w, linear_bias).reshape(logits_shape)
+    return cross_entropy(logits, t, weight=weight, reduction=reduction,
+                         ignore_index=ignore_index, label_smoothing=label_smoothing)
+
+
+def _lce_options():
+    from ..modules.linear_cross_entropy_options import LinearCrossEntropyOptions
+    return LinearCrossEntropyOptions
+
+
+def aten_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1,
+                  zero_infinity=False):
+    """torch.ctc_loss: nn.functional.ctc_loss with reduction an int enum (0 none, 1 mean,
+    2 sum).
+
+    >>> lp = chainrule.tensor([[[0.0, -50.0]], [[-50.0, 0.0]]])
+    >>> chainrule.ctc_loss(lp, chainrule.tensor([[1]]), [2], [1], 0, 2)
+    tensor(0.)
+    """
+    return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                    _enum("ctc_loss", reduction), zero_infinity)

@@ -12,3 +12,6 @@ from .sparse import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
+from .linear_cross_entropy_options import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403

@@ -10,7 +10,7 @@ from collections import OrderedDict, namedtuple
 from ... import dtypes, grad_mode
 from ...graph import RemovableHandle
 from ...tensor import Tensor, check_device
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
@@ -126,7 +126,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            _forget(self, name)
+            _forget(self, name, keep="_parameters")    # a replaced parameter keeps its place
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -139,7 +139,7 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            _forget(self, name)
+            _forget(self, name, keep="_modules")
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -149,6 +149,11 @@ class Module:
             modules[name] = None
             return
         buffers = d.get("_buffers")
+        if isinstance(value, Buffer):     # nn.Buffer registers itself, with its persistence
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, value.persistent)
+            return
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
@@ -341,6 +346,15 @@ class Module:
         """``hook(module, args)`` runs before ``forward``; it may return replacement args."""
         return _add_hook(self._forward_pre_hooks, hook, prepend)
 
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` (``module`` first with ``with_module``) runs before ``load_state_dict``
+        reads this module's entries: how lazy modules materialize to a checkpoint's shapes."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        if with_module:
+            hook = _WithModule(hook, self)
+        return _add_hook(hooks, hook, False)
+
     def register_forward_hook(self, hook, *, prepend=False):
         """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
         return _add_hook(self._forward_hooks, hook, prepend)
@@ -357,12 +371,13 @@ class Module:
         out = OrderedDict() if destination is None else destination
         for module_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
             dot = module_prefix + "." if module_prefix else ""
+            # an uninitialized (lazy) tensor is saved as itself, as torch's lazy modules do
             for k, p in m._parameters.items():
                 if p is not None:
-                    out[dot + k] = p if keep_vars else p.detach()
+                    out[dot + k] = p if keep_vars or is_lazy(p) else p.detach()
             for k, b in m._buffers.items():
                 if b is not None and k not in m._non_persistent_buffers_set:
-                    out[dot + k] = b if keep_vars else b.detach()
+                    out[dot + k] = b if keep_vars or is_lazy(b) else b.detach()
         return out
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
@@ -373,6 +388,11 @@ class Module:
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        for module_prefix, m in self.named_modules():
+            hooks = m.__dict__.get("_load_state_dict_pre_hooks")
+            for hook in list(hooks.values()) if hooks else ():
+                hook(state_dict, module_prefix + "." if module_prefix else "", {}, strict, [],
+                     [], [])
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -442,10 +462,12 @@ def _check_name(module, name, what, own):
         raise KeyError(f"attribute '{name}' already exists")
 
 
-def _forget(module, name):
-    """Drop ``name`` from every registry before it is registered again as something else."""
+def _forget(module, name, keep=None):
+    """Drop ``name`` from every registry (but ``keep``, where a replacement keeps its place, as
+    torch's) before it is registered again."""
     for where in ("_parameters", "_buffers", "_modules"):
-        module.__dict__[where].pop(name, None)
+        if where != keep:
+            module.__dict__[where].pop(name, None)
     module.__dict__["_non_persistent_buffers_set"].discard(name)
     module.__dict__.pop(name, None)
 
@@ -466,3 +488,11 @@ def _add_hook(hooks, hook, prepend):
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     return handle
+
+
+class _WithModule:
+    def __init__(self, hook, module):
+        self.hook, self.module = hook, module
+
+    def __call__(self, *args):
+        return self.hook(self.module, *args)
