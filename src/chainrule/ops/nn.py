@@ -17,7 +17,7 @@ import math
 
 from .._backend import xp
 from .._fns import ArrayF
-from . import defprim
+from . import REGISTRY, Primitive, defprim
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -548,3 +548,120 @@ binary_cross_entropy = defprim(
     domain=[(0.05, 0.95), (0.0, 1.0)],
     examples=[("m.nn.functional.binary_cross_entropy(x, y, reduction='none')", (3, 4), (3, 4)),
               ("m.nn.functional.binary_cross_entropy(x, y)", (5,), (5,))])
+
+
+# -- issue 13: attention
+# =========================================================================================
+# scaled_dot_product_attention: one primitive, for speed and memory.  As a composite
+# (matmul, scale, add the mask, softmax, dropout, matmul) the graph would keep every
+# intermediate of size L·S per head (the scores, the masked scores, the weights, the dropped
+# weights) and run six nodes each way.  As one node it keeps q, k, v, the float mask and the
+# output (what torch's flash kernel keeps), and its backward recomputes the weights P once
+# (one Q·Kᵀ and a softmax) and shares P and dS between the three gradients (``vjp`` below).
+# The rules are written against F, so under create_graph they record tensor ops and the
+# gradient differentiates again.
+# =========================================================================================
+
+def _attention_weights(F, q, k, mask, scale, keep):
+    """P = softmax(q·kᵀ·scale + mask, masked where not keep) along the last dim; a row with
+    no position left is all zeros (torch's safe softmax), not NaN."""
+    s = F.matmul(q, F.swapaxes(k, -1, -2)) * scale
+    if mask is not None:
+        s = s + mask
+    if keep is not None:
+        s = F.where(keep, s, -math.inf)
+    raw = F.raw(s)
+    m = xp.amax(raw, axis=-1, keepdims=True, initial=-math.inf)
+    m = xp.where(xp.isfinite(m), m, 0).astype(raw.dtype, copy=False)     # the shift: a constant
+    e = F.exp(s - m)
+    z = F.sum(e, (-1,), True)
+    return e / F.where(F.raw(z) == 0, 1.0, z)
+
+
+def _wide16(a):
+    """float16 attention runs in float32, as torch's math path (intermediates in float)."""
+    return a.astype(xp.float32) if a is not None and a.dtype == xp.float16 else a
+
+
+def _sdpa(q, k, v, mask=None, scale=1.0, keep=None, drop=None):
+    """out = softmax(q·kᵀ·scale + mask)·v, masked where not keep, dropped where drop = 0"""
+    p = _attention_weights(ArrayF, _wide16(q), _wide16(k), _wide16(mask), scale, keep)
+    if drop is not None:
+        p = p * drop
+    return xp.matmul(p, _wide16(v)).astype(q.dtype, copy=False)
+
+
+def _sdpa_grads(F, g, out, q, k, v, mask=None, scale=1.0, keep=None, drop=None,
+                wanted=(True, True, True, True)):
+    """Every wanted input's gradient, sharing P and dS:
+    dv = P̃ᵀg, dP = (g·vᵀ)∘drop, dS = P∘(dP - D) with D = Σⱼ dP∘P = rowsum(g∘out),
+    dq = scale·dS·k, dk = scale·dSᵀ·q, dmask = dS (P̃ = P∘drop)."""
+    if F is ArrayF:
+        g, out, q, k, v, mask = (_wide16(a) for a in (g, out, q, k, v, mask))
+    p = _attention_weights(F, q, k, mask, scale, keep)
+    pd = p if drop is None else p * drop
+    grads = [None, None, None, None]
+    if wanted[2]:
+        grads[2] = F.matmul(F.swapaxes(pd, -1, -2), g)
+    if wanted[0] or wanted[1] or (len(wanted) > 3 and wanted[3]):
+        dp = F.matmul(g, F.swapaxes(v, -1, -2))
+        if drop is not None:
+            dp = dp * drop
+        if F is ArrayF:     # Σⱼ dPᵢⱼPᵢⱼ = gᵢ·outᵢ: an (L, Ev) product instead of (L, S)
+            d = xp.sum(g * out, axis=-1, keepdims=True, dtype=p.dtype)
+        else:               # the same sum, in terms the recorded graph differentiates
+            d = F.sum(dp * p, (-1,), True)
+        ds = p * (dp - d)
+        if wanted[0]:
+            grads[0] = F.matmul(ds, k) * scale
+        if wanted[1]:
+            grads[1] = F.matmul(F.swapaxes(ds, -1, -2), q) * scale
+        if len(wanted) > 3 and wanted[3]:
+            grads[3] = ds
+    return grads
+
+
+def _sdpa_rule(i):
+    def rule(F, g, out, q, k, v, mask=None, scale=1.0, keep=None, drop=None):
+        wanted = tuple(j == i for j in range(4))
+        return _sdpa_grads(F, g, out, q, k, v, mask, scale, keep, drop, wanted)[i]
+    return rule
+
+
+class _Attention(Primitive):
+    """The registry entry, answering the engine's one call with all gradients at once (the
+    per-input rules, used by the registry's tests and the explainer, each redo P)."""
+
+    __slots__ = ()
+
+    def vjp(self, F, g, out, inputs, params, edges):
+        wanted = tuple(e is not None for e in edges)
+        return _sdpa_grads(F, g, out, *inputs, **(params or {}), wanted=wanted)[:len(inputs)]
+
+
+_sdpa_base = defprim(
+    "scaled_dot_product_attention", _sdpa, _sdpa_rule(0), _sdpa_rule(1), _sdpa_rule(2),
+    _sdpa_rule(3),
+    kind="other", backward_name="ScaledDotProductFlashAttentionForCpuBackward0",
+    # no per-element formulas: each output row mixes every key and value (the VJP texts say it)
+    formulas=(None, None, None, None),
+    vjp_texts=("g ↦ scale·dS·k, dS = P⊙(g·vᵀ - rowsum(g⊙out))",
+               "g ↦ scale·dSᵀ·q", "g ↦ Pᵀ·g", "g ↦ dS"),
+    saves=(0, 1, 2, 3), saves_out=True,
+    examples=[
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z)", (2, 3, 4), (2, 5, 4),
+         (2, 5, 3)),
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z, is_causal=True, scale=0.7)",
+         (1, 2, 4, 3), (1, 2, 4, 3), (1, 2, 4, 2)),
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z, attn_mask=x[..., :1] * y[:, None, :, 0])",
+         (2, 3, 2), (2, 4, 2), (2, 4, 3)),
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z, enable_gqa=True)",
+         (1, 4, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2)),
+    ])
+scaled_dot_product_attention = _Attention(
+    _sdpa_base.name, _sdpa_base.forward, _sdpa_base.vjps, kind=_sdpa_base.kind,
+    linear=None, backward_name=_sdpa_base.backward_name, formulas=_sdpa_base.formulas,
+    vjp_texts=_sdpa_base.vjp_texts, saves=_sdpa_base.saves, reads=None, saves_out=True,
+    domain=_sdpa_base.domain, examples=_sdpa_base.examples, nary=False, doc=_sdpa_base.doc,
+    show=None)
+REGISTRY[scaled_dot_product_attention.name] = scaled_dot_product_attention
