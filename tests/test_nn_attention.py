@@ -213,3 +213,388 @@ def test_sdpa_scale_and_gqa_are_keyword_only():
     q = cr.tensor(Q)
     with pytest.raises(TypeError):
         sdpa(cr)(q, q, q, None, 0.0, False, 0.5)
+
+
+# =========================================================================================
+# multi_head_attention_forward (functional: also checked by finite differences without torch)
+# =========================================================================================
+
+E, H = 6, 2
+
+
+def _mha(m, q, k, v, w_in, b_in, w_out, b_out, **kw):
+    return m.nn.functional.multi_head_attention_forward(
+        q, k, v, E, H, w_in, b_in, None, None, False, 0.0, w_out, b_out, **kw)
+
+
+def test_mha_forward_self_attention_with_weights():
+    x = _r(4, 2, E)
+    check(lambda m, x, wi, bi, wo, bo: _mha(m, x, x, x, wi, bi, wo, bo), x, _r(3 * E, E),
+          _r(3 * E), _r(E, E), _r(E))
+
+
+def test_mha_forward_cross_attention_without_weights_second_order():
+    def program(m, q, kv, wi, bi, wo, bo):
+        # torch's CPU flash kernel has no double backward: its math backend has
+        with m.nn.attention.sdpa_kernel(m.nn.attention.SDPBackend.MATH):
+            return _mha(m, q, kv, kv, wi, bi, wo, bo, need_weights=False)[0]
+    check(program, _r(3, 2, E), _r(5, 2, E), _r(3 * E, E), _r(3 * E), _r(E, E), _r(E),
+          second=True)
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched")
+def test_mha_forward_masks_merged():
+    kpm = np.zeros((2, 5), bool)
+    kpm[0, 3:] = True
+    am = _r(3, 5)
+
+    def program(m, q, k, v, wi, bi, wo, bo, am, kpm, need):
+        out = _mha(m, q, k, v, wi, bi, wo, bo, attn_mask=am, key_padding_mask=kpm,
+                   need_weights=need, average_attn_weights=False)
+        return out if need else out[0]
+    for need in (True, False):
+        check(lambda m, *a: program(m, *a, need), _r(3, 2, E), _r(5, 2, E), _r(5, 2, E),
+              _r(3 * E, E), _r(3 * E), _r(E, E), _r(E), am, kpm)
+
+
+def test_mha_forward_separate_weights_bias_kv_zero_attn_unbatched():
+    def program(m, q, k, v, wq, wk, wv, bi, bk, bv, wo):
+        return m.nn.functional.multi_head_attention_forward(
+            q, k, v, E, H, None, bi, bk, bv, True, 0.0, wo, None,
+            use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk,
+            v_proj_weight=wv, key_padding_mask=m.tensor([False, False, True, False]))
+    check(program, _r(3, E), _r(4, 5), _r(4, 7), _r(E, E), _r(E, 5), _r(E, 7), _r(3 * E),
+          _r(1, 1, E), _r(1, 1, E), _r(E, E))
+
+
+def test_mha_forward_static_kv_and_causal_hint():
+    causal = np.triu(np.full((4, 4), -np.inf), 1)
+
+    def program(m, x, wi, wo, sk, sv):
+        a = _mha(m, x, x, x, wi, None, wo, None, attn_mask=m.tensor(causal), is_causal=True,
+                 need_weights=False)[0]
+        b = _mha(m, x, x, x, wi, None, wo, None, static_k=sk, static_v=sv)[0]
+        return a, b
+    check(program, _r(4, 2, E), _r(3 * E, E), _r(E, E), _r(2 * H, 4, E // H),
+          _r(2 * H, 4, E // H))
+
+
+MHA_ERRORS = [
+    ("_mha(m, x[0, 0], x, x, wi, None, wo, None)", AssertionError, "query should be unbatched 2D"),
+    ("_mha(m, x, x[0], x, wi, None, wo, None)", AssertionError,
+     "expected `key` and `value` to be 3-D"),
+    ("_mha(m, x, x, x, wi, None, wo, None, is_causal=True)", RuntimeError,
+     "Need attn_mask if specifying the is_causal hint"),
+    ("_mha(m, x, x, x, wi, None, wo, None, attn_mask=m.zeros(3, 3))", RuntimeError,
+     "The shape of the 2D attn_mask is"),
+    ("_mha(m, x, x, x, wi, None, wo, None, attn_mask=m.zeros(3, 4, 4))", RuntimeError,
+     "The shape of the 3D attn_mask is"),
+    ("_mha(m, x, x, x, wi, None, wo, None, key_padding_mask=m.zeros(2, 4, dtype=m.int64))",
+     AssertionError, "only bool and floating types of key_padding_mask are supported"),
+    ("_mha(m, x, x, x, wi, None, wo, None, key_padding_mask=m.zeros(3, 4, dtype=m.bool))",
+     AssertionError, "Expected key_padded_mask.shape[0] to be 2, but got 3"),
+    ("m.nn.functional.multi_head_attention_forward(x, x, x, 5, H, wi, None, None, None, False, "
+     "0.0, wo, None)", AssertionError, "was expecting embedding dimension of 5, but got 6"),
+]
+
+
+@pytest.mark.parametrize("expr,kind,message", MHA_ERRORS)
+def test_mha_forward_errors(expr, kind, message):
+    def run(m):
+        env = {"m": m, "_mha": _mha, "H": H, "x": m.tensor(_r(4, 2, E)), "wi": m.tensor(_r(3 * E, E)),
+               "wo": m.tensor(_r(E, E))}
+        return _error(lambda: eval(expr, env))
+    got = run(cr)
+    assert got[0] is kind and message in got[1], got
+    if torch is not None:
+        want = run(torch)
+        assert want[0] is kind and message in want[1], want
+
+
+def test_mha_forward_mismatched_mask_types_warn():
+    def run(m):
+        x = m.tensor(_r(4, 2, E))
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            _mha(m, x, x, x, m.tensor(_r(3 * E, E)), None, m.tensor(_r(E, E)), None,
+                 attn_mask=m.zeros(4, 4), key_padding_mask=m.zeros(2, 4, dtype=m.bool))
+        return [str(w.message) for w in rec]
+    assert run(cr) == ["Support for mismatched key_padding_mask and attn_mask is deprecated. Use "
+                       "same type for both instead."]
+    if torch is not None:
+        assert run(torch) == run(cr)
+
+
+# =========================================================================================
+# MultiheadAttention and the Transformer modules: torch's weights loaded, outputs and every
+# parameter's and input's gradient compared (float64), in train mode with dropout 0 and in eval
+# =========================================================================================
+
+def _twins(make):
+    torch.manual_seed(0)
+    tmod = make(torch)
+    cmod = make(cr)
+    assert list(cmod.state_dict()) == list(tmod.state_dict())
+    cmod.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in
+                          tmod.state_dict().items()})
+    return cmod, tmod
+
+
+def _run_module(m, mod, arrays, call):
+    xs = [m.tensor(a, requires_grad=a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
+          for a in arrays]
+    out = call(mod, *xs)
+    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o is not None]
+    loss = sum((o * m.tensor(np.random.default_rng(5).standard_normal(tuple(o.shape)))).sum()
+               for o in outs)
+    loss.backward()
+    grads = {n: p.grad for n, p in mod.named_parameters()}
+    return outs, [x.grad for x in xs if isinstance(x, (cr.Tensor, getattr(torch, "Tensor", ())))
+                  and x.requires_grad], grads
+
+
+def compare_modules(make, arrays, call=lambda mod, *xs: mod(*xs), train=True, atol=1e-9):
+    cmod, tmod = _twins(make)
+    cmod.train(train)
+    tmod.train(train)
+    couts, cin, cgrads = _run_module(cr, cmod, arrays, call)
+    touts, tin, tgrads = _run_module(torch, tmod, arrays, call)
+    assert len(couts) == len(touts)
+    for c, t in zip(couts, touts):
+        assert str(c.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+        np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), atol=atol, rtol=1e-7)
+    for c, t in zip(cin, tin):
+        np.testing.assert_allclose(c.numpy(), t.numpy(), atol=atol, rtol=1e-7)
+    assert set(cgrads) == set(tgrads)
+    for name, t in tgrads.items():
+        c = cgrads[name]
+        if t is None or c is None:
+            assert (t is None or not t.any()) and (c is None or not c.numpy().any()), name
+            continue
+        np.testing.assert_allclose(c.numpy(), t.numpy(), atol=atol, rtol=1e-7, err_msg=name)
+    return cmod, tmod
+
+
+def _dt(m):
+    return {"dtype": m.float64}
+
+
+MHA_CASES = {
+    "plain": (dict(), dict()),
+    "batch_first": (dict(batch_first=True), dict()),
+    "no_bias": (dict(bias=False), dict()),
+    "bias_kv_zero_attn": (dict(add_bias_kv=True, add_zero_attn=True), dict()),
+    "per_head_weights": (dict(), dict(average_attn_weights=False)),
+    "no_weights": (dict(), dict(need_weights=False)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(MHA_CASES))
+@pytest.mark.parametrize("train", [True, False])
+def test_multihead_attention_self(case, train):
+    ctor, kw = MHA_CASES[case]
+    x = _r(3, 4, 8) if not ctor.get("batch_first") else _r(4, 3, 8)
+    compare_modules(lambda m: m.nn.MultiheadAttention(8, 2, **ctor, **_dt(m)), [x],
+                    lambda mod, x: mod(x, x, x, **kw), train=train)
+
+
+@needs_torch
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_kdim_vdim_and_masks(batch_first):
+    kpm = np.zeros((2, 5), bool)
+    kpm[1, 2:] = True
+    causal = np.triu(np.ones((3, 5), bool), 1)
+    q, k, v = (_r(2, n, d) if batch_first else _r(n, 2, d) for n, d in ((3, 8), (5, 4), (5, 6)))
+
+    def call(mod, q, k, v):
+        m = cr if isinstance(q, cr.Tensor) else torch
+        return mod(q, k, v, key_padding_mask=m.tensor(kpm), attn_mask=m.tensor(causal))
+    compare_modules(lambda m: m.nn.MultiheadAttention(8, 4, kdim=4, vdim=6,
+                                                      batch_first=batch_first, **_dt(m)),
+                    [q, k, v], call)
+
+
+@needs_torch
+def test_multihead_attention_float_masks_3d_and_unbatched():
+    am = _r(2 * 2, 3, 3)
+    kpm = np.where(rng.random((2, 3)) > 0.7, -np.inf, 0.0)
+    kpm[:, 0] = 0.0
+
+    def call(mod, x, am, kpm):
+        return mod(x, x, x, attn_mask=am, key_padding_mask=kpm, need_weights=False)
+    compare_modules(lambda m: m.nn.MultiheadAttention(6, 2, **_dt(m)),
+                    [_r(3, 2, 6), am, kpm], call)
+
+    def unbatched(mod, x):
+        return mod(x, x, x)
+    compare_modules(lambda m: m.nn.MultiheadAttention(6, 3, **_dt(m)), [_r(4, 6)], unbatched)
+
+
+def test_multihead_attention_constructor_errors_and_parameters():
+    with pytest.raises(ValueError, match="embed_dim and num_heads must be greater than 0"):
+        cr.nn.MultiheadAttention(0, 2)
+    with pytest.raises(AssertionError, match="embed_dim must be divisible by num_heads"):
+        cr.nn.MultiheadAttention(6, 4)
+    mha = cr.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, add_bias_kv=True)
+    assert mha.in_proj_weight is None and tuple(mha.k_proj_weight.shape) == (8, 3)
+    assert tuple(mha.bias_k.shape) == (1, 1, 8) and not mha._qkv_same_embed_dim
+    assert repr(cr.nn.MultiheadAttention(4, 2)) == (
+        "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=4, "
+        "out_features=4, bias=True)\n)")
+    assert not cr.nn.MultiheadAttention(4, 2).in_proj_bias.detach().numpy().any()
+
+
+LAYER_CASES = {
+    "post_norm": dict(),
+    "norm_first": dict(norm_first=True),
+    "gelu_batch_first": dict(activation="gelu", batch_first=True),
+    "callable": "callable",
+    "no_bias": dict(bias=False),
+}
+
+
+def _layer_kw(m, case):
+    kw = LAYER_CASES[case]
+    if kw == "callable":
+        kw = dict(activation=m.nn.functional.silu, layer_norm_eps=1e-3)
+    return dict(kw, dropout=0.0, dim_feedforward=12, **_dt(m))
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+@pytest.mark.parametrize("train", [True, False])
+def test_transformer_encoder_layer(case, train):
+    batch_first = LAYER_CASES[case] != "callable" and LAYER_CASES[case].get("batch_first")
+    x = _r(2, 5, 8) if batch_first else _r(5, 2, 8)
+    kpm = np.zeros((2, 5), bool)
+    kpm[0, 3:] = True
+
+    def call(mod, x):
+        m = cr if isinstance(x, cr.Tensor) else torch
+        return mod(x, src_mask=m.nn.Transformer.generate_square_subsequent_mask(5, dtype=m.float64),
+                   src_key_padding_mask=m.tensor(kpm).to(m.float64).masked_fill(m.tensor(kpm),
+                                                                                 -math.inf))
+    compare_modules(lambda m: m.nn.TransformerEncoderLayer(8, 2, **_layer_kw(m, case)), [x],
+                    call, train=train)
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_transformer_decoder_layer(case):
+    batch_first = LAYER_CASES[case] != "callable" and LAYER_CASES[case].get("batch_first")
+    tgt, mem = (_r(2, n, 8) if batch_first else _r(n, 2, 8) for n in (4, 6))
+    mpm = np.zeros((2, 6), bool)
+    mpm[1, 4:] = True
+
+    def call(mod, tgt, mem):
+        m = cr if isinstance(tgt, cr.Tensor) else torch
+        return mod(tgt, mem, tgt_mask=m.nn.Transformer.generate_square_subsequent_mask(
+            4, dtype=m.float64), memory_key_padding_mask=m.tensor(mpm), tgt_is_causal=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # the mismatched-mask-types deprecation, in both
+        compare_modules(lambda m: m.nn.TransformerDecoderLayer(8, 2, **_layer_kw(m, case)),
+                        [tgt, mem], call)
+
+
+@needs_torch
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_whole(norm_first):
+    src, tgt = _r(2, 6, 8), _r(2, 4, 8)
+
+    def make(m):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return m.nn.Transformer(8, 2, 2, 2, 12, dropout=0.0, batch_first=True,
+                                    norm_first=norm_first, **_dt(m))
+
+    def call(mod, src, tgt):
+        m = cr if isinstance(src, cr.Tensor) else torch
+        mask = m.nn.Transformer.generate_square_subsequent_mask(4, dtype=m.float64)
+        pad = m.tensor([[False] * 5 + [True], [False] * 6])
+        return mod(src, tgt, tgt_mask=mask, src_key_padding_mask=pad,
+                   memory_key_padding_mask=pad)
+    compare_modules(make, [src, tgt], call)
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_transformer_encoder_stack_eval_matches_torchs_fast_path():
+    # eval, no grad, batch_first, even heads: torch takes its fused inference kernel (and
+    # nested tensors for the padding), chainrule its plain path: the same function
+    def make(m):
+        layer = m.nn.TransformerEncoderLayer(8, 2, 12, batch_first=True, **_dt(m))
+        return m.nn.TransformerEncoder(layer, 2, norm=m.nn.LayerNorm(8, **_dt(m)))
+    cmod, tmod = _twins(make)
+    cmod.eval()
+    tmod.eval()
+    x = _r(2, 5, 8)
+    pad = np.array([[False] * 3 + [True] * 2, [False] * 5])
+    with torch.no_grad():
+        want = tmod(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
+    with cr.no_grad():
+        got = cmod(cr.tensor(x), src_key_padding_mask=cr.tensor(pad)).numpy()
+    # torch's nested path leaves padded positions 0
+    np.testing.assert_allclose(got[0, :3], want[0, :3], atol=1e-9)
+    np.testing.assert_allclose(got[1], want[1], atol=1e-9)
+
+
+def test_transformer_warnings_and_errors():
+    def warned(m, make):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            make(m)
+        return [str(w.message) for w in rec]
+    makers = [
+        lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(8, 2, 12), 2),
+        lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(
+            8, 2, 12, batch_first=True, norm_first=True), 1),
+        lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(
+            8, 1, 12, batch_first=True), 1),
+        lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(
+            8, 2, 12, batch_first=True, activation=m.nn.functional.silu), 1),
+        lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(
+            8, 2, 12, batch_first=True, activation="gelu"), 1),
+        lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(
+            8, 2, 12, batch_first=True), 1, enable_nested_tensor=False),
+    ]
+    expected = [
+        "encoder_layer.self_attn.batch_first was not True(use batch_first for better inference "
+        "performance)", "encoder_layer.norm_first was True",
+        "encoder_layer.self_attn.num_heads is odd",
+        "encoder_layer.activation_relu_or_gelu was not True", None, None]
+    for make, why in zip(makers, expected):
+        got = warned(cr, make)
+        assert got == ([] if why is None else [
+            f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why}"])
+        if torch is not None:
+            assert warned(torch, make) == got
+    with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+        cr.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # enable_nested_tensor's, tested above
+        model = cr.nn.Transformer(8, 2, 1, 1, 12)
+    with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
+        model(cr.randn(5, 2, 8), cr.randn(3, 4, 8))
+    with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal"):
+        model(cr.randn(5, 2, 8), cr.randn(3, 2, 6))
+
+
+def test_generate_square_subsequent_mask():
+    mask = cr.nn.Transformer.generate_square_subsequent_mask(4)
+    assert mask.dtype == cr.float32
+    want = np.triu(np.full((4, 4), -np.inf), 1)
+    np.testing.assert_array_equal(mask.numpy(), want)
+    assert cr.nn.Transformer.generate_square_subsequent_mask(2, dtype=cr.float64).dtype == \
+        cr.float64
+
+
+def test_transformer_state_dict_keys_match_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = cr.nn.Transformer(8, 2, 2, 1, 12)
+        keys = list(model.state_dict())
+        assert "encoder.layers.1.self_attn.in_proj_weight" in keys
+        assert "decoder.layers.0.multihead_attn.out_proj.bias" in keys
+        if torch is not None:
+            assert keys == list(torch.nn.Transformer(8, 2, 2, 1, 12).state_dict())

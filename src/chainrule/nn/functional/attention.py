@@ -14,6 +14,7 @@ from ... import dtypes as D
 from ... import functional as _f
 from ... import ops
 from ..._backend import xp
+from ...backends import cuda as _flags
 from ...creation import numpy_rng
 from ...functional._args import tensor_arg
 from ...tensor import Tensor, apply, wrap
@@ -55,6 +56,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """
     q, k, v = tensor_arg(query), tensor_arg(key), tensor_arg(value)
     qa, ka, va = q._data, k._data, v._data
+    if not (_flags.math_sdp_enabled() or _flags.flash_sdp_enabled()):
+        # the two backends torch runs on a CPU (nn.attention.sdpa_kernel switches them)
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This "
+                           "is likely due to turning off both the math kernel and the fused "
+                           "kernels.")
     if qa.ndim < 2 or ka.ndim < 2 or va.ndim < 2:
         raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
                            f"but got query.dim: {qa.ndim} key.dim: {ka.ndim} and value.dim: "
