@@ -3,7 +3,7 @@ one query row at a time, independently of ops/nn.py's vectorised kernel."""
 import numpy as np
 
 
-def _sdpa(q, k, v, mask=None, scale=1.0, keep=None, drop=None):
+def _sdpa(q, k, v, mask=None, scale=1.0, masked=None, drop=None, weights=False):
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     L, S = q.shape[-2], k.shape[-2]
     q = np.broadcast_to(q, batch + q.shape[-2:])
@@ -12,8 +12,8 @@ def _sdpa(q, k, v, mask=None, scale=1.0, keep=None, drop=None):
     bias = np.zeros(batch + (L, S))
     if mask is not None:
         bias = bias + mask
-    if keep is not None:
-        bias = np.where(keep, bias, -np.inf)
+    if masked is not None:
+        bias = np.where(masked, -np.inf, bias)
     drop = np.ones(batch + (L, S)) if drop is None else np.broadcast_to(drop, batch + (L, S))
     out = np.zeros(batch + (L, v.shape[-1]))
     for b in np.ndindex(*batch):

@@ -598,3 +598,21 @@ def test_transformer_state_dict_keys_match_torch():
         assert "decoder.layers.0.multihead_attn.out_proj.bias" in keys
         if torch is not None:
             assert keys == list(torch.nn.Transformer(8, 2, 2, 1, 12).state_dict())
+
+
+def test_sdpa_node_keeps_the_weights_only_when_recording():
+    # the output shares its allocation with P when a backward will read it (ops/nn.py)
+    q, k, v = (cr.tensor(a, requires_grad=True) for a in (Q, K, V))
+    out = sdpa(cr)(q, k, v, is_causal=True)
+    assert out._data.base is not None and out._data.base.size == out.numel() + 2 * 2 * 3 * 5
+    assert out.is_contiguous()
+    with cr.no_grad():
+        assert sdpa(cr)(q, k, v)._data.base is None
+    assert sdpa(cr)(*(cr.tensor(a) for a in (Q, K, V)))._data.base is None
+    # retain_graph: a second backward reads the same P
+    g1 = cr.autograd.grad(out.sum(), [q, k, v], retain_graph=True)
+    g2 = cr.autograd.grad(out.sum(), [q, k, v])
+    for a, b in zip(g1, g2):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.sum().backward()

@@ -1,7 +1,7 @@
 """scaled_dot_product_attention and multi_head_attention_forward, as ``torch.nn.functional``'s.
 
 ``scaled_dot_product_attention`` checks its arguments as torch does, turns a bool mask and
-``is_causal`` into one "keep" array and the dropout into a scaled mask, and runs the one
+``is_causal`` into one "masked" array and the dropout into a scaled mask, and runs the one
 primitive ``ops.scaled_dot_product_attention`` (fused forward, hand-written backward: see
 ``ops/nn.py`` for why it is a primitive).  ``multi_head_attention_forward`` is torch's function,
 line for line: projections, head split, mask merging, then either the primitive
@@ -17,6 +17,7 @@ from ..._backend import xp
 from ...backends import cuda as _flags
 from ...creation import numpy_rng
 from ...functional._args import tensor_arg
+from ...grad_mode import is_grad_enabled
 from ...tensor import Tensor, apply, wrap
 from .linear import dropout, linear
 from .padding import pad
@@ -102,21 +103,25 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     batch = _broadcast_batch(q, k, v)
     if scale is None:
         scale = 1.0 / math.sqrt(E) if E else 1.0      # E = 0: every score is 0 anyway
-    keep = None
-    inputs = (q, k, v, None)
+    masked = None
+    inputs = (q, k, v, 0.0)           # 0.0: no float mask (see ops/nn.py)
     if is_causal:
-        keep = xp.tril(xp.ones((L, S), dtype=xp.bool_))
+        masked = xp.triu(xp.ones((L, S), dtype=xp.bool_), 1)
     if mask is not None:
+        _check_mask_shape(mask._data.shape, batch + (L, S))
         if mask._data.dtype == xp.bool_:
-            keep = mask._data
+            masked = xp.logical_not(mask._data)
         else:
             inputs = (q, k, v, mask)
-        _check_mask_shape(mask._data.shape, batch + (L, S))
     drop = None
     if dropout_p > 0.0:
         drop = _dropout_scale(batch + (L, S), dropout_p, qa.dtype)
+    # keep the weights for backward only when there will be one
+    weights = is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad
+                                        for t in inputs)
     return apply(ops.scaled_dot_product_attention, inputs,
-                 {"scale": float(scale), "keep": keep, "drop": drop}, name=name)
+                 {"scale": float(scale), "masked": masked, "drop": drop, "weights": weights},
+                 name=name)
 
 
 def _repeat_heads(q, t, what):
