@@ -534,9 +534,22 @@ def test_transformer_encoder_stack_eval_matches_torchs_fast_path():
         want = tmod(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
     with cr.no_grad():
         got = cmod(cr.tensor(x), src_key_padding_mask=cr.tensor(pad)).numpy()
-    # torch's nested path leaves padded positions 0
-    np.testing.assert_allclose(got[0, :3], want[0, :3], atol=1e-9)
-    np.testing.assert_allclose(got[1], want[1], atol=1e-9)
+    # torch's nested path leaves padded positions 0 (then norm(0) = its bias), as chainrule
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    np.testing.assert_allclose(got[0, 3:], np.broadcast_to(cmod.norm.bias.detach().numpy(),
+                                                           (2, 8)), atol=1e-12)
+    # with a gradient wanted (or in training) torch takes its plain path: values there too
+    got = cmod(cr.tensor(x), src_key_padding_mask=cr.tensor(pad)).detach().numpy()
+    want = tmod(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).detach().numpy()
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    assert np.abs(got[0, 3:] - cmod.norm.bias.detach().numpy()).max() > 1e-3
+    # right-aligned padding: no nested path in torch either
+    pad = pad[:, ::-1].copy()
+    with torch.no_grad():
+        want = tmod(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
+    with cr.no_grad():
+        got = cmod(cr.tensor(x), src_key_padding_mask=cr.tensor(pad)).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-9)
 
 
 def test_transformer_warnings_and_errors():
@@ -616,3 +629,79 @@ def test_sdpa_node_keeps_the_weights_only_when_recording():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         out.sum().backward()
+
+
+# =========================================================================================
+# nn.attention
+# =========================================================================================
+
+def test_sdp_backend_enum_as_torch():
+    from chainrule.nn.attention import SDPBackend
+    names = {b.name: int(b) for b in SDPBackend}
+    assert names == {"ERROR": -1, "MATH": 0, "FLASH_ATTENTION": 1, "EFFICIENT_ATTENTION": 2,
+                     "CUDNN_ATTENTION": 3, "OVERRIDEABLE": 4}
+    assert repr(SDPBackend.MATH) == "<SDPBackend.MATH: 0>" and str(SDPBackend.MATH) == \
+        "SDPBackend.MATH"
+    if torch is not None:
+        from torch.nn.attention import SDPBackend as T
+        assert {b: int(getattr(T, b)) for b in names} == names
+        assert repr(T.MATH) == repr(SDPBackend.MATH) and str(T.MATH) == str(SDPBackend.MATH)
+
+
+def test_sdpa_kernel_sets_and_restores_the_flags():
+    from chainrule.nn.attention import SDPBackend, sdpa_kernel
+    flags = cr.backends.cuda
+    q = cr.tensor(Q)
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.MATH]) as ctx:
+        assert ctx == {}
+        assert flags.math_sdp_enabled() and not flags.flash_sdp_enabled()
+        assert not flags.mem_efficient_sdp_enabled() and not flags.cudnn_sdp_enabled()
+        sdpa(cr)(q, q, q)
+    assert flags.flash_sdp_enabled() and flags.mem_efficient_sdp_enabled()
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION, set_priority=True):
+        sdpa(cr)(q, q, q)
+    for backends in (SDPBackend.EFFICIENT_ATTENTION, [SDPBackend.CUDNN_ATTENTION],
+                     SDPBackend.ERROR):
+        for m in (cr, torch) if torch is not None else (cr,):
+            with m.nn.attention.sdpa_kernel(backends if m is cr else _torch_backend(backends)):
+                with pytest.raises(RuntimeError, match="No viable backend for "
+                                                       "scaled_dot_product_attention was found"):
+                    m.nn.functional.scaled_dot_product_attention(m.tensor(Q), m.tensor(K),
+                                                                 m.tensor(V))
+    assert flags.math_sdp_enabled()
+    with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend or a "
+                                             "list of SDPBackend instances, got str"):
+        with sdpa_kernel("math"):
+            pass
+
+
+def _torch_backend(backends):
+    T = torch.nn.attention.SDPBackend
+    if isinstance(backends, list):
+        return [getattr(T, b.name) for b in backends]
+    return getattr(T, backends.name)
+
+
+def test_flash_attention_impl_registry():
+    A = cr.nn.attention
+    assert A.list_flash_attention_impls() == [] and A.current_flash_attention_impl() is None
+    assert A.WARN_FOR_UNFUSED_KERNELS is False
+    with pytest.raises(ValueError, match=r"Unknown flash attention impl 'FA9'\. Available "
+                                         r"implementations: \[\]"):
+        A.activate_flash_attention_impl("FA9")
+    removed = []
+
+    class Handle:
+        def remove(self):
+            removed.append(True)
+    A.register_flash_attention_impl("Mine", register_fn=Handle)
+    try:
+        A.activate_flash_attention_impl("Mine")
+        assert A.current_flash_attention_impl() == "Mine"
+        A.restore_flash_attention_impl()
+        assert removed == [True] and A.current_flash_attention_impl() is None
+    finally:
+        A._IMPLS.clear()
+    assert set(A.__all__) <= set(dir(A))
+    if torch is not None:
+        assert set(A.__all__) == set(torch.nn.attention.__all__)

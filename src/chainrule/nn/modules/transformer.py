@@ -11,6 +11,7 @@ import warnings
 
 from ...creation import empty, full
 from ...functional import triu
+from ...grad_mode import is_grad_enabled
 from .. import functional as F
 from ..functional.attention import canonical_mask, none_or_dtype
 from ..init import constant_, xavier_normal_, xavier_uniform_
@@ -309,9 +310,35 @@ class TransformerEncoder(Module):
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
+        if padded is not None:      # torch's nested-tensor path leaves 0 at padded positions
+            output = output.masked_fill(padded.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+    def _nested_padding(self, src, mask, key_padding_mask):
+        """Where torch would run the layers on a nested tensor (eval, no gradient wanted, a
+        left-aligned key-padding mask and no attention mask, ...): the padded positions, which
+        its result leaves at 0 (before ``norm``).  None where torch takes its plain path."""
+        first = self.layers[0]
+        if not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3 \
+                or key_padding_mask is None or mask is not None:
+            return None
+        valid = (key_padding_mask == 0)
+        if getattr(self, "mask_check", True):
+            v = valid._data
+            if not (v[:, 1:] <= v[:, :-1]).all():          # not left-aligned
+                return None
+        attn = first.self_attn
+        args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
+                first.norm2.bias, first.linear1.weight, first.linear1.bias, first.linear2.weight,
+                first.linear2.bias)
+        if is_grad_enabled() and any(a is not None and a.requires_grad for a in args):
+            return None
+        return valid.logical_not()
 
 
 def _why_not_sparsity_fast_path(layer):
