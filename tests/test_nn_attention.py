@@ -1,5 +1,6 @@
 """scaled_dot_product_attention, multi_head_attention_forward, nn.attention, MultiheadAttention
 and the Transformer modules (issue #13), against torch and against central differences."""
+import importlib
 import math
 import warnings
 
@@ -705,3 +706,33 @@ def test_flash_attention_impl_registry():
     assert set(A.__all__) <= set(dir(A))
     if torch is not None:
         assert set(A.__all__) == set(torch.nn.attention.__all__)
+
+
+@pytest.mark.parametrize("kind", ["causal_upper_left", "causal_lower_right"])
+@pytest.mark.parametrize("sizes", [(3, 5), (4, 4)])
+def test_causal_bias(kind, sizes):
+    L, S = sizes
+    q, k, v = _r(1, 2, L, 4), _r(1, 2, S, 4), _r(1, 2, S, 3)
+
+    def program(m, q, k, v):
+        bias = getattr(m.nn.attention.bias, kind)(L, S)
+        return m.nn.functional.scaled_dot_product_attention(q, k, v, bias)
+    if torch is not None:       # a submodule torch does not import by itself
+        importlib.import_module("torch.nn.attention.bias")
+    check(program, q, k, v)
+    B = cr.nn.attention.bias
+    bias = getattr(B, kind)(L, S)
+    assert repr(bias) == repr(bias._materialize())
+    with pytest.raises(ValueError, match="CausalBias should not be used with causal=True"):
+        sdpa(cr)(cr.tensor(q), cr.tensor(k), cr.tensor(v), bias, is_causal=True)
+
+
+def test_causal_bias_errors_and_warning():
+    B = cr.nn.attention.bias
+    with pytest.raises(AssertionError, match="causal_upper_left only supports 2D tensors"):
+        B.causal_upper_left(2, 3, 4)
+    with pytest.raises(AssertionError, match="variant must be a CausalVariant, got int"):
+        B.CausalBias(1, 2, 3)
+    with pytest.warns(UserWarning, match="Lower right causal bias will produce NaNs"):
+        B.causal_lower_right(4, 3)
+    assert [int(v) for v in B.CausalVariant] == [1, 2]

@@ -6,12 +6,14 @@ chainrule has one attention kernel, the fused NumPy one behind
 ``chainrule.backends.cuda.math_sdp_enabled()`` and the like) and, as on torch's CPU, attention
 raises when neither of those two is enabled.  The flash-implementation registry (FA3, FA4 on
 CUDA) is kept as a plain registry of callables: nothing is registered by default.
+``bias`` holds the causal masks (``causal_upper_left``, ``causal_lower_right``).
 """
 import contextlib
 import enum
 import logging
 
 from ...backends import cuda as _cuda
+from . import bias  # noqa: F401,E402
 
 __all__ = ["SDPBackend", "sdpa_kernel", "WARN_FOR_UNFUSED_KERNELS",
            "register_flash_attention_impl", "activate_flash_attention_impl",

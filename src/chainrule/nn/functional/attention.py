@@ -18,6 +18,7 @@ from ...backends import cuda as _flags
 from ...creation import numpy_rng
 from ...functional._args import tensor_arg
 from ...grad_mode import is_grad_enabled
+from ..attention.bias import CausalBias
 from ...tensor import Tensor, apply, wrap
 from .linear import dropout, linear
 from .padding import pad
@@ -55,6 +56,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     >>> chainrule.nn.functional.scaled_dot_product_attention(q, k, v)
     tensor([[[1.5000, 2.5000, 3.5000]]])
     """
+    if isinstance(attn_mask, CausalBias):      # nn.attention.bias's masks, as torch's
+        return attn_mask._dispatch(query, key, value, attn_mask, dropout_p, is_causal,
+                                   scale=scale, enable_gqa=enable_gqa)
     q, k, v = tensor_arg(query), tensor_arg(key), tensor_arg(value)
     qa, ka, va = q._data, k._data, v._data
     if not (_flags.math_sdp_enabled() or _flags.flash_sdp_enabled()):
