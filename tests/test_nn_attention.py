@@ -736,3 +736,41 @@ def test_causal_bias_errors_and_warning():
     with pytest.warns(UserWarning, match="Lower right causal bias will produce NaNs"):
         B.causal_lower_right(4, 3)
     assert [int(v) for v in B.CausalVariant] == [1, 2]
+
+
+SIGNATURES = ["nn.functional.multi_head_attention_forward", "nn.MultiheadAttention",
+              "nn.MultiheadAttention.forward", "nn.MultiheadAttention.merge_masks",
+              "nn.Transformer", "nn.Transformer.forward",
+              "nn.Transformer.generate_square_subsequent_mask", "nn.TransformerEncoder",
+              "nn.TransformerEncoder.forward", "nn.TransformerDecoder",
+              "nn.TransformerDecoder.forward", "nn.TransformerEncoderLayer",
+              "nn.TransformerEncoderLayer.forward", "nn.TransformerDecoderLayer",
+              "nn.TransformerDecoderLayer.forward", "nn.attention.sdpa_kernel",
+              "nn.attention.bias.causal_lower_right", "nn.attention.bias.CausalBias"]
+
+
+def _resolve(m, path):
+    obj = m
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@needs_torch
+@pytest.mark.parametrize("path", SIGNATURES)
+def test_signatures_match_torch(path):
+    import inspect
+    importlib.import_module("torch.nn.attention.bias")
+
+    def params(m):
+        sig = inspect.signature(_resolve(m, path))
+        return [(p.name, p.kind, p.default if not callable(p.default) else p.default.__name__)
+                for p in sig.parameters.values()]
+    assert params(cr) == params(torch)
+
+
+def test_sdpa_signature():
+    import inspect
+    sig = inspect.signature(cr.nn.functional.scaled_dot_product_attention)
+    assert str(sig) == ("(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, "
+                        "scale=None, enable_gqa=False)")
