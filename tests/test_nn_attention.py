@@ -774,3 +774,30 @@ def test_sdpa_signature():
     sig = inspect.signature(cr.nn.functional.scaled_dot_product_attention)
     assert str(sig) == ("(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, "
                         "scale=None, enable_gqa=False)")
+
+
+def test_sdpa_under_vmap_is_batched_in_one_call():
+    q, k, v = (cr.tensor(a, requires_grad=True) for a in (Q, K, V))
+    mask = cr.tensor(_r(3, 5))
+    f = cr.nn.functional.scaled_dot_product_attention
+    cases = [
+        (lambda q, k, v: f(q, k, v, is_causal=True), (q, k, v), (0, 0, 0)),
+        (lambda q, k, v: f(q, k, v, attn_mask=mask), (q, k, v), (1, None, None)),
+        (lambda q, k, v: f(q, k, v, attn_mask=mask > 0), (q, k[0, 0], v[0, 0]), (0, None, None)),
+        (lambda q, k, v: f(q, k, v), (q[0, 0], k, v), (None, 1, 1)),
+    ]
+    for fn, args, dims in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")          # no per-example loop
+            got = cr.func.vmap(fn, in_dims=dims)(*args)
+        n = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        want = cr.stack([fn(*(a if d is None else a.select(d, i) for a, d in zip(args, dims)))
+                         for i in range(n)])
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), atol=1e-12)
+        g1 = cr.autograd.grad(got.sum(), [t for t in (q, k, v)], allow_unused=True)
+        g2 = cr.autograd.grad(want.sum(), [t for t in (q, k, v)], allow_unused=True)
+        for a, b in zip(g1, g2):
+            if a is None or b is None:
+                assert a is None and b is None
+                continue
+            np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-12)
