@@ -302,8 +302,8 @@ MHA_ERRORS = [
 @pytest.mark.parametrize("expr,kind,message", MHA_ERRORS)
 def test_mha_forward_errors(expr, kind, message):
     def run(m):
-        env = {"m": m, "_mha": _mha, "H": H, "x": m.tensor(_r(4, 2, E)), "wi": m.tensor(_r(3 * E, E)),
-               "wo": m.tensor(_r(E, E))}
+        env = {"m": m, "_mha": _mha, "H": H, "x": m.tensor(_r(4, 2, E)),
+               "wi": m.tensor(_r(3 * E, E)), "wo": m.tensor(_r(E, E))}
         return _error(lambda: eval(expr, env))
     got = run(cr)
     assert got[0] is kind and message in got[1], got
