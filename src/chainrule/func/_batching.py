@@ -673,3 +673,17 @@ def _batch_nondiff(fn, args, kwargs, level):
     outs = [nondiff(fn, *[_select(x, b) if isb else x for x, isb in zip(xs, bd)], **kwargs)
             for b in range(size)]
     return apply(ops.stack, tuple(outs), {"dim": 0})
+
+
+# -- issue 13: attention
+def _attention(op, xs, bd, params, name, size, level):
+    """scaled_dot_product_attention broadcasts its batch dims: pad the batched operands to one
+    rank (the bool mask and the dropout multiplier, unbatched, broadcast from the right)."""
+    ranks = [_rank(x, b) for x, b in zip(xs, bd)]
+    extra = [params[p].ndim for p in ("masked", "drop") if params.get(p) is not None]
+    r = max(ranks + extra)
+    xs = [_pad(x, r - rk) if b else x for x, b, rk in zip(xs, bd, ranks)]
+    return apply(op, tuple(xs), params, name=name)
+
+
+RULES.update(scaled_dot_product_attention=_attention)

@@ -2,6 +2,7 @@
 ``functional`` and ``utils``.  A model written for ``torch.nn`` runs here by changing its imports,
 and its ``state_dict`` keys and shapes are PyTorch's."""
 from . import functional, init, utils  # noqa: F401
+from . import attention  # noqa: F401,E402  (issue 13: torch.nn.attention)
 from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401

@@ -235,3 +235,7 @@ from .linalg import (einsum, linalg_cholesky, linalg_det, linalg_eigvalsh,  # no
 
 # -- attributes and the rest
 
+
+# issue #13, one block a family
+# -- attention
+from .nn import scaled_dot_product_attention  # noqa: E402

@@ -17,7 +17,7 @@ import math
 
 from .._backend import xp
 from .._fns import ArrayF
-from . import defprim
+from . import REGISTRY, Primitive, defprim
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -548,3 +548,222 @@ binary_cross_entropy = defprim(
     domain=[(0.05, 0.95), (0.0, 1.0)],
     examples=[("m.nn.functional.binary_cross_entropy(x, y, reduction='none')", (3, 4), (3, 4)),
               ("m.nn.functional.binary_cross_entropy(x, y)", (5,), (5,))])
+
+
+# -- issue 13: attention
+# =========================================================================================
+# scaled_dot_product_attention: one primitive, for speed and memory.  As a composite
+# (matmul, scale, add the mask, softmax, dropout, matmul) the graph would keep every
+# intermediate of size L·S per head (the scores, the masked scores, the weights, the dropped
+# weights) and run six nodes each way.  As one node it keeps q, k, v, the float mask and the
+# attention weights P, and its backward shares P and dS between the gradients
+# (``_Attention.vjp`` below).
+#
+# How the node keeps P: a node keeps its inputs and its output, so when a gradient will be
+# wanted (param ``weights``, set by the public function) the forward writes the output and P
+# into one allocation and returns the output as a view of its first part.  The node saves the
+# output (saves_out), so P stays with it and goes when the engine frees the output after
+# backward; the rule finds P behind ``out.base`` (``_saved_weights``).  Where P is not there
+# (float16, whose output is a cast copy, or masks that broadcast beyond q·kᵀ) the rule
+# recomputes it, which costs one Q·Kᵀ and a softmax.
+#
+# On arrays the kernels work in place on fresh (L, S) buffers; under create_graph the same
+# formulas run on tensors through F (P recomputed as a differentiable function of q and k),
+# so the gradient differentiates again.
+#
+# Params: ``scale``; ``masked``, a bool array broadcasting to (..., L, S), True where a key is
+# masked out (a bool attn_mask's complement, or is_causal's upper triangle); ``drop``, the
+# dropout multiplier (0 or 1/(1 - p)) of shape (..., L, S); ``weights``, keep P for backward.
+# A float attn_mask is the fourth input (it has a gradient); without one the fourth input is
+# the number 0.0, which the node records as a constant (the explainer shows it as such).
+# =========================================================================================
+
+def _wide16(a):
+    """float16 attention runs in float32, as torch's math path (intermediates in float)."""
+    return a.astype(xp.float32) if a is not None and a.dtype == xp.float16 else a
+
+
+def _weights_arrays(q, k, mask, scale, masked, out=None):
+    """P = softmax(q·kᵀ·scale + mask, -inf where masked) along the last dim, on arrays, in place
+    in one buffer (``out``, or a fresh one).  A row with every key masked out is zeros (torch's
+    safe softmax), not NaN."""
+    s = xp.matmul(q, xp.swapaxes(k, -1, -2), out=out)
+    s *= s.dtype.type(scale)
+    if mask is not None:
+        if xp.broadcast_shapes(s.shape, mask.shape) == s.shape:
+            s += mask
+        else:
+            s = s + mask
+    if masked is not None:
+        if xp.broadcast_shapes(s.shape, masked.shape) != s.shape:
+            s = xp.broadcast_to(s, xp.broadcast_shapes(s.shape, masked.shape)).copy()
+        xp.copyto(s, -xp.inf, where=masked)
+    m = xp.amax(s, axis=-1, keepdims=True, initial=-xp.inf)
+    m[~xp.isfinite(m)] = 0          # a fully masked row: exp(-inf - 0) = 0, not NaN
+    s -= m
+    xp.exp(s, out=s)
+    z = xp.matmul(s, xp.ones((s.shape[-1], 1), s.dtype))     # row sums, one BLAS call
+    z[z == 0] = 1
+    s /= z
+    return s
+
+
+def _weights_tensors(F, q, k, mask, scale, masked):
+    """The same P through F, so that a recorded backward pass differentiates it again."""
+    s = F.matmul(q, F.swapaxes(k, -1, -2)) * scale
+    if mask is not None:
+        s = s + mask
+    if masked is not None:
+        s = F.where(masked, -math.inf, s)
+    raw = F.raw(s)
+    m = xp.amax(raw, axis=-1, keepdims=True, initial=-math.inf)
+    m = xp.where(xp.isfinite(m), m, 0).astype(raw.dtype, copy=False)     # the shift: a constant
+    e = F.exp(s - m)
+    z = F.sum(e, (-1,), True)
+    return e / F.where(F.raw(z) == 0, 1.0, z)
+
+
+def _shapes(q, k, v, mask, masked, drop):
+    """The shapes of P and of the output when P can share the output's allocation: P's batch
+    dims are q·kᵀ's (no mask broadcasts beyond them) and v's do not enlarge them; else None."""
+    qk = xp.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    lead = xp.broadcast_shapes(qk, *(a.shape[:-2] for a in (mask, masked, drop)
+                                     if a is not None))
+    if lead != qk or xp.broadcast_shapes(lead, v.shape[:-2]) != lead:
+        return None
+    return lead + (q.shape[-2], k.shape[-2]), lead + (q.shape[-2], v.shape[-1])
+
+
+def _no_number(mask):
+    """The float mask, or None for the 0.0 that stands for no mask."""
+    return None if isinstance(mask, (int, float)) else mask
+
+
+def _sdpa(q, k, v, mask=None, scale=1.0, masked=None, drop=None, weights=False):
+    """out = softmax(q·kᵀ·scale + mask)·v, -inf where masked, times drop"""
+    mask = _no_number(mask)
+    shapes = _shapes(q, k, v, mask, masked, drop) if weights and q.dtype != xp.float16 else None
+    if shapes is None:
+        p = _weights_arrays(_wide16(q), _wide16(k), _wide16(mask), scale, masked)
+        if drop is not None:
+            p *= drop
+        return xp.matmul(p, _wide16(v)).astype(q.dtype, copy=False)
+    p_shape, out_shape = shapes
+    n_out = math.prod(out_shape)
+    buf = xp.empty(n_out + math.prod(p_shape), q.dtype)     # [out | P], see above
+    p = _weights_arrays(q, k, mask, scale, masked, out=buf[n_out:].reshape(p_shape))
+    out = buf[:n_out].reshape(out_shape)
+    xp.matmul(p if drop is None else p * drop, v, out=out)
+    return out
+
+
+def _saved_weights(out, q, k, v, mask, masked, drop):
+    """P where the forward left it, behind ``out`` (None if it is not there)."""
+    base = out.base
+    if base is None or base.ndim != 1 or base.dtype != out.dtype or \
+            base.__array_interface__["data"][0] != out.__array_interface__["data"][0]:
+        return None
+    shapes = _shapes(q, k, v, mask, masked, drop)
+    if shapes is None or tuple(out.shape) != shapes[1] or \
+            base.size != out.size + math.prod(shapes[0]):
+        return None
+    return base[out.size:].reshape(shapes[0])
+
+
+def _sdpa_grads(F, g, out, q, k, v, mask=None, scale=1.0, masked=None, drop=None,
+                weights=False, wanted=(True, True, True, True)):
+    """Every wanted input's gradient (None for the others), sharing P and dS:
+    dv = P̃ᵀg, dP = (g·vᵀ)∘drop, dS = P∘(dP - D) with D = Σⱼ dPᵢⱼPᵢⱼ = gᵢ·outᵢ,
+    dq = scale·dS·k, dk = scale·dSᵀ·q, dmask = dS (P̃ = P∘drop)."""
+    grads = [None, None, None, None]
+    mask = _no_number(mask)
+    need_ds = wanted[0] or wanted[1] or (len(wanted) > 3 and wanted[3])
+    if F is ArrayF:
+        half = q.dtype == xp.float16
+        p = _saved_weights(out, q, k, v, mask, masked, drop) if weights else None
+        g, out, q, k, v, mask = (_wide16(a) for a in (g, out, q, k, v, mask))
+        if p is None:
+            p = _weights_arrays(q, k, mask, scale, masked)
+        if wanted[2]:
+            grads[2] = xp.matmul(xp.swapaxes(p if drop is None else p * drop, -1, -2), g)
+        if need_ds:
+            ds = xp.matmul(g, xp.swapaxes(v, -1, -2))           # dP, then dS in place
+            if drop is not None:
+                ds *= drop
+            if half:        # out was rounded to float16: sum dP∘P itself
+                d = xp.matmul(ds * p, xp.ones((p.shape[-1], 1), p.dtype))
+            else:           # gᵢ·outᵢ: an (L, Ev) product instead of (L, S)
+                d = xp.matmul(g * out, xp.ones((out.shape[-1], 1), out.dtype))
+            ds -= d
+            ds *= p
+            st = ds.dtype.type(scale)
+            if wanted[0]:
+                grads[0] = xp.matmul(ds, k)
+                grads[0] *= st
+            if wanted[1]:
+                grads[1] = xp.matmul(xp.swapaxes(ds, -1, -2), q)
+                grads[1] *= st
+            if len(wanted) > 3 and wanted[3]:
+                grads[3] = ds
+        return grads
+    p = _weights_tensors(F, q, k, mask, scale, masked)
+    if wanted[2]:
+        grads[2] = F.matmul(F.swapaxes(p if drop is None else p * drop, -1, -2), g)
+    if need_ds:
+        dp = F.matmul(g, F.swapaxes(v, -1, -2))
+        if drop is not None:
+            dp = dp * drop
+        ds = p * (dp - F.sum(dp * p, (-1,), True))
+        if wanted[0]:
+            grads[0] = F.matmul(ds, k) * scale
+        if wanted[1]:
+            grads[1] = F.matmul(F.swapaxes(ds, -1, -2), q) * scale
+        if len(wanted) > 3 and wanted[3]:
+            grads[3] = ds
+    return grads
+
+
+def _sdpa_rule(i):
+    def rule(F, g, out, q, k, v, mask=None, scale=1.0, masked=None, drop=None, weights=False):
+        wanted = tuple(j == i for j in range(4))
+        return _sdpa_grads(F, g, out, q, k, v, mask, scale, masked, drop, weights, wanted)[i]
+    return rule
+
+
+class _Attention(Primitive):
+    """The registry entry, answering the engine's one call with all gradients at once (the
+    per-input rules, used by the registry's tests and the explainer, each redo P)."""
+
+    __slots__ = ()
+
+    def vjp(self, F, g, out, inputs, params, edges):
+        wanted = tuple(e is not None for e in edges)
+        return _sdpa_grads(F, g, out, *inputs, **(params or {}), wanted=wanted)[:len(inputs)]
+
+
+_sdpa_entry = defprim(
+    "scaled_dot_product_attention", _sdpa, _sdpa_rule(0), _sdpa_rule(1), _sdpa_rule(2),
+    _sdpa_rule(3),
+    kind="other", backward_name="ScaledDotProductFlashAttentionForCpuBackward0",
+    # no per-element formulas: each output row mixes every key and value (the VJP texts say it)
+    formulas=(None, None, None, None),
+    vjp_texts=("g ↦ scale·dS·k, dS = P⊙(g·vᵀ - rowsum(g⊙out))",
+               "g ↦ scale·dSᵀ·q", "g ↦ Pᵀ·g", "g ↦ dS"),
+    saves=(0, 1, 2, 3), saves_out=True,
+    examples=[
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z)", (2, 3, 4), (2, 5, 4),
+         (2, 5, 3)),
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z, is_causal=True, scale=0.7)",
+         (1, 2, 4, 3), (1, 2, 4, 3), (1, 2, 4, 2)),
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z, attn_mask=x[..., :1] * "
+         "y[:, None, :, 0])", (2, 3, 2), (2, 4, 2), (2, 4, 3)),
+        ("m.nn.functional.scaled_dot_product_attention(x, y, z, enable_gqa=True)",
+         (1, 4, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2)),
+    ])
+# the same entry as an _Attention (its joint vjp), in the registry's place
+scaled_dot_product_attention = REGISTRY[_sdpa_entry.name] = _Attention(
+    _sdpa_entry.name, _sdpa_entry.forward, _sdpa_entry.vjps, kind=_sdpa_entry.kind,
+    linear=None, backward_name=_sdpa_entry.backward_name, formulas=_sdpa_entry.formulas,
+    vjp_texts=_sdpa_entry.vjp_texts, saves=_sdpa_entry.saves, reads=None, saves_out=True,
+    domain=_sdpa_entry.domain, examples=_sdpa_entry.examples, nary=False,
+    doc=_sdpa_entry.doc, show=None)

@@ -15,3 +15,4 @@ from .padding import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .linear_cross_entropy_options import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
