@@ -7,3 +7,4 @@ from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
+from .vision import *  # noqa: F401,F403
