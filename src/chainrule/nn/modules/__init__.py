@@ -13,3 +13,5 @@ from .flatten import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
+from .instancenorm import *  # noqa: F401,F403
+from .normalization2 import *  # noqa: F401,F403
