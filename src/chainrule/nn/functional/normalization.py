@@ -249,8 +249,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
     >>> x = chainrule.ones(1, 2, 1)
     >>> chainrule.nn.functional.local_response_norm(x, 2, alpha=1.0, beta=1.0, k=0.0)
-    tensor([[[1.],
-             [2.]]])
+    tensor([[[2.],
+             [1.]]])
     """
     x = tensor_arg(input)
     if x.ndim < 3:
