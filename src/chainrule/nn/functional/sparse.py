@@ -105,12 +105,23 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     tensor([[1., 1.],
             [2., 2.]])
     """
+    return embedding_bag_parts(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq,
+                               mode, sparse, per_sample_weights, include_last_offset,
+                               padding_idx, stacklevel=3)[0]
+
+
+def embedding_bag_parts(input, weight, offsets=None, max_norm=None, norm_type=2,
+                        scale_grad_by_freq=False, mode="mean", sparse=False,
+                        per_sample_weights=None, include_last_offset=False, padding_idx=None,
+                        stacklevel=2):
+    """embedding_bag's result and torch.embedding_bag's three integer side outputs
+    (offset2bag, bag_size, max_indices), as torch's CPU kernel fills them for each mode."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError("embedding_bag(): input and weight must be Tensors")
     if weight._data.dtype.kind in "iu" and input._data.dtype.kind == "f":
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
                       "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
-                      "`embedding_bag(input, weight, ...)`.", stacklevel=2)
+                      "`embedding_bag(input, weight, ...)`.", stacklevel=stacklevel)
         weight, input = input, weight
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is "
@@ -158,8 +169,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     kidx, kbag = idx[sel], bag[sel]
     dim = weight.shape[1]
     dt = weight._data.dtype
+    counts = xp.bincount(kbag, minlength=nbags).astype(xp.int64)
+    offset2bag = xp.where(bag >= 0, bag, 0).astype(xp.int64)
     if mode == "max":
-        return _bag_max(weight, kidx, kbag, nbags)
+        out, rows = _bag_max(weight, kidx, kbag, nbags)
+        return out, wrap(offset2bag), wrap(counts), wrap(rows)
     rows = embedding(wrap(kidx.astype(xp.int64)), weight,
                      scale_grad_by_freq=scale_grad_by_freq)
     if per_sample_weights is not None:
@@ -167,9 +181,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         rows = rows * psw.unsqueeze(1)
     out = index_add(creation.zeros((nbags, dim), dtype=weight.dtype), 0, wrap(kbag), rows)
     if mode == "mean":
-        counts = xp.bincount(kbag, minlength=nbags).astype(dt)
-        out = out / wrap(xp.maximum(counts, 1)[:, None])
-    return out
+        out = out / wrap(xp.maximum(counts, 1).astype(dt)[:, None])
+        return out, wrap(offset2bag), wrap(counts), wrap(counts.copy())
+    zeros = xp.zeros(nbags + (1 if include_last_offset and input.ndim == 1 else 0), xp.int64)
+    return out, wrap(offset2bag), wrap(zeros), wrap(zeros.copy())
 
 
 def _bag_max(weight, kidx, kbag, nbags):
@@ -188,5 +203,6 @@ def _bag_max(weight, kidx, kbag, nbags):
     filled = first < kidx.size
     rows = xp.where(filled, kidx[xp.minimum(first, max(kidx.size - 1, 0))] if kidx.size
                     else 0, 0)
-    out = gather(weight, 0, wrap(rows.astype(xp.int64)))
-    return out * wrap(filled.astype(w.dtype))
+    rows = rows.astype(xp.int64)
+    out = gather(weight, 0, wrap(rows))
+    return out * wrap(filled.astype(w.dtype)), rows
