@@ -149,7 +149,9 @@ def _sizes_message(in_sizes, out_sizes):
     names = _AXIS_NAMES[3 - len(in_sizes):]
     a = ", ".join(f"{n}: {s}" for n, s in zip(names, in_sizes))
     b = ", ".join(f"{n}: {s}" for n, s in zip(names, out_sizes))
-    return f"Input and output sizes should be greater than 0, but got input ({a}) output ({b})"
+    sep = " and" if len(in_sizes) == 1 else ""         # torch's 1-d kernels say "and output"
+    return (f"Input and output sizes should be greater than 0, but got input ({a}){sep} output "
+            f"({b})")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
@@ -231,7 +233,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     in_size = list(x.shape[2:])
     if out_size is None:
         out_size = [int(math.floor(n * s)) for n, s in zip(in_size, scales)]
-    if min(in_size) <= 0 or min(out_size) <= 0:
+    if min(in_size) <= 0 or (min(out_size) <= 0 and mode != "area"):
         raise RuntimeError(_sizes_message(in_size, out_size))
     if x.shape[1] == 0 and mode != "area":
         raise RuntimeError(f"Non-empty {x.ndim}D data tensor expected but got a tensor with "
@@ -403,11 +405,18 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     return _grid_sampler(input, grid, mode, padding_mode, align_corners)
 
 
+def _scalar_name(t):
+    """torch's name of a tensor's scalar type (Float, Double, Half, Long, ...)."""
+    name = t._data.dtype.name
+    return {"float32": "Float", "float64": "Double", "float16": "Half"}.get(
+        name, _TYPE_NAMES.get(name, name))
+
+
 def _grid_sampler(input, grid, mode, padding_mode, align):
     x, g = tensor_arg(input, "grid_sample"), tensor_arg(grid, "grid_sample")
     if x._data.dtype != g._data.dtype:
-        raise RuntimeError("grid_sampler(): expected input and grid to have same dtype, but "
-                           f"input has {x.dtype} and grid has {g.dtype}")
+        raise RuntimeError(f"expected scalar type {_scalar_name(x)} but found {_scalar_name(g)} "
+                           "(grid_sample: input and grid must have the same dtype)")
     if x.ndim not in (4, 5) or g.ndim != x.ndim:
         raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number "
                            f"of dimensions, but got input with sizes {list(x.shape)} and grid "
