@@ -20,7 +20,7 @@ import warnings
 from ... import functional as _f
 from ..._backend import xp
 from ...functional._args import tensor_arg
-from ...functional.indexing import gather, index_select
+from ...functional.indexing import index_select
 from ...tensor import Tensor, wrap
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample",
@@ -367,19 +367,26 @@ def _pad_taps(i, size, padding_mode, align):
     return i
 
 
-def _gather_points(x_flat, sizes, taps):
-    """x_flat (N, C, prod(sizes)); taps: per axis an int array (N, P); zero out of bounds."""
-    inside = None
-    flat = None
-    for idx, n in zip(taps, sizes):
-        ok = (idx >= 0) & (idx < n)
-        inside = ok if inside is None else inside & ok
-        k = xp.clip(idx, 0, n - 1)
-        flat = k if flat is None else flat * n + k
-    n_, c = x_flat.shape[0], x_flat.shape[1]
-    index = xp.broadcast_to(flat[:, None, :], (n_, c, flat.shape[1]))
-    vals = gather(x_flat, 2, wrap(xp.ascontiguousarray(index)))
-    return vals, inside
+def _gather_rows(x_rows, sizes, n, taps_list):
+    """Every tap of every sampling point in one ``index_select``.
+
+    x_rows: (N·S, C), the input with its S = prod(sizes) positions as rows; taps_list: K taps,
+    each a list of per-axis int arrays (N, P).  Returns the values (K, N·P, C) and whether each
+    tap lies inside the image (K, N·P, 1), for zero padding."""
+    s = math.prod(sizes)
+    flats, insides = [], []
+    for taps in taps_list:
+        inside = xp.ones(taps[0].shape, bool)
+        flat = xp.zeros(taps[0].shape, xp.int64)
+        for idx, size in zip(taps, sizes):
+            inside &= (idx >= 0) & (idx < size)
+            flat = flat * size + xp.clip(idx, 0, size - 1)
+        flats.append(flat + xp.arange(n)[:, None] * s)
+        insides.append(inside)
+    k = len(taps_list)
+    vals = index_select(x_rows, 0, wrap(xp.stack(flats).reshape(-1)))
+    vals = vals.reshape(k, -1, x_rows.shape[1])
+    return vals, xp.stack(insides).reshape(k, -1, 1)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -447,42 +454,45 @@ def _grid_sampler(input, grid, mode, padding_mode, align):
     out_sp = tuple(g.shape[1:-1])
     p = math.prod(out_sp)
     gf = g.reshape(n, p, nd)
-    x_flat = x.reshape(n, c, math.prod(sizes))
+    dt = x._data.dtype
+    # (N·S, C): one row per input position, so that each tap is one row gather
+    x_rows = _f.transpose(x.reshape(n, c, math.prod(sizes)), 1, 2).reshape(-1, c)
     # grid's last dim is (x, y[, z]): x indexes W, the last input dim
     coords = [_unnormalize(gf[:, :, nd - 1 - k], sizes[k], align) for k in range(nd)]
-    out = None
-    if mode == "bicubic":
-        base = [xp.floor(cc._data).astype(xp.int64) for cc in coords]
-        t = [cc - wrap(b.astype(cc._data.dtype)) for cc, b in zip(coords, base)]
-        wy, wx = _cubic_weights(t[0]), _cubic_weights(t[1])
-        for i in range(4):
-            ty = _pad_taps(base[0] - 1 + i, sizes[0], padding_mode, align)
-            for j in range(4):
-                tx = _pad_taps(base[1] - 1 + j, sizes[1], padding_mode, align)
-                vals, inside = _gather_points(x_flat, sizes, [ty, tx])
-                w = wy[i] * wx[j] * wrap(inside.astype(x._data.dtype))
-                term = vals * _f.unsqueeze(w, 1)
-                out = term if out is None else out + term
-    else:
+    if mode == "nearest":
         coords = [_pad_coords(cc, s, padding_mode, align) for cc, s in zip(coords, sizes)]
-        if mode == "nearest":
-            taps = [xp.rint(cc._data).astype(xp.int64) for cc in coords]
-            vals, inside = _gather_points(x_flat, sizes, taps)
-            out = vals * wrap(inside[:, None, :].astype(x._data.dtype))
-        else:
+        taps = [xp.rint(cc._data).astype(xp.int64) for cc in coords]
+        vals, inside = _gather_rows(x_rows, sizes, n, [taps])
+        out = vals[0] * wrap(inside[0].astype(dt))
+    else:
+        if mode == "bicubic":
             base = [xp.floor(cc._data).astype(xp.int64) for cc in coords]
-            frac = [cc - wrap(b.astype(cc._data.dtype)) for cc, b in zip(coords, base)]
+            t = [cc - wrap(b.astype(dt)) for cc, b in zip(coords, base)]
+            wy, wx = _cubic_weights(t[0]), _cubic_weights(t[1])
+            taps_list, weights = [], []
+            for i in range(4):
+                ty = _pad_taps(base[0] - 1 + i, sizes[0], padding_mode, align)
+                for j in range(4):
+                    tx = _pad_taps(base[1] - 1 + j, sizes[1], padding_mode, align)
+                    taps_list.append([ty, tx])
+                    weights.append(wy[i] * wx[j])
+        else:
+            coords = [_pad_coords(cc, s, padding_mode, align) for cc, s in zip(coords, sizes)]
+            base = [xp.floor(cc._data).astype(xp.int64) for cc in coords]
+            frac = [cc - wrap(b.astype(dt)) for cc, b in zip(coords, base)]
+            taps_list, weights = [], []
             for corner in range(2 ** nd):
                 bits = [(corner >> (nd - 1 - k)) & 1 for k in range(nd)]
-                taps = [b + bit for b, bit in zip(base, bits)]
+                taps_list.append([b + bit for b, bit in zip(base, bits)])
                 w = None
                 for f, bit in zip(frac, bits):
                     wk = f if bit else 1 - f
                     w = wk if w is None else w * wk
-                vals, inside = _gather_points(x_flat, sizes, taps)
-                w = w * wrap(inside.astype(x._data.dtype))
-                term = vals * _f.unsqueeze(w, 1)
-                out = term if out is None else out + term
+                weights.append(w)
+        vals, inside = _gather_rows(x_rows, sizes, n, taps_list)
+        w = _f.stack(weights).reshape(len(weights), -1, 1) * wrap(inside.astype(dt))
+        out = _f.sum(vals * w, 0)
+    out = _f.transpose(out.reshape(n, p, c), 1, 2)
     out = out.reshape((n, c) + out_sp)
     return out.half() if half else out
 
