@@ -217,8 +217,6 @@ INTERP_ERRORS = [
      "Input Error: Only 3D, 4D and 5D input Tensors supported (got 5D)"),
     (lambda: F.interpolate(cr.ones(1, 4), size=3), NotImplementedError,
      "Input Error: Only 3D, 4D and 5D input Tensors supported (got 2D)"),
-    (lambda: F.interpolate(cr.ones(1, 1, 4, 4), size=3, mode="bilinear", antialias=True),
-     NotImplementedError, "antialias=True"),
     (lambda: F.interpolate(cr.ones(1, 1, 4), size=3, mode="linear", antialias=True), ValueError,
      "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes"),
     (lambda: F.interpolate(cr.ones(1, 1, 4, dtype=cr.int64), size=3, mode="linear"),
@@ -233,6 +231,28 @@ def test_interpolate_errors(call, exc, msg):
     with pytest.raises(exc) as info:
         call()
     assert msg in str(info.value)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_interpolate_antialias(mode):
+    a = _x(1, 2, 7, 6)
+    for ac in (False, True):
+        for kw in (dict(size=(3, 2)), dict(scale_factor=0.45), dict(size=(9, 4))):
+            check(lambda m, x: m.nn.functional.interpolate(x, mode=mode, align_corners=ac,
+                                                           antialias=True, **kw), a)
+    # downsampling by 2 with the triangle filter stretched to 4 taps: weights 1/8, 3/8, 3/8, 1/8
+    if mode == "bilinear":
+        row = np.arange(8.0).reshape(1, 1, 1, 8)
+        out = F.interpolate(cr.tensor(row), size=(1, 4), mode=mode, antialias=True).numpy()
+        w = np.array([1, 3, 3, 1]) / 8
+        want = [np.dot([0, 1, 2], [3, 3, 1]) / 7] + [np.dot(row[0, 0, 0, 2 * i - 1:2 * i + 3], w)
+                                                     for i in (1, 2)]
+        want.append(np.dot([5, 6, 7], [1, 3, 3]) / 7)
+        np.testing.assert_allclose(out[0, 0, 0], want)
+    with pytest.MonkeyPatch.context() as mp:       # torch has no second derivative here
+        mp.setattr(oracle, "torch", None)
+        check(lambda m, x: m.nn.functional.interpolate(x, size=(3, 2), mode=mode,
+                                                       antialias=True), a[:, :1], second=True)
 
 
 @needs_torch

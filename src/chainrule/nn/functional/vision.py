@@ -159,7 +159,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resize the spatial dims of an (N, C, *) input to ``size`` or by ``scale_factor``.
 
     Modes: nearest, nearest-exact, area (3-5-d inputs), linear (3-d), bilinear and bicubic
-    (4-d), trilinear (5-d).  ``antialias=True`` is not implemented.
+    (4-d), trilinear (5-d); ``antialias=True`` (bilinear, bicubic) low-pass filters when
+    downsampling, as torch.
 
     >>> x = chainrule.tensor([[[1.0, 3.0]]])
     >>> chainrule.nn.functional.interpolate(x, scale_factor=2, mode="linear")
@@ -224,12 +225,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                           "input")
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {x.ndim}D) for the modes: {_MODES} (got {mode})")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True): chainrule implements no "
-                                  "anti-aliased resampling; pass antialias=False (or blur "
-                                  "before downsampling)")
     if mode == "lanczos":
-        raise NotImplementedError("Lanczos mode requires antialias=True")
+        raise NotImplementedError("interpolate(mode='lanczos') is not implemented in chainrule; "
+                                  "use mode='bicubic' (with antialias=True to downsample)")
     in_size = list(x.shape[2:])
     if out_size is None:
         out_size = [int(math.floor(n * s)) for n, s in zip(in_size, scales)]
@@ -238,10 +236,38 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if x.shape[1] == 0 and mode != "area":
         raise RuntimeError(f"Non-empty {x.ndim}D data tensor expected but got a tensor with "
                            f"sizes {list(x.shape)}")
-    return _resize(x, mode, in_size, out_size, scales, align_corners)
+    return _resize(x, mode, in_size, out_size, scales, align_corners, antialias)
 
 
-def _resize(x, mode, in_size, out_size, scales, align):
+def _aa_matrix(n_in, n_out, align, scale, cubic):
+    """(n_out, n_in) anti-aliased resampling weights, as torch's _compute_weights_aa: the
+    triangle (bilinear) or Keys' cubic with a = -0.5 (bicubic) filter, stretched by the scale
+    when downsampling, each row normalised to sum 1."""
+    if align:
+        r = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        r = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
+    size = 4 if cubic else 2
+    support = size * 0.5 * r if r >= 1.0 else size * 0.5
+    inv = 1.0 / r if r >= 1.0 else 1.0
+    m = xp.zeros((n_out, n_in))
+    for i in range(n_out):          # one row per output index: O(out · support), no pixel loop
+        center = r * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        x = xp.abs((xp.arange(lo, hi) - center + 0.5) * inv)
+        if cubic:
+            a = -0.5
+            w = xp.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                         xp.where(x < 2, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
+        else:
+            w = xp.where(x < 1, 1 - x, 0.0)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
+def _resize(x, mode, in_size, out_size, scales, align, antialias=False):
     dt = x._data.dtype
     if dt.kind != "f" and not (dt == xp.uint8 and mode in ("nearest", "nearest-exact")):
         kind = {"nearest": "nearest", "nearest-exact": "nearest_exact", "area": "adaptive_avg_pool",
@@ -256,7 +282,10 @@ def _resize(x, mode, in_size, out_size, scales, align):
     scales = scales or [None] * len(in_size)
     for k, (n_in, n_out, s) in enumerate(zip(in_size, out_size, scales)):
         axis = 2 + k
-        if mode == "area":
+        if antialias:
+            m = _aa_matrix(n_in, n_out, align, s, mode == "bicubic")
+            x = _matrix_axis(x, axis, m.astype(x._data.dtype))
+        elif mode == "area":
             if n_in != n_out:
                 x = _matrix_axis(x, axis, _area_matrix(n_in, n_out, x._data.dtype))
         elif mode in ("nearest", "nearest-exact"):
