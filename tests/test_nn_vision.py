@@ -175,6 +175,15 @@ def test_interpolate_gradients(nd, mode):
                   a, second=True)
 
 
+def test_interpolate_same_size_is_a_new_tensor():
+    x = cr.ones(1, 1, 3, requires_grad=True)
+    for mode in ("linear", "area", "nearest"):
+        ac = False if mode == "linear" else None
+        y = F.interpolate(x, size=3, mode=mode, align_corners=ac)
+        assert y is not x
+        np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy())
+
+
 def test_interpolate_dtypes_and_empty():
     for mode in ("nearest", "bilinear", "bicubic", "area", "nearest-exact"):
         ac = None if mode in ("nearest", "area", "nearest-exact") else False
@@ -399,6 +408,13 @@ def test_grid_sample_warnings_and_errors():
         F.grid_sample(x, g.double(), align_corners=False)
     with pytest.raises(RuntimeError, match="expected 4D or 5D input and grid"):
         F.grid_sample(cr.ones(1, 3, 3), g, align_corners=False)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        F.grid_sample(x.long(), g.long(), align_corners=False)
+    # empty batch, empty grid, no channels
+    for xs, gs in (((0, 2, 3, 3), (0, 2, 2, 2)), ((1, 2, 3, 3), (1, 0, 2, 2)),
+                   ((1, 0, 3, 3), (1, 2, 2, 2))):
+        out = F.grid_sample(cr.ones(*xs), cr.zeros(*gs), align_corners=False)
+        assert tuple(out.shape) == xs[:2] + gs[1:3]
 
 
 @pytest.mark.parametrize("nd", [2, 3])
@@ -734,6 +750,8 @@ def test_embedding_bag_errors():
         (lambda: F.embedding_bag(i.float(), w, cr.tensor([0])), RuntimeError,
          "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
          "Long, Int"),
+        (lambda: F.embedding_bag(i, w, cr.tensor([0.0, 1.0])), RuntimeError,
+         "to have one of the following scalar types: Long, Int; but got torch.FloatTensor"),
         (lambda: F.embedding_bag(i, cr.ones(6), cr.tensor([0])), ValueError,
          "weight has to be a 2D Tensor, but got Tensor of dimension 1"),
     ]

@@ -54,7 +54,8 @@ def _bags(input, offsets, include_last_offset, n_weight):
     if idx.dtype.kind not in "iu" or idx.dtype.itemsize < 4:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            "following scalar types: Long, Int; but got "
-                           f"{D.of(idx)} instead (while checking arguments for embedding_bag)")
+                           f"{_type_name(input)} instead (while checking arguments for "
+                           "embedding_bag)")
     if input.ndim == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is "
@@ -71,6 +72,11 @@ def _bags(input, offsets, include_last_offset, n_weight):
     off = tensor_arg(offsets, "embedding_bag")
     if off.ndim != 1:
         raise ValueError("offsets has to be a 1D Tensor")
+    if off._data.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got "
+                           f"{_type_name(off)} instead (while checking arguments for "
+                           "embedding_bag; here the offsets)")
     o = off._data.astype(xp.int64)
     n = idx.shape[0]
     if o.size and o[0] != 0:

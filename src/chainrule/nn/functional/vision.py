@@ -276,6 +276,7 @@ def _resize(x, mode, in_size, out_size, scales, align, antialias=False):
                                   f"'{_TYPE_NAMES.get(dt.name, dt.name)}' (interpolate works on "
                                   "floating inputs; convert with .float())")
     half = dt == xp.float16
+    original = x
     if half:            # torch accumulates float16 in float32 and rounds once
         x = x.float()
     ct = xp.float64 if dt == xp.float64 else xp.float32
@@ -297,6 +298,8 @@ def _resize(x, mode, in_size, out_size, scales, align, antialias=False):
         else:
             idx, w = _linear_taps(ct, n_in, n_out, align, s)
             x = _resample_axis(x, axis, idx, w) if len(idx) == 2 else x
+    if x is original:           # every axis kept its size: still a new tensor, as torch
+        return x.clone()
     return x.half() if half else x
 
 
@@ -414,8 +417,9 @@ def _gather_rows(x_rows, sizes, n, taps_list):
         insides.append(inside)
     k = len(taps_list)
     vals = index_select(x_rows, 0, wrap(xp.stack(flats).reshape(-1)))
-    vals = vals.reshape(k, -1, x_rows.shape[1])
-    return vals, xp.stack(insides).reshape(k, -1, 1)
+    m = flats[0].size
+    vals = vals.reshape(k, m, x_rows.shape[1])
+    return vals, xp.stack(insides).reshape(k, m, 1)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -473,8 +477,11 @@ def _grid_sampler(input, grid, mode, padding_mode, align):
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f'"grid_sampler_{nd}d_cpu" not implemented for '
-                           f"'{_TYPE_NAMES.get(x._data.dtype.name, x._data.dtype.name)}'")
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if nd == 2 else "grid_sampler3d_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_TYPE_NAMES.get(x._data.dtype.name, x._data.dtype.name)}'"
+                                  " (grid_sample works on floating inputs; convert with "
+                                  ".float())")
     half = x._data.dtype == xp.float16
     if half:
         x, g = x.float(), g.float()
@@ -485,7 +492,8 @@ def _grid_sampler(input, grid, mode, padding_mode, align):
     gf = g.reshape(n, p, nd)
     dt = x._data.dtype
     # (N·S, C): one row per input position, so that each tap is one row gather
-    x_rows = _f.transpose(x.reshape(n, c, math.prod(sizes)), 1, 2).reshape(-1, c)
+    x_rows = _f.transpose(x.reshape(n, c, math.prod(sizes)), 1, 2).reshape(
+        n * math.prod(sizes), c)
     # grid's last dim is (x, y[, z]): x indexes W, the last input dim
     coords = [_unnormalize(gf[:, :, nd - 1 - k], sizes[k], align) for k in range(nd)]
     if mode == "nearest":
@@ -519,7 +527,7 @@ def _grid_sampler(input, grid, mode, padding_mode, align):
                     w = wk if w is None else w * wk
                 weights.append(w)
         vals, inside = _gather_rows(x_rows, sizes, n, taps_list)
-        w = _f.stack(weights).reshape(len(weights), -1, 1) * wrap(inside.astype(dt))
+        w = _f.stack(weights).reshape(inside.shape) * wrap(inside.astype(dt))
         out = _f.sum(vals * w, 0)
     out = _f.transpose(out.reshape(n, p, c), 1, 2)
     out = out.reshape((n, c) + out_sp)
