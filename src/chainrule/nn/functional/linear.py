@@ -1,4 +1,5 @@
-"""linear, bilinear, embedding, one_hot and dropout, as ``torch.nn.functional``'s."""
+"""linear, bilinear, embedding, one_hot and the dropouts (plain, feature, alpha), as
+``torch.nn.functional``'s."""
 import math
 import warnings
 

@@ -1,7 +1,9 @@
-"""layer_norm, batch_norm, group_norm and rms_norm, as ``torch.nn.functional``'s.
+"""layer_norm, batch_norm, group_norm, rms_norm, instance_norm and local_response_norm, as
+``torch.nn.functional``'s.
 
-All are composites of mean, subtraction and rsqrt, so they need no derivative code; variances
-are taken of the centred values (two passes), which stays accurate when the mean is large.
+All are composites of mean, subtraction and rsqrt (local_response_norm: a matmul with a
+constant channel-window matrix and a power), so they need no derivative code; variances are
+taken of the centred values (two passes), which stays accurate when the mean is large.
 """
 import math
 

@@ -1,4 +1,4 @@
-"""Dropout layers: Dropout, Dropout1d, Dropout2d, Dropout3d."""
+"""Dropout layers: Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout."""
 from ..functional.linear import dropout, dropout1d, dropout2d, dropout3d
 from .module import Module
 

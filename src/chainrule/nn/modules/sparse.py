@@ -1,4 +1,5 @@
-"""Embedding: a lookup table of learned vectors, indexed by integers."""
+"""Embedding: a lookup table of learned vectors, indexed by integers; EmbeddingBag: sums, means
+or maxima of bags of them."""
 from ... import creation
 from .. import init
 from ..functional.linear import embedding
