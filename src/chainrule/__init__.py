@@ -174,6 +174,10 @@ from ._misc import (  # noqa: E402  (nn.functional ops under torch's top-level s
     conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout, dropout_, embedding,
     feature_dropout, feature_dropout_, group_norm, kl_div, layer_norm, max_pool1d,
     max_pool1d_with_indices, max_pool2d, rms_norm)
+from ._misc import (  # noqa: E402  (issue 13: vision, norms, embedding_bag)
+    affine_grid_generator, alpha_dropout, alpha_dropout_, embedding_bag, embedding_renorm_,
+    feature_alpha_dropout, feature_alpha_dropout_, grid_sampler, grid_sampler_2d, grid_sampler_3d,
+    instance_norm)
 
 
 

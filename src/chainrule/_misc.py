@@ -914,3 +914,87 @@ def feature_dropout(input, p, train):
 def feature_dropout_(input, p, train):
     """feature_dropout, in place."""
     return _feature_dropout(input, p, train, True)
+
+
+# -- issue 13: vision, norms, embedding_bag
+_GRID_MODES = {0: "bilinear", 1: "nearest", 2: "bicubic"}
+_GRID_PADDING = {0: "zeros", 1: "border", 2: "reflection"}
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
+                  cudnn_enabled):
+    """torch.instance_norm: nn.functional.instance_norm with torch's top-level argument order."""
+    return _nf().instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                               momentum, eps)
+
+
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
+                  per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """torch.embedding_bag: (output, offset2bag, bag_size, max_indices); mode 0 sum, 1 mean,
+    2 max."""
+    from .nn.functional.sparse import embedding_bag_parts
+    names = {0: "sum", 1: "mean", 2: "max"}
+    return embedding_bag_parts(indices, weight, offsets, None, 2, scale_grad_by_freq,
+                               names.get(mode, mode), sparse, per_sample_weights,
+                               include_last_offset, padding_idx)
+
+
+def embedding_renorm_(input, indices, max_norm, norm_type):
+    """Scale down, in place, the rows of ``input`` named in ``indices`` whose norm exceeds
+    max_norm."""
+    from .nn.functional.sparse import embedding_renorm_ as renorm
+    return renorm(input, indices, max_norm, norm_type)
+
+
+def alpha_dropout(input, p, train):
+    """nn.functional.alpha_dropout(input, p, train)."""
+    return _nf().alpha_dropout(input, p, train)
+
+
+def alpha_dropout_(input, p, train):
+    """alpha_dropout, in place."""
+    return _nf().alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_alpha_dropout(input, p, train):
+    """nn.functional.feature_alpha_dropout(input, p, train)."""
+    return _nf().feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input, p, train):
+    """feature_alpha_dropout, in place."""
+    return _nf().feature_alpha_dropout(input, p, train, inplace=True)
+
+
+def _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners, nd):
+    from .nn.functional.vision import grid_sample
+    if nd is not None and input.dim() != nd + 2:
+        raise RuntimeError(f"grid_sampler_{nd}d(): expected {nd + 2}D input, but got input with "
+                           f"sizes {list(input.shape)}")
+    if interpolation_mode not in _GRID_MODES or padding_mode not in _GRID_PADDING:
+        raise RuntimeError(f"grid_sampler(): interpolation_mode must be 0, 1 or 2 and "
+                           f"padding_mode 0, 1 or 2, got {interpolation_mode} and {padding_mode}")
+    return grid_sample(input, grid, _GRID_MODES[interpolation_mode],
+                       _GRID_PADDING[padding_mode], bool(align_corners))
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """nn.functional.grid_sample with integer modes (0 bilinear, 1 nearest, 2 bicubic; padding
+    0 zeros, 1 border, 2 reflection)."""
+    return _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners, None)
+
+
+def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """grid_sampler of a 4-d input."""
+    return _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners, 2)
+
+
+def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """grid_sampler of a 5-d input."""
+    return _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners, 3)
+
+
+def affine_grid_generator(theta, size, align_corners):
+    """nn.functional.affine_grid without its argument checks and warnings."""
+    from .nn.functional.vision import affine_grid
+    return affine_grid(theta, size, bool(align_corners))

@@ -8,3 +8,5 @@ from .linear import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .vision import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403

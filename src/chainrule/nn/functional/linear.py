@@ -1,4 +1,8 @@
-"""linear, bilinear, embedding, one_hot and dropout, as ``torch.nn.functional``'s."""
+"""linear, bilinear, embedding, one_hot and the dropouts (plain, feature, alpha), as
+``torch.nn.functional``'s."""
+import math
+import warnings
+
 from ... import dtypes as D
 from ... import functional as _f
 from ... import ops
@@ -225,30 +229,127 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _apply_mask(x, _dropout_mask(x, p, x._data.shape), inplace)
 
 
-def _feature_dropout(input, p, training, inplace, spatial, name):
-    _check_p(p)
-    x = tensor_arg(input)
-    nd = x._data.ndim
-    if nd not in (spatial + 1, spatial + 2):
-        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "
-                           f"received a {nd}D input. ({name} zeroes whole channels of "
-                           f"(N, C, ...) or (C, ...) inputs with {spatial} spatial dims)")
-    if not training or p == 0.0:
+def _feature_shape(shape):
+    """The mask shape of torch's feature dropout: one draw per (sample, channel)."""
+    if len(shape) < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return tuple(shape[:2]) + (1,) * (len(shape) - 2)
+
+
+def _feature_dropout(x, p, training, inplace, batched=True):
+    """torch's feature_dropout on x, or on x.unsqueeze(0) when not ``batched``."""
+    if not training or p == 0.0 or x.numel() == 0:
         return x
-    shape = x._data.shape[:nd - spatial] + (1,) * spatial
-    return _apply_mask(x, _dropout_mask(x, p, shape), inplace)
+    shape = tuple(x._data.shape)
+    mask_shape = _feature_shape(shape) if batched else _feature_shape((1,) + shape)[1:]
+    return _apply_mask(x, _dropout_mask(x, p, mask_shape), inplace)
+
+
+def _nd_warning(name, nd, spatial):
+    return (f"{name}: Received a {nd}-D input to {name}, which is deprecated and will result in "
+            "an error in a future release. To retain the behavior and silence this warning, "
+            f"please use dropout instead. Note that {name} exists to provide channel-wise dropout "
+            f"on inputs with {spatial} spatial dimensions, a channel dimension, and an optional "
+            f"batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).")
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, L) or (C, L) inputs with probability p, scale by 1/(1 - p)"""
-    return _feature_dropout(input, p, training, inplace, 1, "dropout1d")
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability p, scale by 1/(1 - p)
+
+    >>> chainrule.nn.functional.dropout1d(chainrule.ones(2, 3), training=False).shape
+    chainrule.Size([2, 3])
+    """
+    _check_p(p)
+    x = tensor_arg(input)
+    nd = x.ndim
+    if nd not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note "
+                           "that dropout1d exists to provide channel-wise dropout on inputs with "
+                           "1 spatial dimension, a channel dimension, and an optional batch "
+                           "dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(x, p, training, inplace, batched=nd == 3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability p"""
-    return _feature_dropout(input, p, training, inplace, 2, "dropout2d")
+    """Zero whole channels of (N, C, H, W) inputs with probability p, scale by 1/(1 - p).
+
+    As torch: a 3-d input is taken as (N, C, L) (with a warning), other ranks warn too.
+
+    >>> chainrule.nn.functional.dropout2d(chainrule.ones(1, 2, 3, 3), training=False).shape
+    chainrule.Size([1, 2, 3, 3])
+    """
+    _check_p(p)
+    x = tensor_arg(input)
+    nd = x.ndim
+    if nd not in (3, 4):
+        warnings.warn(_nd_warning("dropout2d", nd, 2), stacklevel=2)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape "
+                      "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch "
+                      "to using dropout1d instead.", stacklevel=2)
+    return _feature_dropout(x, p, training, inplace)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability p"""
-    return _feature_dropout(input, p, training, inplace, 3, "dropout3d")
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability p
+
+    >>> chainrule.nn.functional.dropout3d(chainrule.ones(2, 2, 2, 2), training=False).shape
+    chainrule.Size([2, 2, 2, 2])
+    """
+    _check_p(p)
+    x = tensor_arg(input)
+    nd = x.ndim
+    if nd not in (4, 5):
+        warnings.warn(_nd_warning("dropout3d", nd, 3), stacklevel=2)
+    return _feature_dropout(x, p, training, inplace, batched=nd == 5)
+
+
+# -- issue 13: alpha dropout
+__all__ += ["alpha_dropout", "feature_alpha_dropout"]
+
+_SELU_ALPHA = 1.7580993408473766       # -SELU's negative saturation, λ·α
+
+
+def _alpha_dropout(input, p, training, inplace, feature):
+    _check_p(p)
+    x = tensor_arg(input)
+    if p == 0.0 or not training or x.numel() == 0:
+        return x
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_type_name(x)}")
+    dt = x._data.dtype
+    if p == 1.0:                        # torch multiplies by zero
+        zero = wrap(xp.zeros((), dt))
+        return x.mul_(zero) if inplace else _f.mul(x, zero)
+    shape = _feature_shape(x._data.shape) if feature else x._data.shape
+    keep = (numpy_rng().random(shape) >= p).astype(xp.float64)
+    a = 1.0 / math.sqrt((_SELU_ALPHA ** 2 * p + 1) * (1 - p))
+    scale = wrap((keep * a).astype(dt))
+    shift = wrap(((keep - 1) * _SELU_ALPHA * a + _SELU_ALPHA * a * p).astype(dt))
+    if inplace:
+        return x.mul_(scale).add_(shift)
+    return _f.add(_f.mul(x, scale), shift)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped elements take SELU's saturation value, and an affine
+    map keeps the mean and variance (when training; note training=False by default, as torch).
+
+    >>> x = chainrule.ones(3)
+    >>> chainrule.nn.functional.alpha_dropout(x, 0.5) is x
+    True
+    """
+    return _alpha_dropout(input, p, training, inplace, False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout of whole channels of (N, C, *) inputs (training=False by default, as torch).
+
+    >>> chainrule.nn.functional.feature_alpha_dropout(chainrule.ones(2, 3), 0.5).shape
+    chainrule.Size([2, 3])
+    """
+    return _alpha_dropout(input, p, training, inplace, True)

@@ -1,13 +1,17 @@
-"""layer_norm, batch_norm, group_norm and rms_norm, as ``torch.nn.functional``'s.
+"""layer_norm, batch_norm, group_norm, rms_norm, instance_norm and local_response_norm, as
+``torch.nn.functional``'s.
 
-All are composites of mean, subtraction and rsqrt, so they need no derivative code; variances
-are taken of the centred values (two passes), which stays accurate when the mean is large.
+All are composites of mean, subtraction and rsqrt (local_response_norm: a matmul with a
+constant channel-window matrix and a power), so they need no derivative code; variances are
+taken of the centred values (two passes), which stays accurate when the mean is large.
 """
 import math
 
 from ... import functional as _f
 from ...functional._args import tensor_arg
+from ..._backend import xp
 from ...grad_mode import no_grad
+from ...tensor import wrap
 
 __all__ = ["layer_norm", "batch_norm", "group_norm", "rms_norm"]
 
@@ -177,3 +181,88 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     cshape = _channel_shape(x)
     return _affine(out, None if weight is None else weight.reshape(cshape),
                    None if bias is None else bias.reshape(cshape))
+
+
+# -- issue 13: instance_norm, local_response_norm
+__all__ += ["instance_norm", "local_response_norm"]
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """Normalise each channel of each sample of an (N, C, *) input over its spatial dims; then
+    a per-channel affine map.
+
+    With ``use_input_stats`` (the default) the sample's own statistics are used and
+    ``running_mean``/``running_var`` (when given) move towards their mean over the batch (the
+    variance unbiased), in place; otherwise the running statistics normalise.
+
+    >>> x = chainrule.tensor([[[1.0, 3.0], [0.0, 4.0]]])
+    >>> chainrule.nn.functional.instance_norm(x, eps=0.0)
+    tensor([[[-1.,  1.],
+             [-1.,  1.]]])
+    """
+    x = tensor_arg(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"instance_norm: expected an input of shape (N, C, *), got shape "
+                           f"{list(x.shape)}")
+    n, c = x.shape[0], x.shape[1]
+    if use_input_stats and math.prod(x.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{x.shape}")
+    for what, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{what} should contain {c} elements not {t.numel()} "
+                               f"(instance_norm: the input has C = {c} channels in dim 1)")
+    cshape = _channel_shape(x)
+    w = None if weight is None else weight.reshape(cshape)
+    b = None if bias is None else bias.reshape(cshape)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        out = (x - running_mean.reshape(cshape)) * _f.rsqrt(running_var.reshape(cshape) + eps)
+        return _affine(out, w, b)
+    dims = tuple(range(2, x.ndim))
+    out, mu, var = _normalise(x, dims, eps)
+    if running_mean is not None or running_var is not None:
+        m = 0.0 if momentum is None else momentum
+        k = math.prod(x.shape[2:])
+        with no_grad():
+            if running_mean is not None:
+                _blend(running_mean, mu.detach().reshape(n, c).mean(0), m)
+            if running_var is not None:
+                unbiased = var.detach().reshape(n, c) * (k / max(k - 1, 1))
+                _blend(running_var, unbiased.mean(0), m)
+    return _affine(out, w, b)
+
+
+def channel_window(c, lo, hi, dtype):
+    """(c, c) matrix: row i sums channels i - lo … i + hi (clipped to [0, c)), as a channel
+    window for local response normalisation."""
+    i = xp.arange(c)
+    d = i[None, :] - i[:, None]
+    return ((d >= -lo) & (d <= hi)).astype(dtype)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """out = x / (k + alpha/size · Σ x² over ``size`` neighbouring channels)^beta, on
+    (N, C, *) inputs (the window is zero-padded: size//2 before, (size-1)//2 after).
+
+    >>> x = chainrule.ones(1, 2, 1)
+    >>> chainrule.nn.functional.local_response_norm(x, 2, alpha=1.0, beta=1.0, k=0.0)
+    tensor([[[2.],
+             [1.]]])
+    """
+    x = tensor_arg(input)
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input "
+                         f"(got {x.ndim} dimensions)")
+    if x.numel() == 0:
+        return x
+    c = x.shape[1]
+    win = channel_window(c, size // 2, (size - 1) // 2, x._data.dtype) / size
+    sq = _f.transpose(x * x, 1, -1)
+    div = _f.transpose(_f.matmul(sq, wrap(xp.ascontiguousarray(win.T))), 1, -1)
+    div = (div * alpha + k) ** beta
+    return x / div

@@ -16,3 +16,6 @@ from .adaptive import *  # noqa: F401,F403
 from .linear_cross_entropy_options import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
+from .instancenorm import *  # noqa: F401,F403
+from .normalization2 import *  # noqa: F401,F403

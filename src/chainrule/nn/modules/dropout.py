@@ -1,4 +1,4 @@
-"""Dropout layers: Dropout, Dropout1d, Dropout2d, Dropout3d."""
+"""Dropout layers: Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout."""
 from ..functional.linear import dropout, dropout1d, dropout2d, dropout3d
 from .module import Module
 
@@ -51,3 +51,33 @@ class Dropout3d(_DropoutNd):
 
     def forward(self, input):
         return dropout3d(input, self.p, self.training, self.inplace)
+
+
+# -- issue 13: alpha dropout
+from ..functional.linear import alpha_dropout, feature_alpha_dropout  # noqa: E402
+
+__all__ += ["AlphaDropout", "FeatureAlphaDropout"]
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout (for SELU networks) in training mode; the identity in eval mode.
+
+    As torch, ``inplace`` is stored and printed but the forward pass never works in place.
+
+    >>> chainrule.nn.AlphaDropout(0.2)
+    AlphaDropout(p=0.2, inplace=False)
+    """
+
+    def forward(self, input):
+        return alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels of (N, C, *) inputs in training mode.
+
+    >>> chainrule.nn.FeatureAlphaDropout(0.2).eval()(chainrule.ones(2, 3)).shape
+    chainrule.Size([2, 3])
+    """
+
+    def forward(self, input):
+        return feature_alpha_dropout(input, self.p, self.training)
