@@ -174,6 +174,9 @@ from ._misc import (  # noqa: E402  (nn.functional ops under torch's top-level s
     conv1d, conv2d, conv_transpose1d, conv_transpose2d, dropout, dropout_, embedding,
     feature_dropout, feature_dropout_, group_norm, kl_div, layer_norm, max_pool1d,
     max_pool1d_with_indices, max_pool2d, rms_norm)
+from ._misc import (  # noqa: E402,F401  (issue 13: conv and pooling)
+    adaptive_max_pool1d, conv3d, conv_tbc, conv_transpose3d, convolution, max_pool3d,
+    native_channel_shuffle)
 
 
 

@@ -6,3 +6,4 @@ from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .parallel import DataParallel  # noqa: F401,E402  (torch.nn.DataParallel)
+from . import grad  # noqa: F401,E402  (torch.nn.grad; issue 13)

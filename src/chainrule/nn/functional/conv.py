@@ -661,6 +661,9 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """
     x, kernel, stride_, pad, _ = _pool_args("avg_pool3d", input, 3, kernel_size, stride, padding,
                                             1)
+    if x._data.dtype == xp.float16:
+        raise NotImplementedError("\"avg_pool3d_out_frame\" not implemented for 'Half' "
+                                  "(convert the input with .float())")
     size = x.shape[-3:]
     if any(n + 2 * p < k for n, k, p in zip(size, kernel, pad)):
         raise RuntimeError(f"input image (T: {size[0]} H: {size[1]} W: {size[2]}) smaller than "
@@ -758,6 +761,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if x._data.ndim not in (3, 4) or 0 in x.shape[-3:]:
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and "
                            f"other non-zero dimensions for input, but got: {list(x.shape)}")
+    if x._data.dtype.kind in "iu":
+        raise NotImplementedError(f"\"im2col_out_cpu\" not implemented for "
+                                  f"'{type_name(x._data.dtype)}' (convert the input with .float())")
     x, added = _batched(x, 2)
     n, c, h, w = x.shape
     blocks = _blocks((h, w), kernel, dil, pad, st)
@@ -795,6 +801,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if x._data.ndim not in (2, 3) or 0 in x.shape[-2:]:
         raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and "
                            f"non-zero dimensions for input, but got: {list(x.shape)}")
+    if x._data.dtype.kind in "iub":
+        raise NotImplementedError(f"\"col2im_out_cpu\" not implemented for "
+                                  f"'{type_name(x._data.dtype)}' (convert the input with .float())")
     x, added = _batched(x, 1)
     n, ck, length = x.shape
     k = math.prod(kernel)
