@@ -729,12 +729,13 @@ def _fold_args(op, kernel_size, dilation, padding, stride):
     dil = tuple_arg(dilation, 2, "dilation", op)
     pad = tuple_arg(padding, 2, "padding", op)
     st = tuple_arg(stride, 2, "stride", op)
-    for what, vals, low in (("kernel size", kernel, 1), ("dilation", dil, 1),
-                            ("padding", pad, 0), ("stride", st, 1)):
+    for what, key, vals, low in (("kernel size", "kernel", kernel, 1),
+                                 ("dilation", "dilation", dil, 1), ("padding", "pad", pad, 0),
+                                 ("stride", "stride", st, 1)):
         if any(v < low for v in vals):
             word = "greater than zero" if low else "non-negative"
-            raise RuntimeError(f"{what} should be {word}, but got {what.split()[0]}_height: "
-                               f"{vals[0]} {what.split()[0]}_width: {vals[1]}")
+            raise RuntimeError(f"{what} should be {word}, but got {key}_height: {vals[0]} "
+                               f"{key}_width: {vals[1]}")
     return kernel, dil, pad, st
 
 
@@ -810,7 +811,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if ck % k:
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
                            f"of kernel_size, but got input.size(1)={ck} and kernel_size=("
-                           f"{kernel[0]}, {kernel[1]})")
+                           f"{kernel[0]}, {kernel[1]}).")
     blocks = _blocks(out_size, kernel, dil, pad, st)
     if blocks[0] * blocks[1] != length or any(b < 1 for b in blocks):
         raise RuntimeError(

@@ -229,7 +229,7 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     if bad.any():
         shown = "x".join(map(str, out + ((1,) if nd == 1 else ())))
         raise RuntimeError(f"Found an invalid max index: {int(i[bad].flat[0])} (output volumes "
-                           f"are of size {shown}")
+                           f"are of size {shown})")
     lead = tuple(x.shape[:-nd])
     start = xp.arange(math.prod(lead)).reshape(lead + (1,) * nd) * plane
     flat = apply(ops.index_scatter, (CF.reshape(x, (-1,)),),
