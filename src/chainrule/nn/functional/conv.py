@@ -1,4 +1,5 @@
-"""Convolution and pooling: conv1d/conv2d, conv_transpose1d/2d, max/avg pooling, adaptive pooling.
+"""Convolution and pooling: conv1d/2d/3d, conv_transpose1d/2d/3d, conv_tbc, max/avg pooling in 1 to
+3 dims, adaptive average pooling, fold/unfold (the rest of pooling is in ``pooling.py``).
 
 Everything is vectorised: a convolution lays its input's windows out as columns (im2col, through a
 strided view) and does one batched BLAS matmul; its transposed form does the matmul and then adds
@@ -9,9 +10,12 @@ Two registry primitives do the work, both in ``ops/nn.py``: ``convolution`` (con
 ``transposed=True``, its adjoint) and ``avg_pool2d``; the functions here check arguments with
 torch's messages and call them.
 
+``unfold`` and ``fold`` are that same ``convolution`` (and its transpose) with an identity kernel of
+one output channel per kernel offset.
+
 Max pooling is a composite: the window maxima's positions are found with NumPy and the output is
-``input.reshape(-1)[positions]``, an ``index`` node named ``MaxPool2DWithIndicesBackward0`` that
-keeps one int64 an output, as torch (its VJP scatters the gradient back to the winners, and that
+``input.reshape(-1)[positions]``, an ``index`` node named ``MaxPool{2,3}DWithIndicesBackward0``
+that keeps one int64 an output, as torch (its VJP scatters the gradient back to the winners, and that
 scatter's VJP gathers).
 """
 import math
@@ -704,15 +708,15 @@ def adaptive_avg_pool3d(input, output_size):
         k = tuple(n // o for n, o in zip(size, out))
         return avg_poolnd(op, 3, x, k, k, 0, False, True, None,
                           name="AdaptiveAvgPool3DBackward0")
-    # irregular windows: an averaging matrix applied along each of W, H and D in turn
+    # irregular windows: an averaging matrix applied along each of D, H and W in turn
     dtype = x._data.dtype
-    y = CF.matmul(x, wrap(_adaptive_matrix(size[2], out[2], dtype).T.copy()))  # (.., D, H, w)
-    y = CF.matmul(wrap(_adaptive_matrix(size[1], out[1], dtype)), y)           # (.., D, h, w)
-    lead = tuple(y.shape[:-3])
-    y = CF.reshape(y, lead + (size[0], out[1] * out[2]))
-    y = apply(ops.matmul, (wrap(_adaptive_matrix(size[0], out[0], dtype)), y),
-              name="AdaptiveAvgPool3DBackward0")
-    return CF.reshape(y, lead + out)
+    lead = tuple(x.shape[:-3])
+    y = CF.reshape(x, lead + (size[0], size[1] * size[2]))
+    y = CF.matmul(wrap(_adaptive_matrix(size[0], out[0], dtype)), y)           # (.., d, H·W)
+    y = CF.reshape(y, lead + (out[0],) + size[1:])
+    y = CF.matmul(wrap(_adaptive_matrix(size[1], out[1], dtype)), y)           # (.., d, h, W)
+    a_w = wrap(_adaptive_matrix(size[2], out[2], dtype).T.copy())
+    return apply(ops.matmul, (y, a_w), name="AdaptiveAvgPool3DBackward0")      # (.., d, h, w)
 
 
 # fold and unfold are a convolution (and its transpose) with an identity kernel, one output

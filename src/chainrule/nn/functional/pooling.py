@@ -230,12 +230,13 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
         shown = "x".join(map(str, out + ((1,) if nd == 1 else ())))
         raise RuntimeError(f"Found an invalid max index: {int(i[bad].flat[0])} (output volumes "
                            f"are of size {shown})")
+    # out[n, c][unravel(indices[n, c, p])] = input[n, c, p]: one scatter into zeros, whose VJP
+    # gathers the gradient at the indices (a repeated index keeps the last write, as torch)
     lead = tuple(x.shape[:-nd])
-    start = xp.arange(math.prod(lead)).reshape(lead + (1,) * nd) * plane
-    flat = apply(ops.index_scatter, (CF.reshape(x, (-1,)),),
-                 {"shape": (math.prod(lead) * plane,), "index": (start + i).reshape(-1),
-                  "accumulate": False}, name=f"MaxUnpool{k}DBackward0")
-    return CF.reshape(flat, lead + out)
+    index = tuple(xp.arange(n).reshape((-1,) + (1,) * (len(lead) - 1 - j + nd))
+                  for j, n in enumerate(lead)) + xp.unravel_index(i, out)
+    return apply(ops.index_scatter, (x,), {"shape": lead + out, "index": index,
+                                           "accumulate": False}, name=f"MaxUnpool{k}DBackward0")
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
