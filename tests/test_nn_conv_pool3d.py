@@ -750,6 +750,8 @@ ERRORS = [
      "non-empty 4D or 5D (batch mode) tensor expected for input"),
     ("F.avg_pool3d(t(X5), 5)", RuntimeError,
      "input image (T: 4 H: 6 W: 7) smaller than kernel size (kT: 5 kH: 5 kW: 5)"),
+    ("F.avg_pool3d(t(X5), 5, stride=1, padding=2)", RuntimeError,
+     "input image (T: 4 H: 6 W: 7) smaller than kernel size (kT: 5 kH: 5 kW: 5)"),
     ("F.avg_pool3d(t(X5).half(), 2)", NotImplementedError,
      "\"avg_pool3d_out_frame\" not implemented for 'Half'"),
     ("F.adaptive_avg_pool3d(t(X5), (2, 3))", RuntimeError,

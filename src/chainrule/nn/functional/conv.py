@@ -669,7 +669,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         raise NotImplementedError("\"avg_pool3d_out_frame\" not implemented for 'Half' "
                                   "(convert the input with .float())")
     size = x.shape[-3:]
-    if any(n + 2 * p < k for n, k, p in zip(size, kernel, pad)):
+    if any(n < k for n, k in zip(size, kernel)):       # torch checks the unpadded input
         raise RuntimeError(f"input image (T: {size[0]} H: {size[1]} W: {size[2]}) smaller than "
                            f"kernel size (kT: {kernel[0]} kH: {kernel[1]} kW: {kernel[2]})")
     return avg_poolnd("avg_pool3d", 3, x, kernel, stride_, pad, ceil_mode, count_include_pad,
