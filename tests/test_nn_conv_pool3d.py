@@ -269,6 +269,32 @@ def test_max_pool_with_indices_1d_2d():
           ref=lambda x: max_pool(x, (2,), (2,), (0,), (1,), True), grad=False)
 
 
+def test_a_window_wholly_in_the_padding_is_minus_infinity():
+    """torch's value (-inf) and index (where its scan would start, past the input); the
+    window's gradient goes nowhere (torch writes it out of bounds)."""
+    x = _r(2, 3, 1, 2)
+    program = (lambda m, x: m.nn.functional.max_pool2d(x, (2, 4), (1, 3), (1, 1), (2, 1),
+                                                       ceil_mode=True, return_indices=True))
+    out, idx = check(program, x, ref=lambda x: (np.full((2, 3, 1, 1), -np.inf),
+                                                np.full((2, 3, 1, 1), 2)), grad=False)
+    xc = cr.tensor(x, requires_grad=True)
+    program(cr, xc)[0].sum().backward()
+    assert not xc.grad.numpy().any()
+    x = _r(1, 2, 1, 3, 3)
+    check(lambda m, x: m.nn.functional.max_pool3d(x, 2, 1, 1, (2, 1, 1), return_indices=True),
+          x, ref=lambda x: max_pool_with_empty(x), grad=False)
+
+
+def max_pool_with_empty(x):
+    """max_pool3d(x, 2, 1, 1, dilation=(2, 1, 1)) on a depth-1 input: no window reaches it."""
+    vals = np.full((1, 2, 1, 4, 4), -np.inf)
+    idx = np.zeros((1, 2, 1, 4, 4), np.int64)
+    for i, j in itertools.product(range(4), range(4)):
+        h, w = max(i - 1, 0), max(j - 1, 0)
+        idx[..., 0, i, j] = 1 * 3 * 3 + h * 3 + w        # depth 1 (past the input), (h, w)
+    return vals, idx
+
+
 def test_max_pool3d_integer_float16_and_empty_batch():
     x = RNG.integers(-5, 5, (1, 2, 4, 4, 4))
     check(lambda m, x: m.nn.functional.max_pool3d(x, 2, return_indices=True), x,
@@ -744,6 +770,15 @@ ERRORS = [
     ("F.max_pool3d(t(X5), 2, padding=2)", RuntimeError,
      "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and "
      "dilation=1"),
+    ("F.max_pool3d(t(X5), (3, 4, 1), 1, (2, 0, 0), 2)", RuntimeError,
+     "pad should be smaller than or equal to half of kernel size, but got kT: 3 kW: 1 kH: 4 "
+     "padT: 2 padW: 0 padH: 0"),
+    ("F.max_pool2d(t(X4), (3, 3), 1, (2, 0), 2)", RuntimeError,
+     "pad should be smaller than or equal to half of kernel size, but got padW = 0, padH = 2, "
+     "kW = 3, kH = 3"),
+    ("F.max_pool1d(t(X4[0]), 3, 1, 2, 2)", RuntimeError,
+     "max_pool1d() padding should be at most half of kernel size, but got padding=2 and "
+     "kernel_size=3"),
     ("F.max_pool3d(t(X5), 7)", RuntimeError,
      "Given input size: (3x4x6x7). Calculated output size: (3x0x0x1). Output size is too small"),
     ("F.max_pool3d(t(_r(3, 4, 5)), 2)", RuntimeError,

@@ -295,6 +295,16 @@ def _pool_args(op, x, nd, kernel_size, stride, padding, dilation):
         if p < 0 or p > ((k - 1) * d + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={d}")
+    if any(p > k // 2 for p, k in zip(pad, kernel)):      # torch checks the bare kernel too
+        if nd == 1:
+            raise RuntimeError(f"{op}() padding should be at most half of kernel size, but got "
+                               f"padding={pad[0]} and kernel_size={kernel[0]}")
+        got = (f"padW = {pad[1]}, padH = {pad[0]}, kW = {kernel[1]}, kH = {kernel[0]}"
+               if nd == 2 else
+               f"kT: {kernel[0]} kW: {kernel[2]} kH: {kernel[1]} padT: {pad[0]} padW: {pad[2]} "
+               f"padH: {pad[1]}")
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
+                           f"got {got}")
     return x, kernel, stride, pad, dil
 
 
@@ -323,20 +333,30 @@ def window_argmax(win, nd):
     return pick
 
 
-def take_winners(x, plane, nd, overlap, name):
+def take_winners(x, plane, nd, overlap, name, empty=None):
     """x's values at ``plane`` (per leading index, the winner's flat place in its plane of the
     last nd dims), recorded as one index node named ``name``: its VJP scatters back to the
-    winners (adding up where ``overlap`` lets windows share one), and that scatter's gathers."""
+    winners (adding up where ``overlap`` lets windows share one), and that scatter's gathers.
+    Where the mask ``empty`` is set (a window with no input element) the value is the lowest of
+    x's dtype (-inf), read from one element appended to x's values, and gets no gradient."""
     size = x.shape[-nd:]
     lead = x.shape[:-nd]
     start = xp.arange(math.prod(lead)).reshape(tuple(lead) + (1,) * nd) * math.prod(size)
-    return apply(ops.index, (CF.reshape(x, (-1,)),),
-                 {"index": start + plane, "accumulate": overlap}, name=name)
+    flat = CF.reshape(x, (-1,))
+    index = start + plane
+    if empty is not None:
+        dt = x._data.dtype
+        low = -xp.inf if dt.kind == "f" else xp.iinfo(dt).min
+        flat = CF.cat([flat, wrap(xp.full((1,), low, dtype=dt))])
+        index = xp.where(empty, x.numel(), index)
+    return apply(ops.index, (flat,), {"index": index, "accumulate": overlap}, name=name)
 
 
 def _max_pool_positions(a, kernel, stride, pad, dil, out):
     """Per output position and spatial dim, the input coordinate of the window's maximum:
-    torch's choice (the first maximum in scan order; the last NaN; never the padding)."""
+    torch's choice (the first maximum in scan order; the last NaN; never the padding); and a
+    mask of the windows that hold no input element at all (None when there is none): torch gives
+    them -inf and the place its scan would have started, which lies outside the input."""
     nd = len(kernel)
     size = a.shape[-nd:]
     low = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
@@ -357,7 +377,12 @@ def _max_pool_positions(a, kernel, stride, pad, dil, out):
                 start = (xp.arange(out[i]) * s - p).reshape((-1,) + (1,) * (nd - 1 - i))
                 first = start + d * ((xp.maximum(-start, 0) + d - 1) // d)
                 coords[i] = xp.where(invalid, first, coords[i])
-    return coords
+            empty = False
+            for c, n in zip(coords, size):
+                empty = empty | (c >= n)
+            if xp.any(empty):
+                return coords, empty
+    return coords, None
 
 
 def max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
@@ -369,7 +394,7 @@ def max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
                 for n, k, s, p, d in zip(size, kernel, stride, pad, dil))
     _check_out_size(op, x, nd, out)
     a = x._data
-    coords = _max_pool_positions(a, kernel, stride, pad, dil, out)
+    coords, empty = _max_pool_positions(a, kernel, stride, pad, dil, out)
     plane = coords[0]                   # the winner's place in its plane, h·W + w: torch's indices
     for c, n in zip(coords[1:], size[1:]):
         plane = plane * n + c
@@ -377,7 +402,7 @@ def max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
     # read from a view of it (one index array where a coordinate each needs nd + 2 and is slower);
     # windows that overlap can share a winner: its gradients must add up
     overlap = any(s < d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dil))
-    result = take_winners(x, plane, nd, overlap, f"MaxPool{nd}DWithIndicesBackward0")
+    result = take_winners(x, plane, nd, overlap, f"MaxPool{nd}DWithIndicesBackward0", empty)
     if not return_indices:
         return result
     return result, wrap(plane.astype(xp.int64))
