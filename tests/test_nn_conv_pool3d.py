@@ -759,6 +759,14 @@ ERRORS = [
     ("F.conv3d(t(X5), t(_r(2, 3, 5, 2, 2)))", RuntimeError,
      "Calculated padded input size per channel: (4 x 6 x 7). Kernel size: (5 x 2 x 2). Kernel "
      "size can't be greater than actual input size"),
+    ("F.conv_transpose3d(t(_r(1, 2, 2, 1, 2)), t(_r(2, 1, 2, 2, 2)), stride=2, padding=(2, 1, 0))",
+     RuntimeError, "Given input size per channel: (2 x 1 x 2). Calculated output size per "
+     "channel: (0 x 0 x 4). Output size is too small"),
+    ("F.max_pool1d(t(X4[0]), 3, 1, 2, 2, return_indices=True)", RuntimeError,
+     "pad should be smaller than or equal to half of kernel size, but got padW = 2, padH = 0, "
+     "kW = 3, kH = 1"),
+    ("F.fractional_max_pool3d(t(_r(3, 3, 1, 1)), (1, 4, 2), (1, 4, 1))", RuntimeError,
+     "fractional_max_pool3d_out(): pool width 2 too large relative to input width 1"),
     ("F.conv_tbc(t(_r(5, 2)), t(_r(2, 3, 4)), t(_r(4)))", RuntimeError,
      "Input must have 3 dims: time, batch, in_channel"),
     ("F.conv_tbc(t(_r(5, 2, 3)), t(_r(2, 3)), t(_r(4)))", RuntimeError,

@@ -235,9 +235,10 @@ def _conv_transposend(op, nd, input, weight, bias, stride, padding, output_paddi
     out_size = [(n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in
                 zip(size, stride, pad, dilation, kernel, opad)]
     if any(n <= 0 for n in out_size):
-        raise RuntimeError(f"Given input size per channel: {list(size)}. Calculated output size "
-                           f"per channel: {out_size}. Output size is too small ({op}: reduce "
-                           "the padding)")
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, size))}). "
+                           f"Calculated output size per channel: "
+                           f"({' x '.join(map(str, out_size))}). Output size is too small ({op}: "
+                           "reduce the padding)")
     x, added = _batched(x, nd)
     params = dict(stride=stride, padding=tuple((p, p - o) for p, o in zip(pad, opad)),
                   dilation=dilation, transposed=True, groups=int(groups))
@@ -274,7 +275,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
-def _pool_args(op, x, nd, kernel_size, stride, padding, dilation):
+def _pool_args(op, x, nd, kernel_size, stride, padding, dilation, indices=False):
     x = check_tensor(x, "input", op)
     if x._data.ndim not in (nd + 1, nd + 2) or 0 in x.shape[-nd - 1:]:
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
@@ -296,10 +297,11 @@ def _pool_args(op, x, nd, kernel_size, stride, padding, dilation):
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={d}")
     if any(p > k // 2 for p, k in zip(pad, kernel)):      # torch checks the bare kernel too
-        if nd == 1:
+        if nd == 1 and not indices:     # with indices, torch pools 1-d input as a 2-d image
             raise RuntimeError(f"{op}() padding should be at most half of kernel size, but got "
                                f"padding={pad[0]} and kernel_size={kernel[0]}")
-        got = (f"padW = {pad[1]}, padH = {pad[0]}, kW = {kernel[1]}, kH = {kernel[0]}"
+        got = (f"padW = {pad[0]}, padH = 0, kW = {kernel[0]}, kH = 1" if nd == 1 else
+               f"padW = {pad[1]}, padH = {pad[0]}, kW = {kernel[1]}, kH = {kernel[0]}"
                if nd == 2 else
                f"kT: {kernel[0]} kW: {kernel[2]} kH: {kernel[1]} padT: {pad[0]} padW: {pad[2]} "
                f"padH: {pad[1]}")
@@ -431,7 +433,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     >>> chainrule.nn.functional.max_pool1d(chainrule.tensor([[1., 3., 2., 0.]]), 2)
     tensor([[3., 2.]])
     """
-    _pool_args("max_pool1d", input, 1, kernel_size, stride, padding, dilation)
+    _pool_args("max_pool1d", input, 1, kernel_size, stride, padding, dilation, return_indices)
 
     def one(v, default):
         return tuple_arg(v, 1, "", "max_pool1d")[0] if v is not None and v != () else default

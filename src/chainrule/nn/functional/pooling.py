@@ -376,7 +376,10 @@ def _fractional(op, nd, input, kernel_size, output_size, output_ratio, return_in
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
                            f"input, but got: {ndim} ({op} got input of size {list(x.shape)})")
     size = tuple(x.shape[-nd:])
-    for word, n, k, o in zip(_DIM_WORDS[nd], size, kernel, out):
+    # torch checks 2-d as (H, W) and 3-d as (T, W, H), and 3-d windows may not reach the end
+    order = (0, 1) if nd == 2 else (0, 2, 1)
+    for j in order:
+        word, n, k, o = _DIM_WORDS[nd][j], size[j], kernel[j], out[j]
         if (o + k - 1 > n) if nd == 2 else (o + k - 1 >= n):
             raise RuntimeError(f"{op}{'_out' if nd == 3 else ''}(): pool {word} {k} too large "
                                f"relative to input {word} {n}")
