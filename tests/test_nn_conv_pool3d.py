@@ -492,6 +492,10 @@ def test_fractional_max_pool_output_ratio_and_own_samples():
         out.numpy().reshape(2, 3, -1))
     out = F.fractional_max_pool3d(cr.tensor(_r(3, 8, 8, 8)), 3, output_ratio=0.5)
     assert tuple(out.shape) == (3, 4, 4, 4)
+    out, i = F.fractional_max_pool3d(cr.zeros(0, 2, 5, 5, 5, requires_grad=True), 2, 3,
+                                     return_indices=True)
+    assert tuple(out.shape) == (0, 2, 3, 3, 3) and i.dtype == cr.int64
+    out.sum().backward()
 
 
 # =========================================================================================
@@ -836,6 +840,11 @@ ERRORS = [
      "\"max_unpool2d\" not implemented for 'Long'"),
     ("F.fractional_max_pool2d(t(X4), 2)", ValueError,
      "fractional_max_pool2d requires specifying either an output_size or an output_ratio"),
+    ("F.fractional_max_pool2d(t(_r(2, 2, 0, 5)), 2, 3)", RuntimeError,
+     "fractional_max_pool2d(): Expected input to have non-zero size for non-batch dimensions, "
+     "but got[2, 2, 0, 5] with dimension 2 being empty."),
+    ("F.fractional_max_pool3d(t(_r(2, 2, 2, 2, 5, 5)), 2, 3)", RuntimeError,
+     "fractional_max_pool3d_out(): Expected 4D or 5D tensor, but got: [2, 2, 2, 2, 5, 5]"),
     ("F.fractional_max_pool2d(t(X4), 6, output_size=3)", RuntimeError,
      "fractional_max_pool2d(): pool height 6 too large relative to input height 6"),
     ("F.fractional_max_pool2d(t(X4), (2, 6), output_size=3)", RuntimeError,

@@ -372,17 +372,23 @@ def _fractional(op, nd, input, kernel_size, output_size, output_ratio, return_in
     kernel = tuple_arg(kernel_size, nd, "kernel_size", op)
     out = tuple_arg(output_size, nd, "output_size", op)
     ndim = x._data.ndim
-    if ndim not in (nd + 1, nd + 2) or x.numel() == 0:
-        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
-                           f"input, but got: {ndim} ({op} got input of size {list(x.shape)})")
+    where = op + ("_out" if nd == 3 else "")
+    if ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{where}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: "
+                           f"{list(x.shape)}")
+    for i in range(ndim - nd - 1, ndim):
+        if x.shape[i] == 0:
+            raise RuntimeError(f"{where}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got{list(x.shape)} with dimension {i} being "
+                               "empty.")
     size = tuple(x.shape[-nd:])
     # torch checks 2-d as (H, W) and 3-d as (T, W, H), and 3-d windows may not reach the end
     order = (0, 1) if nd == 2 else (0, 2, 1)
     for j in order:
         word, n, k, o = _DIM_WORDS[nd][j], size[j], kernel[j], out[j]
         if (o + k - 1 > n) if nd == 2 else (o + k - 1 >= n):
-            raise RuntimeError(f"{op}{'_out' if nd == 3 else ''}(): pool {word} {k} too large "
-                               f"relative to input {word} {n}")
+            raise RuntimeError(f"{where}(): pool {word} {k} too large relative to input {word} "
+                               f"{n}")
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for "
                                   f"'{type_name(x._data.dtype)}'")
