@@ -161,25 +161,45 @@ class MaxPool3d(_MaxPoolNd):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool3d(Module):
     """The mean over each kD×kH×kW window (see ``functional.avg_pool2d`` for the divisor).
 
     >>> chainrule.nn.AvgPool3d(2)(chainrule.ones(1, 3, 4, 4, 4)).shape
     chainrule.Size([1, 3, 2, 2, 2])
     """
 
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
     def forward(self, input):
         return C.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
-class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+class AdaptiveAvgPool3d(Module):
     """The mean over torch's adaptive windows, giving an ``output_size`` volume (an int or a
     triple; None keeps that input size).
 
     >>> chainrule.nn.AdaptiveAvgPool3d(1)(chainrule.ones(2, 3, 4, 5, 6)).shape
     chainrule.Size([2, 3, 1, 1, 1])
     """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
     def forward(self, input):
         return C.adaptive_avg_pool3d(input, self.output_size)
