@@ -155,7 +155,8 @@ def ref_lp(x, p, kernel, stride):
 # =========================================================================================
 
 @pytest.mark.parametrize("kw", [
-    dict(), dict(stride=2, padding=1), dict(stride=(1, 2, 1), padding=(0, 1, 1), dilation=(2, 1, 1)),
+    dict(), dict(stride=2, padding=1),
+    dict(stride=(1, 2, 1), padding=(0, 1, 1), dilation=(2, 1, 1)),
     dict(groups=2, padding="same", dilation=(1, 2, 1))])
 def test_conv3d(kw):
     x, w, b = _r(2, 4, 5, 4, 4), _r(2, 4 // kw.get("groups", 1), 2, 3, 2), _r(2)
@@ -425,7 +426,8 @@ def test_max_unpool_inverts_max_pool_in_a_graph():
 
 @pytest.mark.parametrize("nd, shape, p, kernel, stride", [
     (1, (2, 3, 7), 2, 2, None), (1, (3, 8), 3.0, 3, 2), (2, (2, 2, 5, 6), 2, (2, 3), None),
-    (2, (2, 6, 6), 1.5, 2, 1), (3, (1, 2, 4, 4, 5), 2, 2, None), (3, (2, 4, 3, 4), 3, (2, 1, 2), 1)])
+    (2, (2, 6, 6), 1.5, 2, 1), (3, (1, 2, 4, 4, 5), 2, 2, None),
+    (3, (2, 4, 3, 4), 3, (2, 1, 2), 1)])
 def test_lp_pool(nd, shape, p, kernel, stride):
     x = np.abs(_r(*shape)) + 0.2        # torch gives NaN where a window's Σ x^p is negative
     k = kernel if isinstance(kernel, tuple) else (kernel,) * nd
@@ -534,7 +536,8 @@ def test_shuffles_in_nn_functional():
     check(lambda m, x: m.nn.functional.pixel_shuffle(x, 2), x,
           ref=lambda x: x.reshape(2, 2, 2, 2, 3, 4).transpose(0, 1, 4, 2, 5, 3).reshape(2, 2, 6, 8))
     check(lambda m, x: m.nn.functional.pixel_unshuffle(x, 2), x[:, :, :2],
-          ref=lambda x: x.reshape(2, 8, 1, 2, 2, 2).transpose(0, 1, 3, 5, 2, 4).reshape(2, 32, 1, 2))
+          ref=lambda x: x.reshape(2, 8, 1, 2, 2, 2).transpose(0, 1, 3, 5, 2, 4)
+          .reshape(2, 32, 1, 2))
     check(lambda m, x: m.nn.functional.channel_shuffle(x, 4), x,
           ref=lambda x: x.reshape(2, 4, 2, 3, 4).transpose(0, 2, 1, 3, 4).reshape(2, 8, 3, 4))
     # torch has no derivative for native_channel_shuffle (chainrule's is channel_shuffle's)

@@ -15,8 +15,8 @@ one output channel per kernel offset.
 
 Max pooling is a composite: the window maxima's positions are found with NumPy and the output is
 ``input.reshape(-1)[positions]``, an ``index`` node named ``MaxPool{2,3}DWithIndicesBackward0``
-that keeps one int64 an output, as torch (its VJP scatters the gradient back to the winners, and that
-scatter's VJP gathers).
+that keeps one int64 an output, as torch (its VJP scatters the gradient back to the winners, and
+that scatter's VJP gathers).
 """
 import math
 
