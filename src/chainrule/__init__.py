@@ -178,6 +178,9 @@ from ._misc import (  # noqa: E402  (issue 13: vision, norms, embedding_bag)
     affine_grid_generator, alpha_dropout, alpha_dropout_, embedding_bag, embedding_renorm_,
     feature_alpha_dropout, feature_alpha_dropout_, grid_sampler, grid_sampler_2d, grid_sampler_3d,
     instance_norm)
+from ._misc import (  # noqa: E402,F401  (issue 13: conv and pooling)
+    adaptive_max_pool1d, conv3d, conv_tbc, conv_transpose3d, convolution, max_pool3d,
+    native_channel_shuffle)
 
 
 

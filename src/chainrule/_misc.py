@@ -998,3 +998,53 @@ def affine_grid_generator(theta, size, align_corners):
     """nn.functional.affine_grid without its argument checks and warnings."""
     from .nn.functional.vision import affine_grid
     return affine_grid(theta, size, bool(align_corners))
+# -- issue 13: conv and pooling
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """out[n, o] = bias[o] + sum over c of the 3-d cross-correlation of input[n, c] and
+    weight[o, c]"""
+    return _nf().conv3d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """The gradient of conv3d with respect to its input, as an op."""
+    return _nf().conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups,
+                                  dilation)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """conv1d on (time, batch, channels) input with a (kernel_width, in, out) weight."""
+    return _nf().conv_tbc(input, weight, bias, pad)
+
+
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                groups):
+    """ATen's generic convolution: conv1d/2d/3d (or their transposes) by the weight's rank."""
+    nd = weight.dim() - 2
+    if nd not in (1, 2, 3):
+        raise RuntimeError(f"convolution: expected a weight of 3 to 5 dims ((out, in / groups, "
+                           f"*kernel) for 1 to 3 spatial dims), but got weight of size "
+                           f"{list(weight.shape)}")
+    nf = _nf()
+    if transposed:
+        fn = (nf.conv_transpose1d, nf.conv_transpose2d, nf.conv_transpose3d)[nd - 1]
+        return fn(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    fn = (nf.conv1d, nf.conv2d, nf.conv3d)[nd - 1]
+    return fn(input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """out[n, c, d, i, j] = max of input[n, c] over window (d, i, j)."""
+    return _nf().max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """(values, indices) of the max over torch's adaptive windows along the last dim (ATen's
+    form: always both)."""
+    return _nf().adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def native_channel_shuffle(input, groups):
+    """channel_shuffle (ATen's kernel-level name)."""
+    return _nf().channel_shuffle(input, groups)

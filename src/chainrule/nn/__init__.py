@@ -32,3 +32,4 @@ def factory_kwargs(kwargs):
                 raise TypeError(f"{k} specified twice, in **kwargs and in factory_kwargs")
             r[k] = kwargs[k]
     return r
+from . import grad  # noqa: F401,E402  (torch.nn.grad; issue 13)

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, as torch's."""
+"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d, as torch's."""
 import math
 
 from ... import creation
@@ -9,7 +9,9 @@ from ..functional import conv as C
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
+           # -- issue 13: conv and pooling
+           "Conv3d", "ConvTranspose3d"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
@@ -137,7 +139,7 @@ class _Conv(_ConvNd):
                          groups, bias, padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
-        fn = C.conv1d if self._nd == 1 else C.conv2d
+        fn = (C.conv1d, C.conv2d, C.conv3d)[self._nd - 1]
         if self.padding_mode != "zeros":
             return fn(_mode_pad(input, self._pads, self.padding_mode), weight, bias,
                       self.stride, 0, self.dilation, self.groups)
@@ -218,7 +220,7 @@ class _ConvTranspose(_ConvNd):
         return tuple(result)
 
     def forward(self, input, output_size=None):
-        fn = C.conv_transpose1d if self._nd == 1 else C.conv_transpose2d
+        fn = (C.conv_transpose1d, C.conv_transpose2d, C.conv_transpose3d)[self._nd - 1]
         return fn(input, self.weight, self.bias, self.stride, self.padding,
                   self._output_padding(input, output_size), self.groups, self.dilation)
 
@@ -245,3 +247,31 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     _nd = 2
+
+
+# -- issue 13: conv and pooling
+
+class Conv3d(_Conv):
+    """3-d convolution: ``weight`` (out_channels, in_channels / groups, kD, kH, kW), ``bias``
+    (out_channels), both U(-1/√fan_in, 1/√fan_in) at first, as torch.
+
+    >>> conv = chainrule.nn.Conv3d(1, 4, 3, padding=1)
+    >>> conv
+    Conv3d(1, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))
+    >>> conv(chainrule.ones(2, 1, 5, 5, 5)).shape
+    chainrule.Size([2, 4, 5, 5, 5])
+    """
+
+    _nd = 3
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """The adjoint of Conv3d in its input ("deconvolution"): ``weight`` (in_channels,
+    out_channels / groups, kD, kH, kW); ``forward(input, output_size=None)`` as torch.
+
+    >>> up = chainrule.nn.ConvTranspose3d(4, 2, 2, stride=2)
+    >>> up(chainrule.ones(1, 4, 2, 3, 3)).shape
+    chainrule.Size([1, 2, 4, 6, 6])
+    """
+
+    _nd = 3
