@@ -233,6 +233,13 @@ LAZY = [
     ("LazyBatchNorm1d", (), dict(affine=False, momentum=None), (4, 3, 5), "BatchNorm1d"),
     ("LazyBatchNorm2d", (), dict(bias=False), (2, 3, 4, 4), "BatchNorm2d"),
     ("LazyBatchNorm3d", (), dict(track_running_stats=False), (2, 3, 2, 2, 2), "BatchNorm3d"),
+    ("LazyConv3d", (4, 2), dict(padding=1, stride=(1, 2, 1)), (2, 3, 4, 4, 3), "Conv3d"),
+    ("LazyConvTranspose3d", (2, 2), dict(stride=2), (1, 3, 2, 3, 2), "ConvTranspose3d"),
+    ("LazyInstanceNorm1d", (), {}, (4, 3, 5), "InstanceNorm1d"),
+    ("LazyInstanceNorm1d", (), dict(affine=False), (2, 3, 6), "InstanceNorm1d"),
+    ("LazyInstanceNorm2d", (), dict(bias=False, momentum=0.3), (2, 3, 4, 4), "InstanceNorm2d"),
+    ("LazyInstanceNorm3d", (), dict(track_running_stats=False), (2, 3, 2, 3, 2),
+     "InstanceNorm3d"),
 ]
 
 
@@ -274,12 +281,31 @@ def test_lazy_module_matches_torch(name, args, kw, shape, becomes):
     assert type(loaded).__name__ == name and not loaded.has_uninitialized_params()
     mods[cr].load_state_dict(state)
     outs = {m: mod(m.tensor(x)).detach().numpy() for m, mod in mods.items()}
-    outs["loaded"] = loaded(cr.tensor(x)).detach().numpy()
+    if "InstanceNorm" in name and kw.get("affine", True):
+        # torch's loaded lazy instance norm keeps num_features 0 and then fails its own check
+        # (torch 2.13 does exactly this; without affine it only warns); chainrule does the same
+        again = getattr(torch.nn, name)(*args, dtype=torch.float64, **kw)
+        again.load_state_dict(mods[torch].state_dict())
+        for m, mod in ((torch, again), (cr, loaded)):
+            with pytest.raises(ValueError, match=r"to match num_features \(0\), but got: 3"):
+                mod(m.tensor(x))
+        loaded = None
     np.testing.assert_allclose(outs[cr], outs[torch], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(outs["loaded"], outs[torch], rtol=1e-10, atol=1e-12)
+    if loaded is not None:
+        out = loaded(cr.tensor(x)).detach().numpy()
+        np.testing.assert_allclose(out, outs[torch], rtol=1e-10, atol=1e-12)
     for k, v in mods[torch].state_dict().items():
         np.testing.assert_allclose(mods[cr].state_dict()[k].numpy(), v.numpy(), rtol=1e-10)
-        np.testing.assert_allclose(loaded.state_dict()[k].numpy(), v.numpy(), rtol=1e-10)
+        if loaded is not None:
+            np.testing.assert_allclose(loaded.state_dict()[k].numpy(), v.numpy(), rtol=1e-10)
+
+
+def test_lazy_instance_norm_takes_dim_1_so_an_unbatched_input_is_refused_as_torch():
+    # torch's lazy norms read num_features from dim 1 whatever the rank, so an unbatched
+    # (C, L) input materializes L features and then fails InstanceNorm1d's own check
+    with pytest.raises(ValueError, match=r"expected input's size at dim=0 to match "
+                                         r"num_features \(6\), but got: 3"):
+        nn.LazyInstanceNorm1d()(cr.ones(3, 6))
 
 
 def test_lazy_state_dict_round_trips():
@@ -363,7 +389,8 @@ def test_every_name_of_this_part_exists():
     want = ["ParameterList", "ParameterDict", "Container", "Buffer", "UninitializedParameter",
             "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d",
             "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-            "LazyBatchNorm3d", "common_types", "factory_kwargs"]
+            "LazyBatchNorm3d", "LazyConv3d", "LazyConvTranspose3d", "LazyInstanceNorm1d",
+            "LazyInstanceNorm2d", "LazyInstanceNorm3d", "common_types", "factory_kwargs"]
     assert [n for n in want if not hasattr(cr.nn, n)] == []
     assert cr.nn.modules.lazy.LazyModuleMixin is LazyModuleMixin
     with warnings.catch_warnings():

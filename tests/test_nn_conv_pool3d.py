@@ -902,3 +902,10 @@ def test_errors(expr, kind, message):
     if torch is not None:
         ref = _raise(expr, torch)
         assert type(ref) is kind and str(ref).startswith(message), str(ref)
+
+
+def test_assert_int_or_pair_passes_ints_and_pairs_and_raises_the_formatted_message():
+    F.assert_int_or_pair(3, "stride", "{} must be int or pair")
+    F.assert_int_or_pair([1, 2], "stride", "{} must be int or pair")
+    with pytest.raises(AssertionError, match="^stride must be int or pair$"):
+        F.assert_int_or_pair((1, 2, 3), "stride", "{} must be int or pair")

@@ -33,12 +33,12 @@ NAMESPACES = {
     "linalg": ("api", "chainrule.linalg", None, 90),
     "special": ("api", "chainrule.special", None, 90),
     "distributions": ("api", "chainrule.distributions", None, 90),
-    # part 2 of the catalogue (issue #13): measured here, no target yet
-    "nn": ("api", "chainrule.nn", None, None),
-    "nn.functional": ("api", "chainrule.nn.functional", None, None),
-    "optim": ("api", "chainrule.optim", None, None),
-    "optim.lr_scheduler": ("api", "chainrule.optim.lr_scheduler", None, None),
-    "utils.data": ("api", "chainrule.utils.data", None, None),
+    # part 2 of the catalogue (issue #13)
+    "nn": ("api", "chainrule.nn", None, 90),
+    "nn.functional": ("api", "chainrule.nn.functional", None, 90),
+    "optim": ("api", "chainrule.optim", None, 90),
+    "optim.lr_scheduler": ("api", "chainrule.optim.lr_scheduler", None, 90),
+    "utils.data": ("api", "chainrule.utils.data", None, 90),
 }
 
 # What chainrule leaves out on purpose, and why: (pattern, reason).  A pattern is a regular

@@ -998,6 +998,8 @@ def affine_grid_generator(theta, size, align_corners):
     """nn.functional.affine_grid without its argument checks and warnings."""
     from .nn.functional.vision import affine_grid
     return affine_grid(theta, size, bool(align_corners))
+
+
 # -- issue 13: conv and pooling
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

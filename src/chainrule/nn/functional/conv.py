@@ -35,12 +35,22 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool
            "conv3d", "conv_transpose3d", "conv_tbc", "max_pool3d", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool3d",
            "adaptive_avg_pool3d", "fold", "unfold", "pixel_shuffle", "pixel_unshuffle",
-           "channel_shuffle"]
+           "channel_shuffle", "assert_int_or_pair"]
 
 
 # =========================================================================================
 # Argument checks, with torch's messages
 # =========================================================================================
+
+def assert_int_or_pair(arg, arg_name, message):
+    """torch's argument check for fold/unfold: ``arg`` is an int or a pair, else
+    ``AssertionError(message.format(arg_name))``.
+
+    >>> chainrule.nn.functional.assert_int_or_pair((2, 3), "kernel_size", "{} must be a pair")
+    """
+    if not (isinstance(arg, int) or len(arg) == 2):
+        raise AssertionError(message.format(arg_name))
+
 
 def tuple_arg(v, nd, what, op):
     if isinstance(v, (list, tuple)):

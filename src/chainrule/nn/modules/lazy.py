@@ -8,19 +8,21 @@ their initial values, and turns the module into ``cls_to_become`` (``LazyLinear`
 ``Linear``).  ``load_state_dict`` materializes them to the checkpoint's shapes first.
 
 Each family is one mixin here, so that a further lazy layer is one small class:
-``class LazyConv3d(_LazyConvMixin, Conv3d): cls_to_become = Conv3d`` (and ``_nd`` from Conv3d),
+``class LazyConv3d(_LazyConvMixin, Conv3d): cls_to_become = Conv3d``,
 ``class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d): cls_to_become = InstanceNorm1d``.
 """
 import itertools
 
 from ... import grad_mode
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 
-__all__ = ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d",
-           "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d"]
+__all__ = ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+           "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class LazyModuleMixin:
@@ -198,6 +200,12 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
     cls_to_become = Conv2d
 
 
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """A ``Conv3d`` whose ``in_channels`` comes from its first input."""
+
+    cls_to_become = Conv3d
+
+
 class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
     """A ``ConvTranspose1d`` whose ``in_channels`` comes from its first input.
 
@@ -284,3 +292,33 @@ class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
     """A ``BatchNorm3d`` whose ``num_features`` is its first input's dim 1."""
 
     cls_to_become = BatchNorm3d
+
+
+class LazyConvTranspose3d(_LazyConvTransposeMixin, ConvTranspose3d):
+    """A ``ConvTranspose3d`` whose ``in_channels`` comes from its first input."""
+
+    cls_to_become = ConvTranspose3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """An ``InstanceNorm1d`` whose ``num_features`` is its first input's dim 1 (affine and
+    tracking running statistics by default, as torch's lazy form).
+
+    >>> norm = chainrule.nn.LazyInstanceNorm1d()
+    >>> norm(chainrule.randn(2, 3, 5)).shape, norm.weight.shape
+    (chainrule.Size([2, 3, 5]), chainrule.Size([3]))
+    """
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """An ``InstanceNorm2d`` whose ``num_features`` is its first input's dim 1."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """An ``InstanceNorm3d`` whose ``num_features`` is its first input's dim 1."""
+
+    cls_to_become = InstanceNorm3d
