@@ -60,6 +60,7 @@ class ArrayF:
     cos = staticmethod(xp.cos)
     sinh = staticmethod(xp.sinh)
     cosh = staticmethod(xp.cosh)
+    tanh = staticmethod(xp.tanh)
     sqrt = staticmethod(xp.sqrt)
     abs = staticmethod(xp.abs)
     isnan = staticmethod(xp.isnan)

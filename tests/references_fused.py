@@ -1,0 +1,27 @@
+"""NumPy forward references for issue 13's fused primitives (gelu, ...), read by
+tests/test_registry.py.  Naive formulas, in float64."""
+import math
+
+import numpy as np
+
+
+def _gelu(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    return x * np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2)), otypes=[float])(x)
+
+
+def _ndtr(x):
+    return np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2)), otypes=[float])(x)
+
+
+# the functions the fused primitives' formulas name, for tests/test_formulas.py
+FORMULA_FUNCTIONS = {
+    "Φ": _ndtr,
+    "φ": lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi),
+    "tanh": np.tanh,
+}
+
+REFERENCES = {
+    "gelu": _gelu,
+}

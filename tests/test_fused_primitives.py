@@ -1,0 +1,143 @@
+"""Issue 13's primitives for speed (ops/nn.py, "fused primitives for speed"): gelu, ...
+
+Each replaces a composite that gave the same values; these tests check them against torch
+(values, dtypes, first and second derivatives through tests/oracle.py, with central differences
+in float64 when torch is absent), in float32 and float16 where the fast path differs from the
+float64 one, and at 0-d, empty and extreme inputs.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from oracle import check
+
+try:
+    import torch
+except ImportError:                     # pragma: no cover
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="needs torch")
+
+
+def _gelu_ref(x, approximate="none"):
+    x = np.asarray(x, dtype=np.float64)
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return x * np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2)), otypes=[float])(x)
+
+
+WIDE = np.concatenate([np.linspace(-9, 9, 721), [0.0, -0.0, 1e-30, -1e-30, 1e-3, -1e-3]])
+
+
+# ---------------------------------------------------------------------------------- gelu
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_float64_values_and_two_derivatives(approximate):
+    x = np.random.default_rng(0).uniform(-4, 4, (3, 5))
+    check(lambda m, x: m.nn.functional.gelu(x, approximate=approximate), x,
+          ref=lambda x: _gelu_ref(x, approximate), second=True)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_third_derivative_and_the_upstream_gradients_derivative(approximate):
+    """gelu's VJP is gelu_backward(g, x), itself a primitive: its rules for g and for x, and the
+    rule for x again (third order), against central differences of the recorded gradient."""
+    x0 = np.random.default_rng(1).uniform(-3, 3, 6)
+    g0 = np.random.default_rng(2).uniform(0.5, 1.5, 6)
+
+    def first(x, g):
+        xt = cr.tensor(x, requires_grad=True)
+        gt = cr.tensor(g, requires_grad=True)
+        out = cr.nn.functional.gelu(xt, approximate=approximate)
+        (dx,) = cr.autograd.grad(out, xt, gt, create_graph=True)
+        return xt, gt, dx
+
+    def second_x(x, g):
+        xt, gt, dx = first(x, g)
+        (ddx,) = cr.autograd.grad(dx.sum(), xt, create_graph=True)
+        return xt, gt, ddx
+
+    xt, gt, dx = first(x0, g0)
+    d_dx_dg, d_dx_dx = cr.autograd.grad(dx.sum(), (gt, xt))
+    eps = 1e-6
+    np.testing.assert_allclose(d_dx_dg.numpy(), (first(x0, g0 + eps)[2].detach().numpy()
+                                                 - first(x0, g0 - eps)[2].detach().numpy())
+                               / (2 * eps), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(d_dx_dx.numpy(), (first(x0 + eps, g0)[2].detach().numpy()
+                                                 - first(x0 - eps, g0)[2].detach().numpy())
+                               / (2 * eps), rtol=1e-6, atol=1e-8)
+    xt, gt, ddx = second_x(x0, g0)
+    (third,) = cr.autograd.grad(ddx.sum(), xt)
+    np.testing.assert_allclose(third.numpy(), (second_x(x0 + eps, g0)[2].detach().numpy()
+                                               - second_x(x0 - eps, g0)[2].detach().numpy())
+                               / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def test_gelu_records_one_node_named_as_torchs():
+    x = cr.tensor([-1.0, 0.5], requires_grad=True)
+    y = cr.nn.functional.gelu(x)
+    assert y.grad_fn.name() == "GeluBackward0"
+    assert cr.nn.functional.gelu(x, approximate="tanh").grad_fn.name() == "GeluBackward0"
+
+
+@needs_torch
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_gelu_fast_path_matches_torch(approximate, dtype):
+    """float32 and float16 take Numerical Recipes' erfc in float32: within a few float32 ulps
+    of the exact value, and about as close to it as torch's own kernels (the tanh form
+    cancels in 1 + tanh for x < -3 in both)."""
+    x = WIDE.astype(dtype)
+    exact = _gelu_ref(x.astype(np.float64), approximate)
+    xc = cr.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    yc = cr.nn.functional.gelu(xc, approximate=approximate)
+    yt = torch.nn.functional.gelu(xt, approximate=approximate)
+    assert str(yc.dtype) == str(yt.dtype).replace("torch", "chainrule")
+    w = np.random.default_rng(3).uniform(0.5, 1.5, x.shape).astype(dtype)
+    (gc,) = cr.autograd.grad(yc, xc, cr.tensor(w))
+    (gt,) = torch.autograd.grad(yt, xt, torch.tensor(w))
+    tol = {"float32": 2e-6, "float16": 2e-3}[dtype]
+    scale = np.maximum(np.abs(exact), 1e-3)
+    err_c = np.abs(yc.detach().numpy().astype(np.float64) - exact) / scale
+    err_t = np.abs(yt.detach().numpy().astype(np.float64) - exact) / scale
+    assert err_c.max() <= max(tol, 1.5 * err_t.max()), (err_c.max(), err_t.max())
+    np.testing.assert_allclose(gc.numpy(), gt.numpy(), rtol=tol * 4, atol=tol)
+    assert gc.dtype == xc.dtype
+
+
+def test_gelu_float32_derivative_against_float64():
+    x = WIDE.astype(np.float32)
+    x32 = cr.tensor(x, requires_grad=True)
+    x64 = cr.tensor(x.astype(np.float64), requires_grad=True)
+    cr.nn.functional.gelu(x32).sum().backward()
+    cr.nn.functional.gelu(x64).sum().backward()
+    np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy(), rtol=2e-6, atol=2e-7)
+
+
+@pytest.mark.parametrize("dtype", [cr.float32, cr.float64])
+def test_gelu_edges(dtype):
+    x = cr.tensor([float("inf"), float("-inf"), float("nan"), 0.0, -0.0], dtype=dtype)
+    y = cr.nn.functional.gelu(x).numpy()
+    assert y[0] == np.inf and np.isnan(y[2]) and y[3] == 0 and y[4] == 0
+    e = cr.zeros(0, 3, dtype=dtype, requires_grad=True)
+    out = cr.nn.functional.gelu(e)
+    out.sum().backward()
+    assert out.shape == (0, 3) and e.grad.shape == (0, 3)
+    s = cr.tensor(1.5, dtype=dtype, requires_grad=True)
+    cr.nn.functional.gelu(s).backward()
+    assert s.grad.shape == () and isinstance(s.grad.numpy(), np.ndarray)
+    np.testing.assert_allclose(float(s.grad), 0.5 * math.erfc(-1.5 / math.sqrt(2))
+                               + 1.5 * math.exp(-1.125) / math.sqrt(2 * math.pi), rtol=1e-6)
+
+
+def test_gelu_used_twice_sums_both_paths():
+    x = cr.tensor([0.3, -1.2], dtype=cr.float64, requires_grad=True)
+    y = cr.nn.functional.gelu(x)
+    (y * y + y).sum().backward()
+    x2 = cr.tensor([0.3, -1.2], dtype=cr.float64, requires_grad=True)
+    y2 = cr.nn.functional.gelu(x2)
+    (y2 * y2.detach() * 2 + y2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-12)
