@@ -616,10 +616,12 @@ def _gelu(x, approximate="none"):
     return out
 
 
-def _gelu_backward(g, x, approximate="none"):
-    """out = g·gelu'(x): g·(Φ(x) + x·φ(x)), or the tanh form's derivative"""
+def _gelu_backward(g, x, y=None, approximate="none"):
+    """out = g·gelu'(x): g·(Φ(x) + x·φ(x)), or the tanh form's derivative; Φ(x) read from gelu's
+    output y = x·Φ(x) when it is given (y/x, 0.5 where x ≈ 0), which saves computing it again"""
     if x.dtype == xp.float16:
         return _gelu_backward(g.astype(xp.float32), x.astype(xp.float32),
+                              None if y is None else y.astype(xp.float32),
                               approximate).astype(xp.float16)
     if approximate == "tanh":
         x3 = x * x * _GELU_A
@@ -627,18 +629,28 @@ def _gelu_backward(g, x, approximate="none"):
         du = (1 + 3 * x3) * _SQRT_2_OVER_PI
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
     if x.ndim == 0:                                # in-place ops need arrays, not scalars
-        return _gelu_backward(g.reshape(1), x.reshape(1)).reshape(())
+        return _gelu_backward(g.reshape(1), x.reshape(1),
+                              None if y is None else y.reshape(1)).reshape(())
     d = xp.multiply(x, x)                          # in place after this: see normal_cdf
     d *= -0.5
     xp.exp(d, out=d)
     d *= _INV_SQRT_2PI
     d *= x
-    d += normal_cdf(x)
+    if y is None:
+        d += normal_cdf(x)
+    else:
+        cdf = y / x
+        # Φ(x) = 0.5 + x/√(2π) + O(x³): 0.5 to the last bit for |x| < 1e-20, where y/x loses
+        # precision (subnormal y) or is 0/0
+        near0 = xp.abs(x) < 1e-20
+        if near0.any():
+            cdf[near0] = 0.5
+        d += cdf
     d *= g
     return d
 
 
-def _gelu_backward_vjp_x(F, g, out, gy, x, approximate="none"):
+def _gelu_backward_vjp_x(F, g, out, gy, x, y, approximate="none"):
     # gelu''(x): φ(x)·(2 - x²); for the tanh form (1 - t²)·(u' - x·t·u'² + x·u''/2), u the
     # tanh's argument: written in F, so every further derivative records too
     if approximate == "tanh":
@@ -650,22 +662,27 @@ def _gelu_backward_vjp_x(F, g, out, gy, x, approximate="none"):
     return g * gy * second
 
 
+def _gelu_vjp(F, g, out, x, approximate="none"):
+    return F.apply(gelu_backward, (g, x, out), {"approximate": approximate})
+
+
 # torch's GeluBackward0 node computes gelu_backward(grad, x), itself differentiable: the same here,
-# so that create_graph differentiates gelu again (its derivative needs Φ, which F has not)
+# so that create_graph differentiates gelu again (its derivative needs Φ, which F has not).  The
+# third input, gelu's output y, only spares computing Φ(x) again (the tanh form ignores it): it
+# gets no gradient, and the rule for x gives the whole second derivative (y is a function of x).
 gelu_backward = defprim(
     "gelu_backward", _gelu_backward,
-    lambda F, g, out, gy, x, approximate="none": F.apply(gelu_backward, (g, x),
-                                                         {"approximate": approximate}),
+    lambda F, g, out, gy, x, y, approximate="none": F.apply(
+        gelu_backward, (g, x, y), {"approximate": approximate}),
     _gelu_backward_vjp_x,
-    kind="elementwise", backward_name="GeluBackwardBackward0", saves=(0, 1),
-    reads=((1,), (0, 1)), formulas=(None, None),     # only ever a VJP: gelu's formula explains
-    vjp_texts=("G ↦ G·gelu'(x)", "G ↦ G·g·gelu''(x)"))
+    lambda F, g, out, gy, x, y, approximate="none": None,
+    kind="elementwise", backward_name="GeluBackwardBackward0", saves=(0, 1, 2),
+    reads=((1, 2), (0, 1), ()), formulas=(None, None, None),   # only a VJP: see gelu's formula
+    vjp_texts=("G ↦ G·gelu'(x)", "G ↦ G·g·gelu''(x)", "none: y only stands for x·Φ(x)"))
 
 gelu = defprim(
-    "gelu", _gelu,
-    lambda F, g, out, x, approximate="none": F.apply(gelu_backward, (g, x),
-                                                     {"approximate": approximate}),
-    kind="elementwise", backward_name="GeluBackward0", saves=(0,),
+    "gelu", _gelu, _gelu_vjp,
+    kind="elementwise", backward_name="GeluBackward0", saves=(0,), saves_out=True,
     formulas=("[approximate = 'none']·(Φ(x) + x·φ(x)) + [approximate = 'tanh']·("
               "(1 + tanh(√(2/π)(x + 0.044715x³)))/2 + x(1 - tanh(√(2/π)(x + 0.044715x³))²)"
               "·√(2/π)(1 + 3·0.044715x²)/2)",), domain=(-3.0, 3.0),
