@@ -22,6 +22,14 @@ FORMULA_FUNCTIONS = {
     "tanh": np.tanh,
 }
 
+def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
+    axes = tuple(range(x.ndim - ndim, x.ndim))
+    mu = x.mean(axis=axes, keepdims=True)
+    sd = np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + eps)
+    return (x - mu) / sd * w + (0 if b is None else b)
+
+
 REFERENCES = {
     "gelu": _gelu,
+    "layer_norm": _layer_norm,
 }

@@ -141,3 +141,83 @@ def test_gelu_used_twice_sums_both_paths():
     y2 = cr.nn.functional.gelu(x2)
     (y2 * y2.detach() * 2 + y2).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------- layer_norm
+
+def _layer_norm_ref(x, w=None, b=None, ndim=1, eps=1e-5):
+    axes = tuple(range(x.ndim - ndim, x.ndim))
+    mu = x.mean(axis=axes, keepdims=True)
+    out = (x - mu) / np.sqrt(((x - mu) ** 2).mean(axis=axes, keepdims=True) + eps)
+    return out * (1 if w is None else w) + (0 if b is None else b)
+
+
+@pytest.mark.parametrize("shape,norm", [((4, 5), (5,)), ((2, 3, 4), (3, 4)), ((6,), (6,))])
+def test_layer_norm_values_and_two_derivatives(shape, norm):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-2, 2, shape) + 3.0            # a mean away from 0
+    w, b = rng.uniform(0.5, 1.5, norm), rng.uniform(-1, 1, norm)
+    check(lambda m, x, w, b: m.nn.functional.layer_norm(x, norm, w, b), x, w, b,
+          ref=lambda x, w, b: _layer_norm_ref(x, w, b, len(norm)), second=True)
+    check(lambda m, x, w: m.nn.functional.layer_norm(x, norm, w, eps=0.1), x, w,
+          ref=lambda x, w: _layer_norm_ref(x, w, None, len(norm), 0.1), second=True)
+
+
+def test_layer_norm_records_one_node():
+    x = cr.randn(3, 4, requires_grad=True)
+    ln = cr.nn.LayerNorm(4)
+    assert ln(x).grad_fn.name() == "NativeLayerNormBackward0"
+    assert cr.nn.LayerNorm(4, elementwise_affine=False)(x).grad_fn.name() != \
+        "NativeLayerNormBackward0"                 # no weight: the composite
+
+
+@needs_torch
+@pytest.mark.parametrize("bias", [True, False])
+def test_layer_norm_module_float32_matches_torch(bias):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((4, 7, 16)) * 3 + 1).astype(np.float32)
+    g = rng.standard_normal((4, 7, 16)).astype(np.float32)
+    lt = torch.nn.LayerNorm(16, bias=bias)
+    with torch.no_grad():
+        lt.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, 16).astype(np.float32)))
+        if bias:
+            lt.bias.copy_(torch.tensor(rng.uniform(-1, 1, 16).astype(np.float32)))
+    lc = cr.nn.LayerNorm(16, bias=bias)
+    lc.load_state_dict({k: cr.tensor(v.numpy()) for k, v in lt.state_dict().items()})
+    xt, xc = torch.tensor(x, requires_grad=True), cr.tensor(x, requires_grad=True)
+    yt, yc = lt(xt), lc(xc)
+    yt.backward(torch.tensor(g))
+    yc.backward(cr.tensor(g))
+    assert yc.dtype == cr.float32 and xc.grad.dtype == cr.float32
+    np.testing.assert_allclose(yc.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for (name, pt), pc in zip(lt.named_parameters(), lc.parameters()):
+        np.testing.assert_allclose(pc.grad.numpy(), pt.grad.numpy(), rtol=1e-4, atol=1e-4,
+                                   err_msg=name)
+
+
+def test_layer_norm_other_dtypes_keep_the_composite():
+    x16 = cr.randn(2, 4).half()
+    w = cr.ones(4)
+    assert cr.nn.functional.layer_norm(x16, (4,), w.half()).dtype == cr.float16
+    x = cr.randn(2, 4, requires_grad=True)
+    mixed = cr.nn.functional.layer_norm(x, (4,), w.double())
+    assert mixed.dtype == cr.float64 and mixed.grad_fn.name() != "NativeLayerNormBackward0"
+
+
+def test_layer_norm_input_used_twice_and_0d_free_edges():
+    x = cr.tensor([[1.0, 2.0, 4.0], [0.5, 0.5, 3.0]], dtype=cr.float64, requires_grad=True)
+    w = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64, requires_grad=True)
+    y = cr.nn.functional.layer_norm(x, (3,), w, w)      # w as weight and as bias
+    (y * y).sum().backward()
+    x2 = cr.tensor(x.detach().numpy(), requires_grad=True)
+    w2 = cr.tensor(w.detach().numpy(), requires_grad=True)
+    mu = x2.mean(-1, keepdim=True)
+    xhat = (x2 - mu) / ((x2 - mu).pow(2).mean(-1, keepdim=True) + 1e-5).sqrt()
+    ((xhat * w2 + w2) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-10, atol=1e-12)
+    e = cr.zeros(0, 3, requires_grad=True)
+    out = cr.nn.functional.layer_norm(e, (3,), cr.ones(3))
+    out.sum().backward()
+    assert out.shape == (0, 3) and e.grad.shape == (0, 3)

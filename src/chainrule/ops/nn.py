@@ -688,3 +688,55 @@ gelu = defprim(
               "·√(2/π)(1 + 3·0.044715x²)/2)",), domain=(-3.0, 3.0),
     examples=[("m.nn.functional.gelu(x)", (3, 4)), ("m.nn.functional.gelu(x)", ()),
               ("m.nn.functional.gelu(x, approximate='tanh')", (3, 4))])
+
+
+# layer_norm: one node instead of eleven (mean, sub, mul, mean, add, rsqrt, mul, mul, add, and
+# the two means' divisions), its forward in place on two buffers, and one rule per input
+# written with F (so create_graph differentiates it again).  The rules compute the mean and
+# 1/σ again from x (a few passes over one activation) rather than keeping them: the graph keeps
+# only inputs and outputs.
+
+def _ln_dims(x, ndim):
+    return tuple(range(x.ndim - ndim, x.ndim)), math.prod(x.shape[x.ndim - ndim:])
+
+
+def _ln_normalised(F, x, ndim, eps):
+    """(x - mean)/√(var + eps) over the last ``ndim`` dims, and 1/√(var + eps) (kept dims)"""
+    dims, n = _ln_dims(x, ndim)
+    xc = x - F.sum(x, dims, True) / n
+    rstd = 1 / F.sqrt(F.sum(xc * xc, dims, True) / n + eps)
+    return xc * rstd, rstd
+
+
+def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
+    """out = (x - mean)/√(var + eps)·w + b, the statistics over the last ``ndim`` dims"""
+    dims, n = _ln_dims(x, ndim)
+    out = x - xp.sum(x, axis=dims, keepdims=True) / n
+    var = xp.sum(xp.square(out), axis=dims, keepdims=True) / n
+    var += eps
+    out *= xp.reciprocal(xp.sqrt(var))
+    out *= w
+    if b is not None:
+        out += b
+    return out
+
+
+def _layer_norm_vjp_x(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
+    # dx = (gw - mean(gw) - x̂·mean(gw·x̂))/σ over the normalised dims, gw = g·w
+    dims, n = _ln_dims(x, ndim)
+    xhat, rstd = _ln_normalised(F, x, ndim, eps)
+    gw = g * w
+    return (gw - F.sum(gw, dims, True) / n - xhat * (F.sum(gw * xhat, dims, True) / n)) * rstd
+
+
+layer_norm = defprim(
+    "layer_norm", _layer_norm, _layer_norm_vjp_x,
+    lambda F, g, out, x, w, b=None, ndim=1, eps=1e-5: g * _ln_normalised(F, x, ndim, eps)[0],
+    lambda F, g, out, x, w, b=None, ndim=1, eps=1e-5: g,
+    kind="other", backward_name="NativeLayerNormBackward0", saves=(0, 1),
+    reads=((0, 1), (0,), ()), formulas=(None, None, None),
+    vjp_texts=("g ↦ (g·w - mean(g·w) - x̂·mean(g·w·x̂))/σ, x̂ = (x - mean)/σ, σ = √(var + eps)",
+               "g ↦ Σ g·x̂ over the leading dims", "g ↦ Σ g over the leading dims"),
+    examples=[("m.nn.functional.layer_norm(x, (4,), y, z)", (3, 4), (4,), (4,)),
+              ("m.nn.functional.layer_norm(x, (2, 3), y)", (2, 2, 3), (2, 3)),
+              ("m.nn.functional.layer_norm(x, (5,), y, z, eps=0.1)", (5,), (5,), (5,))])
