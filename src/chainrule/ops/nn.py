@@ -639,10 +639,11 @@ def _gelu_backward(g, x, y=None, approximate="none"):
     if y is None:
         d += normal_cdf(x)
     else:
-        cdf = y / x
         # Φ(x) = 0.5 + x/√(2π) + O(x³): 0.5 to the last bit for |x| < 1e-20, where y/x loses
         # precision (subnormal y) or is 0/0
-        near0 = xp.abs(x) < 1e-20
+        cdf = xp.abs(x)
+        near0 = cdf < 1e-20
+        xp.divide(y, x, out=cdf)
         if near0.any():
             cdf[near0] = 0.5
         d += cdf
@@ -700,6 +701,25 @@ def _ln_dims(x, ndim):
     return tuple(range(x.ndim - ndim, x.ndim)), math.prod(x.shape[x.ndim - ndim:])
 
 
+def _trailing_sum(a, dims, n):
+    """Σ over the trailing ``dims`` (n elements), dims kept.  Rows of up to 128 are summed as a
+    product with a vector of ones: BLAS does it five times faster than NumPy's reduction along
+    the last axis, with the same eight-way accumulation (so no less accurate)."""
+    if 0 < n <= 128 and a.size and a.dtype.kind == "f" and a.flags.c_contiguous:
+        rows = xp.matmul(a.reshape(-1, n), xp.ones(n, a.dtype))
+        return rows.reshape(a.shape[:a.ndim - len(dims)] + (1,) * len(dims))
+    return xp.sum(a, axis=dims, keepdims=True)
+
+
+def _leading_sum(a, shape):
+    """Σ of ``a`` over its leading dims, down to ``shape`` (its trailing dims): one BLAS product
+    with a vector of ones, where NumPy adds the rows one after the other anyway"""
+    n = math.prod(shape)
+    if a.size and a.dtype.kind == "f" and a.flags.c_contiguous and n:
+        return xp.matmul(xp.ones(a.size // n, a.dtype), a.reshape(-1, n)).reshape(shape)
+    return xp.sum(a.reshape((-1,) + tuple(shape)), axis=0)
+
+
 def _ln_normalised(F, x, ndim, eps):
     """(x - mean)/√(var + eps) over the last ``ndim`` dims, and 1/√(var + eps) (kept dims)"""
     dims, n = _ln_dims(x, ndim)
@@ -711,8 +731,8 @@ def _ln_normalised(F, x, ndim, eps):
 def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
     """out = (x - mean)/√(var + eps)·w + b, the statistics over the last ``ndim`` dims"""
     dims, n = _ln_dims(x, ndim)
-    out = x - xp.sum(x, axis=dims, keepdims=True) / n
-    var = xp.sum(xp.square(out), axis=dims, keepdims=True) / n
+    out = x - _trailing_sum(x, dims, n) / n
+    var = _trailing_sum(xp.square(out), dims, n) / n
     var += eps
     out *= xp.reciprocal(xp.sqrt(var))
     out *= w
@@ -721,18 +741,54 @@ def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
     return out
 
 
+def _ln_normalised_array(x, ndim, eps):
+    """_ln_normalised on arrays, in place on one fresh array (and a scratch one, returned)"""
+    dims, n = _ln_dims(x, ndim)
+    xhat = x - _trailing_sum(x, dims, n) / n
+    scratch = xp.square(xhat)
+    rstd = _trailing_sum(scratch, dims, n) / n
+    rstd += eps
+    rstd = xp.reciprocal(xp.sqrt(rstd))
+    xhat *= rstd
+    return xhat, rstd, scratch
+
+
 def _layer_norm_vjp_x(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
     # dx = (gw - mean(gw) - x̂·mean(gw·x̂))/σ over the normalised dims, gw = g·w
     dims, n = _ln_dims(x, ndim)
+    if type(x) is xp.ndarray and type(g) is xp.ndarray and x.ndim:
+        # a plain backward: the same formula on arrays, in place on three fresh arrays instead
+        # of a dozen (each costs page faults at an activation's size)
+        xhat, rstd, scratch = _ln_normalised_array(x, ndim, eps)
+        gw = g * w
+        mean_gw = _trailing_sum(gw, dims, n) / n
+        xp.multiply(gw, xhat, out=scratch)
+        xhat *= _trailing_sum(scratch, dims, n) / n
+        gw -= mean_gw
+        gw -= xhat
+        gw *= rstd
+        return gw
     xhat, rstd = _ln_normalised(F, x, ndim, eps)
     gw = g * w
     return (gw - F.sum(gw, dims, True) / n - xhat * (F.sum(gw * xhat, dims, True) / n)) * rstd
 
 
+def _layer_norm_vjp_w(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
+    if type(x) is xp.ndarray and type(g) is xp.ndarray and x.ndim:
+        xhat, _, _ = _ln_normalised_array(x, ndim, eps)     # as above
+        xhat *= g
+        return _leading_sum(xhat, w.shape)
+    return g * _ln_normalised(F, x, ndim, eps)[0]
+
+
+def _layer_norm_vjp_b(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
+    if type(g) is xp.ndarray and g.ndim > b.ndim:
+        return _leading_sum(g, b.shape)       # the engine would sum it, more slowly
+    return g
+
+
 layer_norm = defprim(
-    "layer_norm", _layer_norm, _layer_norm_vjp_x,
-    lambda F, g, out, x, w, b=None, ndim=1, eps=1e-5: g * _ln_normalised(F, x, ndim, eps)[0],
-    lambda F, g, out, x, w, b=None, ndim=1, eps=1e-5: g,
+    "layer_norm", _layer_norm, _layer_norm_vjp_x, _layer_norm_vjp_w, _layer_norm_vjp_b,
     kind="other", backward_name="NativeLayerNormBackward0", saves=(0, 1),
     reads=((0, 1), (0,), ()), formulas=(None, None, None),
     vjp_texts=("g ↦ (g·w - mean(g·w) - x̂·mean(g·w·x̂))/σ, x̂ = (x - mean)/σ, σ = √(var + eps)",

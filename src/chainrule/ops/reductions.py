@@ -171,8 +171,14 @@ def _softmax(x, dim):
     """out = eˣ / Σ eˣ along dim"""
     # A primitive for speed (one pass, one output saved); the max shift keeps it stable.
     w = wide(x)
-    e = xp.exp(w - xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf))   # initial: empty dim
-    return narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
+    e = w - xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf)   # initial: an empty dim
+    if type(e) is not xp.ndarray:                                   # 0-d: a NumPy scalar
+        e = xp.exp(e)
+        return narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
+    # in place: a fresh array of an attention's size costs more (page faults) than the pass
+    xp.exp(e, out=e)
+    e /= xp.sum(e, axis=dim, keepdims=True)
+    return narrow(e, x)
 
 
 softmax = defprim("softmax", _softmax,
