@@ -18,6 +18,7 @@ import math
 from .._backend import xp
 from .._fns import ArrayF
 from . import defprim
+from .reductions import trailing_sum
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -701,16 +702,6 @@ def _ln_dims(x, ndim):
     return tuple(range(x.ndim - ndim, x.ndim)), math.prod(x.shape[x.ndim - ndim:])
 
 
-def _trailing_sum(a, dims, n):
-    """Σ over the trailing ``dims`` (n elements), dims kept.  Rows of up to 128 are summed as a
-    product with a vector of ones: BLAS does it five times faster than NumPy's reduction along
-    the last axis, with the same eight-way accumulation (so no less accurate)."""
-    if 0 < n <= 128 and a.size and a.dtype.kind == "f" and a.flags.c_contiguous:
-        rows = xp.matmul(a.reshape(-1, n), xp.ones(n, a.dtype))
-        return rows.reshape(a.shape[:a.ndim - len(dims)] + (1,) * len(dims))
-    return xp.sum(a, axis=dims, keepdims=True)
-
-
 def _leading_sum(a, shape):
     """Σ of ``a`` over its leading dims, down to ``shape`` (its trailing dims): one BLAS product
     with a vector of ones, where NumPy adds the rows one after the other anyway"""
@@ -731,8 +722,8 @@ def _ln_normalised(F, x, ndim, eps):
 def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
     """out = (x - mean)/√(var + eps)·w + b, the statistics over the last ``ndim`` dims"""
     dims, n = _ln_dims(x, ndim)
-    out = x - _trailing_sum(x, dims, n) / n
-    var = _trailing_sum(xp.square(out), dims, n) / n
+    out = x - trailing_sum(x, dims, n) / n
+    var = trailing_sum(xp.square(out), dims, n) / n
     var += eps
     out *= xp.reciprocal(xp.sqrt(var))
     out *= w
@@ -744,9 +735,9 @@ def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
 def _ln_normalised_array(x, ndim, eps):
     """_ln_normalised on arrays, in place on one fresh array (and a scratch one, returned)"""
     dims, n = _ln_dims(x, ndim)
-    xhat = x - _trailing_sum(x, dims, n) / n
+    xhat = x - trailing_sum(x, dims, n) / n
     scratch = xp.square(xhat)
-    rstd = _trailing_sum(scratch, dims, n) / n
+    rstd = trailing_sum(scratch, dims, n) / n
     rstd += eps
     rstd = xp.reciprocal(xp.sqrt(rstd))
     xhat *= rstd
@@ -761,9 +752,9 @@ def _layer_norm_vjp_x(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
         # of a dozen (each costs page faults at an activation's size)
         xhat, rstd, scratch = _ln_normalised_array(x, ndim, eps)
         gw = g * w
-        mean_gw = _trailing_sum(gw, dims, n) / n
+        mean_gw = trailing_sum(gw, dims, n) / n
         xp.multiply(gw, xhat, out=scratch)
-        xhat *= _trailing_sum(scratch, dims, n) / n
+        xhat *= trailing_sum(scratch, dims, n) / n
         gw -= mean_gw
         gw -= xhat
         gw *= rstd

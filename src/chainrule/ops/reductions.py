@@ -33,6 +33,17 @@ def narrow(r, x):
 _wide, _narrow = wide, narrow        # the names other modules may still use
 
 
+def trailing_sum(a, dims, n):
+    """Σ of an array over its trailing ``dims`` (n elements), dims kept.  Rows of up to 128 are
+    summed as a product with a vector of ones: BLAS does it five times faster than NumPy's
+    reduction along the last axis, with the same eight-way accumulation (no less accurate).
+    For the rules' fast paths on arrays (softmax, layer_norm)."""
+    if 0 < n <= 128 and a.size and a.dtype.kind == "f" and a.flags.c_contiguous:
+        rows = xp.matmul(a.reshape(-1, n), xp.ones(n, a.dtype))
+        return rows.reshape(a.shape[:a.ndim - len(dims)] + (1,) * len(dims))
+    return xp.sum(a, axis=dims, keepdims=True)
+
+
 def _sum(x, dims=None, keepdim=False):
     """out = Σ x over dims"""
     if x.dtype == xp.float16:
@@ -177,12 +188,26 @@ def _softmax(x, dim):
         return narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
     # in place: a fresh array of an attention's size costs more (page faults) than the pass
     xp.exp(e, out=e)
-    e /= xp.sum(e, axis=dim, keepdims=True)
+    if dim in (-1, e.ndim - 1):
+        e /= trailing_sum(e, (e.ndim - 1,), e.shape[-1])
+    else:
+        e /= xp.sum(e, axis=dim, keepdims=True)
     return narrow(e, x)
 
 
-softmax = defprim("softmax", _softmax,
-                  lambda F, g, out, x, dim: out * (g - F.sum(g * out, (dim,), True)),
+def _softmax_vjp(F, g, out, x, dim):
+    if type(g) is xp.ndarray and type(out) is xp.ndarray and out.ndim and \
+            dim in (-1, out.ndim - 1) and g.dtype == out.dtype:
+        # on arrays along the last dim (attention's): g·s - s·Σ g·s, two fresh arrays instead
+        # of three and the sum through BLAS (see trailing_sum)
+        gs = g * out
+        t = trailing_sum(gs, (out.ndim - 1,), out.shape[-1])
+        gs -= xp.multiply(out, t)
+        return gs
+    return out * (g - F.sum(g * out, (dim,), True))
+
+
+softmax = defprim("softmax", _softmax, _softmax_vjp,
                   kind="along_dim",
                   formulas=("out·(δ - out)",), vjp_texts=("g ↦ s ⊙ (g - Σ g⊙s)",), saves=(),
                   saves_out=True,
