@@ -633,6 +633,9 @@ def _gelu_backward(g, x, y=None, approximate="none"):
         return _gelu_backward(g.reshape(1), x.reshape(1),
                               None if y is None else y.reshape(1)).reshape(())
     d = xp.multiply(x, x)                          # in place after this: see normal_cdf
+    # Φ(x) = 0.5 + x/√(2π) + O(x³): 0.5 to the last bit for |x| < 1e-20 (x² < 1e-40), where
+    # y/x loses precision (subnormal y) or is 0/0
+    near0 = d < 1e-40 if y is not None else None
     d *= -0.5
     xp.exp(d, out=d)
     d *= _INV_SQRT_2PI
@@ -640,11 +643,7 @@ def _gelu_backward(g, x, y=None, approximate="none"):
     if y is None:
         d += normal_cdf(x)
     else:
-        # Φ(x) = 0.5 + x/√(2π) + O(x³): 0.5 to the last bit for |x| < 1e-20, where y/x loses
-        # precision (subnormal y) or is 0/0
-        cdf = xp.abs(x)
-        near0 = cdf < 1e-20
-        xp.divide(y, x, out=cdf)
+        cdf = xp.divide(y, x)
         if near0.any():
             cdf[near0] = 0.5
         d += cdf
