@@ -1,4 +1,6 @@
 """Reductions (over ``dims``) and ops along one ``dim`` (max/min with indices, softmax)."""
+import math
+
 from .._backend import xp
 from .._fns import ArrayF
 from . import defprim
@@ -33,15 +35,29 @@ def narrow(r, x):
 _wide, _narrow = wide, narrow        # the names other modules may still use
 
 
+_BLAS_DTYPES = (xp.float32, xp.float64)    # float16 keeps NumPy's sums (float32 accumulation)
+
+
 def trailing_sum(a, dims, n):
     """Σ of an array over its trailing ``dims`` (n elements), dims kept.  Rows of up to 128 are
     summed as a product with a vector of ones: BLAS does it five times faster than NumPy's
     reduction along the last axis, with the same eight-way accumulation (no less accurate).
     For the rules' fast paths on arrays (softmax, layer_norm)."""
-    if 0 < n <= 128 and a.size and a.dtype.kind == "f" and a.flags.c_contiguous:
+    if 0 < n <= 128 and a.size and a.dtype in _BLAS_DTYPES and a.flags.c_contiguous:
         rows = xp.matmul(a.reshape(-1, n), xp.ones(n, a.dtype))
         return rows.reshape(a.shape[:a.ndim - len(dims)] + (1,) * len(dims))
     return xp.sum(a, axis=dims, keepdims=True)
+
+
+def leading_sum(a, shape):
+    """Σ of an array over its leading dims, down to ``shape`` (its trailing dims): one BLAS
+    product with a vector of ones, where NumPy adds the rows one after the other anyway (so
+    no less accurate); for bias gradients (linear, layer_norm)."""
+    n = math.prod(shape)
+    if a.size and a.dtype in _BLAS_DTYPES and a.flags.c_contiguous and n and \
+            tuple(a.shape[a.ndim - len(shape):]) == tuple(shape):
+        return xp.matmul(xp.ones(a.size // n, a.dtype), a.reshape(-1, n)).reshape(shape)
+    return a
 
 
 def _sum(x, dims=None, keepdim=False):
