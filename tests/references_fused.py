@@ -29,7 +29,15 @@ def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
     return (x - mu) / sd * w + (0 if b is None else b)
 
 
+def _cross_entropy(x, target, ignore_index=-100, mean=True):
+    logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    kept = target != ignore_index
+    picked = np.array([logp[i, t] if k else 0.0 for i, (t, k) in enumerate(zip(target, kept))])
+    return -picked.sum() / (kept.sum() if mean else 1)
+
+
 REFERENCES = {
+    "cross_entropy": _cross_entropy,
     "gelu": _gelu,
     "layer_norm": _layer_norm,
 }

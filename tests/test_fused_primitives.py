@@ -221,3 +221,70 @@ def test_layer_norm_input_used_twice_and_0d_free_edges():
     out = cr.nn.functional.layer_norm(e, (3,), cr.ones(3))
     out.sum().backward()
     assert out.shape == (0, 3) and e.grad.shape == (0, 3)
+
+
+# ---------------------------------------------------------------------------------- cross_entropy
+
+def _ce_ref(x, t, ignore_index=-100, mean=True):
+    logp = x - np.log(np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True)) \
+        - x.max(1, keepdims=True)
+    kept = t != ignore_index
+    total = -sum(logp[i, c] for i, c in enumerate(t) if c != ignore_index)
+    return np.asarray(total / kept.sum() if mean else total)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_values_and_two_derivatives(reduction):
+    rng = np.random.default_rng(6)
+    x = rng.uniform(-3, 3, (5, 4))
+    t = np.array([0, 3, -100, 1, 3])
+    check(lambda m, x: m.nn.functional.cross_entropy(x, m.tensor(t), reduction=reduction), x,
+          ref=lambda x: _ce_ref(x, t, mean=reduction == "mean"), second=True)
+    t3 = np.array([0, 3, 2, 1, 3])
+    check(lambda m, x: m.nn.functional.cross_entropy(x, m.tensor(t3), ignore_index=3,
+                                                     reduction=reduction), x,
+          ref=lambda x: _ce_ref(x, t3, 3, reduction == "mean"), second=True)
+
+
+def test_cross_entropy_records_one_node_for_the_common_case_only():
+    x = cr.randn(4, 3, requires_grad=True)
+    t = cr.tensor([0, 2, 1, 1])
+    F = cr.nn.functional
+    assert F.cross_entropy(x, t).grad_fn.name() == "NllLossBackward0"
+    assert F.cross_entropy(x, t).grad_fn.op.name == "cross_entropy"
+    for other in (F.cross_entropy(x, t, weight=cr.ones(3)),
+                  F.cross_entropy(x, t, label_smoothing=0.1),
+                  F.cross_entropy(x, t, reduction="none"),
+                  F.cross_entropy(x.reshape(2, 3, 2), t.reshape(2, 2)),
+                  F.cross_entropy(x.half(), t)):
+        assert other.grad_fn.op.name != "cross_entropy"
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_float32_matches_torch(reduction):
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((64, 65)) * 4).astype(np.float32)
+    t = rng.integers(0, 65, 64)
+    t[[3, 10]] = -100
+    x[5, 7] = 80.0                                   # a large logit: still exact
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lc = cr.nn.functional.cross_entropy(xc, cr.tensor(t), reduction=reduction)
+    lt = torch.nn.functional.cross_entropy(xt, torch.tensor(t), reduction=reduction)
+    assert lc.dtype == cr.float32 and lc.shape == ()
+    np.testing.assert_allclose(lc.item(), lt.item(), rtol=2e-6)
+    lc.backward()
+    lt.backward()
+    assert xc.grad.dtype == cr.float32
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-7)
+    assert not xc.grad.numpy()[[3, 10]].any()
+
+
+def test_cross_entropy_all_ignored_and_empty():
+    x = cr.tensor([[1.0, 2.0], [0.5, -1.0]], requires_grad=True)
+    loss = cr.nn.functional.cross_entropy(x, cr.tensor([-100, -100]))
+    assert math.isnan(loss.item())
+    loss.backward()
+    assert not x.grad.numpy().any()                  # torch: a zero gradient
+    s = cr.nn.functional.cross_entropy(x, cr.tensor([-100, -100]), reduction="sum")
+    assert s.item() == 0.0

@@ -236,5 +236,5 @@ from .linalg import (einsum, linalg_cholesky, linalg_det, linalg_eigvalsh,  # no
 # -- attributes and the rest
 
 # -- issue 13: fused primitives for speed
-from .nn import gelu, gelu_backward, layer_norm  # noqa: E402
+from .nn import cross_entropy, gelu, gelu_backward, layer_norm  # noqa: E402
 

@@ -779,3 +779,60 @@ layer_norm = defprim(
     examples=[("m.nn.functional.layer_norm(x, (4,), y, z)", (3, 4), (4,), (4,)),
               ("m.nn.functional.layer_norm(x, (2, 3), y)", (2, 2, 3), (2, 3)),
               ("m.nn.functional.layer_norm(x, (5,), y, z, eps=0.1)", (5,), (5,), (5,))])
+
+
+# cross_entropy of (N, C) logits against class indices, unweighted, unsmoothed, mean or sum:
+# one node instead of seven (log_softmax, the gather, neg, where, sum, div), and a backward that
+# is softmax minus the one-hot target in one pass over the logits.  Other cases keep the
+# composite (nn/functional/loss.py).
+
+def _ce_kept(target, ignore_index, mean, dtype):
+    """per row: 1 (or 1/count for the mean) where the target is not ignored, else 0; (N, 1)"""
+    kept = (target != ignore_index).astype(dtype)
+    if mean and kept.any():                 # all ignored: a NaN loss, a zero gradient (torch)
+        kept /= kept.sum()
+    return kept[:, None]
+
+
+def _cross_entropy(x, target, ignore_index=-100, mean=True):
+    """out = -Σₙ ln softmax(xₙ)[tₙ] over the rows whose target is not ignore_index, divided by
+    their count for the mean"""
+    kept = target != ignore_index
+    rows = xp.arange(x.shape[0])
+    s = x - xp.amax(x, axis=1, keepdims=True, initial=-xp.inf)
+    lse = xp.log(trailing_sum(xp.exp(s), (1,), x.shape[1]))[:, 0]
+    picked = s[rows, xp.where(kept, target, 0)] - lse
+    total = -xp.sum(xp.where(kept, picked, 0.0))        # where: an ignored ±inf gives 0
+    if mean:
+        total = total / xp.asarray(kept.sum(), x.dtype)
+    return xp.asarray(total, dtype=x.dtype)
+
+
+def _cross_entropy_vjp(F, g, out, x, target, ignore_index=-100, mean=True):
+    # (softmax(x) - onehot(t))·g per kept row (/count); the max shift is a constant, which
+    # softmax ignores in every derivative
+    scale = _ce_kept(target, ignore_index, mean, F.raw(x).dtype)
+    kept = target != ignore_index
+    rows, cols = xp.nonzero(kept)[0], target[kept]
+    if type(x) is xp.ndarray:                      # on arrays: in place on one fresh array
+        p = x - xp.amax(x, axis=1, keepdims=True, initial=-xp.inf)
+        xp.exp(p, out=p)
+        p /= trailing_sum(p, (1,), x.shape[1])
+        p[rows, cols] -= 1
+        p *= scale
+        p *= g
+        return p
+    e = F.exp(x - xp.amax(F.raw(x), axis=1, keepdims=True, initial=-xp.inf))
+    onehot = xp.zeros(x.shape, F.raw(x).dtype)
+    onehot[rows, cols] = 1
+    return (e / F.sum(e, (1,), True) - onehot) * (g * scale)
+
+
+cross_entropy = defprim(
+    "cross_entropy", _cross_entropy, _cross_entropy_vjp,
+    kind="other", backward_name="NllLossBackward0", saves=(0,), formulas=(None,),
+    vjp_texts=("g ↦ g·(softmax(x) - onehot(target))/count, 0 on ignored rows",),
+    examples=[("m.nn.functional.cross_entropy(x, m.tensor([0, 2, 1]))", (3, 4)),
+              ("m.nn.functional.cross_entropy(x, m.tensor([1, -100, 3, 0]), reduction='sum')",
+               (4, 5)),
+              ("m.nn.functional.cross_entropy(x, m.tensor([2, 7]), ignore_index=7)", (2, 3))])
