@@ -288,3 +288,19 @@ def test_cross_entropy_all_ignored_and_empty():
     assert not x.grad.numpy().any()                  # torch: a zero gradient
     s = cr.nn.functional.cross_entropy(x, cr.tensor([-100, -100]), reduction="sum")
     assert s.item() == 0.0
+
+
+def test_gelu_float32_is_elementwise_whatever_the_layout():
+    """float32 takes a polynomial for |x| ≤ 1 and erfc beyond, chosen per element: a value does
+    not depend on its neighbours, nor on the tensor's layout."""
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((40, 30)) * 1.5).astype(np.float32)
+    x[0, :4] = [1.0, -1.0, np.nextafter(np.float32(1), np.float32(2)), -0.0]
+    whole = cr.nn.functional.gelu(cr.tensor(x)).numpy()
+    one_by_one = np.array([[cr.nn.functional.gelu(cr.tensor(v)).item() for v in row] for row in x],
+                          dtype=np.float32)
+    np.testing.assert_array_equal(whole, one_by_one)
+    t = cr.tensor(x).t()                             # a transposed view
+    np.testing.assert_array_equal(cr.nn.functional.gelu(t).numpy(), whole.T)
+    exact = _gelu_ref(x.astype(np.float64))
+    np.testing.assert_allclose(whole, exact, rtol=1e-6, atol=1e-7)
