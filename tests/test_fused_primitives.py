@@ -304,3 +304,21 @@ def test_gelu_float32_is_elementwise_whatever_the_layout():
     np.testing.assert_array_equal(cr.nn.functional.gelu(t).numpy(), whole.T)
     exact = _gelu_ref(x.astype(np.float64))
     np.testing.assert_allclose(whole, exact, rtol=1e-6, atol=1e-7)
+
+
+@needs_torch
+def test_func_transforms_through_the_fused_primitives():
+    """hessian/jacfwd run the rules under vmap, where an elementwise primitive's inputs
+    broadcast (gelu_backward's gradient batched, its x not)."""
+    x = np.random.default_rng(9).standard_normal((4, 5))
+    F, tF = cr.nn.functional, torch.nn.functional
+    w = np.random.default_rng(10).uniform(0.5, 1.5, 5)
+    cases = [(lambda m, f: lambda z: f.gelu(z).sum(), x[0]),
+             (lambda m, f: lambda z: f.gelu(z, approximate="tanh").pow(2).sum(), x[0]),
+             (lambda m, f: lambda z: f.layer_norm(z, (5,), m.tensor(w)).pow(3).sum(), x[0]),
+             (lambda m, f: lambda z: f.cross_entropy(z, m.tensor([0, 2, 1, 4])), x),
+             (lambda m, f: lambda z: f.softmax(z, -1).pow(3).sum(), x)]
+    for make, a in cases:
+        got = cr.func.hessian(make(cr, F))(cr.tensor(a)).numpy()
+        want = torch.func.hessian(make(torch, tF))(torch.tensor(a)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)

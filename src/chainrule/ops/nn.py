@@ -655,9 +655,14 @@ def _gelu_backward(g, x, y=None, approximate="none"):
         t = xp.tanh((x + x3 * x) * _SQRT_2_OVER_PI)
         du = (1 + 3 * x3) * _SQRT_2_OVER_PI
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-    if x.ndim == 0:                                # in-place ops need arrays, not scalars
+    if x.ndim == 0 and g.ndim == 0:                # in-place ops need arrays, not scalars
         return _gelu_backward(g.reshape(1), x.reshape(1),
                               None if y is None else y.reshape(1)).reshape(())
+    operands = (g, x) if y is None else (g, x, y)
+    shape = xp.broadcast_shapes(*(a.shape for a in operands))
+    if x.shape != shape or y is not None and y.shape != shape:   # elementwise: they broadcast
+        x = xp.broadcast_to(x, shape)
+        y = None if y is None else xp.broadcast_to(y, shape)
     d = xp.multiply(x, x)                          # in place after this: see normal_cdf
     # Φ(x) = 0.5 + x/√(2π) + O(x³): 0.5 to the last bit for |x| < 1e-20 (x² < 1e-40), where
     # y/x loses precision (subnormal y) or is 0/0
