@@ -67,11 +67,11 @@ def graph_memory(forward, reps):
 def run(case_id, engine, reps=7, rep_s=0.2, warmup_s=0.3, budget_s=40.0, min_reps=3,
         check_only=False):
     """Check, then time ``case_id`` on ``engine``; a dict ready for JSON."""
-    from bench import CASES, Skip, build, verify
+    from bench import CASES, Skip, build, check_size, verify
     case = CASES[case_id]
     out = {"case": case_id, "engine": engine, "status": "ok", "note": ""}
     try:
-        program = build(case, engine)
+        program = build(case, engine, check_size(case))
         if program is None:
             return dict(out, status="n/a", note="no version of this workload")
         out["rss_setup_mib"] = peak_rss_mib()
@@ -92,6 +92,17 @@ def run(case_id, engine, reps=7, rep_s=0.2, warmup_s=0.3, budget_s=40.0, min_rep
         out["max_rel_err"] = verify(case, engine, got, params)
     except AssertionError as e:
         return dict(out, status="wrong", note=str(e))
+    if case.check_size:
+        # checked at another size (W8: float64); the timed program's gradients are compared
+        # too, at its own size and the workload's tolerance, and it warms up here
+        program = build(case, engine)
+        try:
+            out["max_rel_err_timed"] = verify(case, engine, program.grads(), None, case.size)
+        except AssertionError as e:
+            return dict(out, status="wrong", note=str(e))
+        t = time.perf_counter()
+        program.step()
+        out["first_step_us"] = (time.perf_counter() - t) * 1e6
     if check_only:
         return out
     if case.graph_memory:

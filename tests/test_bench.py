@@ -63,6 +63,17 @@ def test_every_case_has_a_numpy_reference_and_a_chainrule_version():
         assert case.workload().RTOL < 1e-3
 
 
+def test_a_case_checked_at_another_size_checks_the_timed_program_too():
+    """W8 is checked in float64 (AdamW amplifies float32 rounding of tiny gradients); the
+    worker then compares the float32 program it times, gradients only."""
+    from bench import _worker
+    case = CASES["W8"]
+    assert bench.check_size(case)["dtype"] == "float64" and case.size.get("dtype") is None
+    out = _worker.run("W8", "chainrule", check_only=True)
+    assert out["status"] == "ok", out
+    assert out["max_rel_err"] <= 1e-9 < out["max_rel_err_timed"] <= case.workload().RTOL
+
+
 def test_a_wrong_gradient_is_caught(monkeypatch):
     workload = CASES["W2"].workload()
     right = workload.BUILDERS["chainrule"]

@@ -44,6 +44,9 @@ FUNCTIONS = {
 from references_special import FORMULA_FUNCTIONS  # noqa: E402
 
 FUNCTIONS.update(FORMULA_FUNCTIONS)
+from references_fused import FORMULA_FUNCTIONS as FUSED_FUNCTIONS  # noqa: E402
+
+FUNCTIONS.update(FUSED_FUNCTIONS)
 
 # Words that describe a place inside a tensor, with what they are at one element.  A formula
 # using a word not listed here (nor an input, out, a parameter or a function above) fails.

@@ -169,10 +169,6 @@ for _path in sorted(pathlib.Path(__file__).parent.glob("references_*.py")):
     REFERENCES.update(_mod.REFERENCES)
 
 
-def _erf(x):
-    return np.vectorize(math.erf, otypes=[np.float64])(x)
-
-
 def _avg_pool1d_3_2_1(x):
     """avg_pool1d(x, 3, stride=2, padding=1): zero-padded windows of 3, divided by 3."""
     xp = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(1, 1)])
@@ -192,7 +188,6 @@ def _conv2d_unbatched(x, w):
 # Examples whose last recorded step is not the op under test (a composite around it, or a
 # reshape after it): the whole expression's reference, keyed by the example's text.
 EXAMPLE_REFERENCES = {
-    "m.nn.functional.gelu(x)": lambda x: 0.5 * x * (1 + _erf(x / np.sqrt(2))),
     "m.nn.functional.avg_pool1d(x, 3, stride=2, padding=1)": _avg_pool1d_3_2_1,
     "m.nn.functional.conv2d(x, y)": _conv2d_unbatched,
     "m.nn.functional.binary_cross_entropy(x, y)":
@@ -203,6 +198,8 @@ EXAMPLE_REFERENCES = {
 ADJOINT_ONLY = {
     "index_scatter": "the VJP of `index`, checked by every indexing example's second derivative",
     "index_put": "index assignment (x[i] = v, fill_, copy_): checked in the in-place tests",
+    "gelu_backward": "gelu's VJP (torch's GeluBackward0), checked by gelu's second derivative "
+                     "and in tests/test_fused_primitives.py",
 }
 
 CASES = [(name, k, ex) for name, op in sorted(ops.REGISTRY.items())

@@ -60,6 +60,7 @@ class ArrayF:
     cos = staticmethod(xp.cos)
     sinh = staticmethod(xp.sinh)
     cosh = staticmethod(xp.cosh)
+    tanh = staticmethod(xp.tanh)
     sqrt = staticmethod(xp.sqrt)
     abs = staticmethod(xp.abs)
     isnan = staticmethod(xp.isnan)
@@ -69,7 +70,9 @@ class ArrayF:
         g·(not cond): NumPy's where branches per element and mispredicts on a random mask,
         about ten times slower than the multiply on a ReLU layer's gradient"""
         if type(a) is float and a == 0.0 and type(b) is xp.ndarray and \
-                type(cond) is xp.ndarray and cond.shape == b.shape and b.dtype.kind == "f":
+                type(cond) is xp.ndarray and b.dtype.kind == "f" and \
+                (cond.shape == b.shape or xp.broadcast_shapes(cond.shape, b.shape) == b.shape):
+            # (a mask that broadcasts, as masked_fill's causal mask over the batch: the same)
             r = xp.multiply(b, xp.logical_not(cond), dtype=b.dtype)
             if xp.isfinite(r).all():        # else 0·inf made a NaN where where() gives 0
                 return r

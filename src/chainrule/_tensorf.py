@@ -9,8 +9,8 @@ from . import _backend as B
 from . import dtypes as D
 from . import ops
 from ._backend import xp
-from .functional.elementwise import (abs, cos, cosh, exp, isnan, log, sign, sin, sinh, sqrt, to,
-                                      where)
+from .functional.elementwise import (abs, cos, cosh, exp, isnan, log, sign, sin, sinh, sqrt,
+                                      tanh, to, where)
 from .functional.linalg import matmul
 from .functional.reductions import sum
 from .functional.shape import expand, flip, permute, reshape, squeeze, transpose, unsqueeze
@@ -32,6 +32,7 @@ class TensorF:
     cos = staticmethod(cos)
     sinh = staticmethod(sinh)
     cosh = staticmethod(cosh)
+    tanh = staticmethod(tanh)
     sign = staticmethod(sign)
     sqrt = staticmethod(sqrt)
     abs = staticmethod(abs)

@@ -239,3 +239,6 @@ from .linalg import (einsum, linalg_cholesky, linalg_det, linalg_eigvalsh,  # no
 # issue #13, one block a family
 # -- attention
 from .nn import scaled_dot_product_attention  # noqa: E402
+# -- fused primitives for speed
+from .nn import cross_entropy, gelu, gelu_backward, layer_norm  # noqa: E402
+

@@ -18,6 +18,7 @@ import math
 from .._backend import xp
 from .._fns import ArrayF
 from . import REGISTRY, Primitive, defprim
+from .reductions import leading_sum, trailing_sum
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -355,6 +356,8 @@ def _linear_vjp_w(F, g, out, x, w, b=None):
 
 
 def _linear_vjp_b(F, g, out, x, w, b=None):
+    if type(g) is xp.ndarray and g.ndim > 1:
+        return leading_sum(g, b.shape)      # BLAS: faster than the engine's NumPy sum
     return g            # the engine sums it over the leading dims, back to b's shape
 
 
@@ -489,12 +492,12 @@ def _erf(x):
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-# A primitive because NumPy has no erf (GELU is a composite of it).
+# A primitive because NumPy has no erf.
 erf = defprim(
     "erf", _erf, lambda F, g, out, x: g * _TWO_OVER_SQRT_PI * F.exp(-(x * x)),
     kind="elementwise",
     formulas=("(2/√π)·exp(-x²)",), saves=(0,), domain=(-3.0, 3.0),
-    examples=[("m.nn.functional.gelu(x)", (3, 4)), ("m.nn.functional.gelu(x)", ())])
+    examples=[("m.erf(x)", (3, 4)), ("m.special.erf(x)", ())])
 
 
 def _erfc(x):
@@ -767,3 +770,315 @@ scaled_dot_product_attention = REGISTRY[_sdpa_entry.name] = _Attention(
     vjp_texts=_sdpa_entry.vjp_texts, saves=_sdpa_entry.saves, reads=None, saves_out=True,
     domain=_sdpa_entry.domain, examples=_sdpa_entry.examples, nary=False,
     doc=_sdpa_entry.doc, show=None)
+# -- issue 13: fused primitives for speed
+# =========================================================================================
+# Each of these has a composite that gives the same values (up to rounding); they are
+# primitives only because they are faster: one node instead of five to fifteen, one NumPy
+# pass where the composite makes several, and no temporaries kept for backward beyond the
+# inputs.  A GPT training step (bench W8) spends most of its time in them otherwise.
+# =========================================================================================
+
+# Numerical Recipes' erfc(z) = t·exp(-z² + P(t)), t = 1/(1 + z/2), z ≥ 0: relative error below
+# 1.2·10⁻⁷ for every z (a Chebyshev fit), so in float32 it is within the rounding of z² alone
+_NR_ERFC = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
+            0.09678418, 0.37409196, 1.00002368, -1.26551223)
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_A = 0.044715
+
+
+# Φ(x) = 1/2 + x·R(x²) on |x| ≤ 1: R a degree-5 Chebyshev fit, highest power first (relative
+# error of Φ below 2·10⁻⁹, so float32's rounding is all that shows)
+_CDF_SMALL = (-7.662609698760368e-06, 0.00011350749889570407, -0.0011863485681235944,
+              0.009973330130670744, -0.06649036077655675, 0.39894228013527444)
+
+
+def normal_cdf(x):
+    """Φ(x), the standard normal CDF, for gelu: in float64 through ``erf`` (Cephes, within an
+    ulp: the composite's value); in float32 and float16, evaluated in float32, by a polynomial
+    for |x| ≤ 1 and by Numerical Recipes' erfc beyond (``_normal_cdf_tail``): several times
+    faster than erf's float64 Cephes and within a few float32 ulps of the exact value (closer
+    than 1 + erf(x/√2) in float32, which cancels for x < -1)."""
+    if x.dtype == xp.float64:
+        return (_erf(x * _SQRT1_2) + 1) * 0.5
+    # C order (the tail's flat indices address it), and 1-d at least (in-place ops need arrays)
+    x32 = xp.ascontiguousarray(x, dtype=xp.float32).reshape(x.shape or (1,))
+    # in place on two buffers: a fresh array of this size costs more (page faults) than the
+    # arithmetic on it
+    s = xp.multiply(x32, x32)
+    tail = xp.flatnonzero(s > 1)                   # NaN stays with the polynomial: Φ = NaN
+    p = s * xp.float32(_CDF_SMALL[0])              # Horner's rule
+    for c in _CDF_SMALL[1:-1]:
+        p += xp.float32(c)
+        p *= s
+    p += xp.float32(_CDF_SMALL[-1])
+    p *= x32
+    p += 0.5
+    if tail.size:                                  # elementwise still: each value by its own |x|
+        p.reshape(-1)[tail] = _normal_cdf_tail(x32.reshape(-1)[tail])
+    return p.astype(x.dtype, copy=False).reshape(x.shape)
+
+
+def _normal_cdf_tail(x32):
+    """Φ(x) through Numerical Recipes' erfc, float32, for a 1-d array"""
+    t = xp.abs(x32)                                # t = 1/(1 + z/2), z = |x|/√2
+    t *= xp.float32(0.5 * _SQRT1_2)
+    t += 1
+    xp.reciprocal(t, out=t)
+    p = t * xp.float32(_NR_ERFC[0])               # Horner's rule
+    for c in _NR_ERFC[1:-1]:
+        p += xp.float32(c)
+        p *= t
+    p += xp.float32(_NR_ERFC[-1] + math.log(0.5))  # the factor 1/2 of Φ, in the exponent
+    z2 = xp.multiply(x32, x32)                     # z² = x²/2
+    z2 *= 0.5
+    p -= z2
+    xp.exp(p, out=p)
+    p *= t                                         # erfc(|x|/√2)/2 = Φ(-|x|)
+    # Φ(x) = p for x < 0, 1 - p for x ≥ 0 (x = -0 included): [sign bit clear] - copysign(p, x),
+    # since where() on a random sign pattern mispredicts its branch per element (four times
+    # slower here)
+    xp.copysign(p, x32, out=p)
+    right = xp.signbit(x32)
+    xp.logical_not(right, out=right)
+    xp.subtract(right, p, out=p)
+    return p
+
+
+def _gelu(x, approximate="none"):
+    """out = x·Φ(x); approximate='tanh': x·(1 + tanh(√(2/π)(x + 0.044715x³)))/2"""
+    if x.dtype == xp.float16:                      # computed in float32, as torch
+        return _gelu(x.astype(xp.float32), approximate).astype(xp.float16)
+    if approximate == "tanh":
+        inner = (x + x * x * x * _GELU_A) * _SQRT_2_OVER_PI
+        return x * 0.5 * (xp.tanh(inner) + 1)
+    if x.dtype == xp.float64:                      # the composite's operations, in its order
+        return x * 0.5 * (_erf(x * _SQRT1_2) + 1)
+    out = normal_cdf(x)                            # a fresh array: multiplied in place
+    out *= x
+    return out
+
+
+def _gelu_backward(g, x, y=None, approximate="none"):
+    """out = g·gelu'(x): g·(Φ(x) + x·φ(x)), or the tanh form's derivative; Φ(x) read from gelu's
+    output y = x·Φ(x) when it is given (y/x, 0.5 where x ≈ 0), which saves computing it again"""
+    if x.dtype == xp.float16:
+        return _gelu_backward(g.astype(xp.float32), x.astype(xp.float32),
+                              None if y is None else y.astype(xp.float32),
+                              approximate).astype(xp.float16)
+    if approximate == "tanh":
+        x3 = x * x * _GELU_A
+        t = xp.tanh((x + x3 * x) * _SQRT_2_OVER_PI)
+        du = (1 + 3 * x3) * _SQRT_2_OVER_PI
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+    if x.ndim == 0 and g.ndim == 0:                # in-place ops need arrays, not scalars
+        return _gelu_backward(g.reshape(1), x.reshape(1),
+                              None if y is None else y.reshape(1)).reshape(())
+    operands = (g, x) if y is None else (g, x, y)
+    shape = xp.broadcast_shapes(*(a.shape for a in operands))
+    if x.shape != shape or y is not None and y.shape != shape:   # elementwise: they broadcast
+        x = xp.broadcast_to(x, shape)
+        y = None if y is None else xp.broadcast_to(y, shape)
+    d = xp.multiply(x, x)                          # in place after this: see normal_cdf
+    # Φ(x) = 0.5 + x/√(2π) + O(x³): 0.5 to the last bit for |x| < 1e-20 (x² < 1e-40), where
+    # y/x loses precision (subnormal y) or is 0/0
+    near0 = d < 1e-40 if y is not None else None
+    d *= -0.5
+    xp.exp(d, out=d)
+    d *= _INV_SQRT_2PI
+    d *= x
+    if y is None:
+        d += normal_cdf(x)
+    else:
+        cdf = xp.divide(y, x)
+        if near0.any():
+            cdf[near0] = 0.5
+        d += cdf
+    d *= g
+    return d
+
+
+def _gelu_backward_vjp_x(F, g, out, gy, x, y, approximate="none"):
+    # gelu''(x): φ(x)·(2 - x²); for the tanh form (1 - t²)·(u' - x·t·u'² + x·u''/2), u the
+    # tanh's argument: written in F, so every further derivative records too
+    if approximate == "tanh":
+        du = (1 + 3 * _GELU_A * x * x) * _SQRT_2_OVER_PI
+        t = F.tanh((x + _GELU_A * x * x * x) * _SQRT_2_OVER_PI)
+        second = (1 - t * t) * (du - x * t * du * du + x * x * (3 * _GELU_A * _SQRT_2_OVER_PI))
+    else:
+        second = F.exp(x * x * -0.5) * _INV_SQRT_2PI * (2 - x * x)
+    return g * gy * second
+
+
+def _gelu_vjp(F, g, out, x, approximate="none"):
+    return F.apply(gelu_backward, (g, x, out), {"approximate": approximate})
+
+
+# torch's GeluBackward0 node computes gelu_backward(grad, x), itself differentiable: the same here,
+# so that create_graph differentiates gelu again (its derivative needs Φ, which F has not).  The
+# third input, gelu's output y, only spares computing Φ(x) again (the tanh form ignores it): it
+# gets no gradient, and the rule for x gives the whole second derivative (y is a function of x).
+gelu_backward = defprim(
+    "gelu_backward", _gelu_backward,
+    lambda F, g, out, gy, x, y, approximate="none": F.apply(
+        gelu_backward, (g, x, y), {"approximate": approximate}),
+    _gelu_backward_vjp_x,
+    lambda F, g, out, gy, x, y, approximate="none": None,
+    kind="elementwise", backward_name="GeluBackwardBackward0", saves=(0, 1, 2),
+    reads=((1, 2), (0, 1), ()), formulas=(None, None, None),   # only a VJP: see gelu's formula
+    vjp_texts=("G ↦ G·gelu'(x)", "G ↦ G·g·gelu''(x)", "none: y only stands for x·Φ(x)"))
+
+gelu = defprim(
+    "gelu", _gelu, _gelu_vjp,
+    kind="elementwise", backward_name="GeluBackward0", saves=(0,), saves_out=True,
+    formulas=("[approximate = 'none']·(Φ(x) + x·φ(x)) + [approximate = 'tanh']·("
+              "(1 + tanh(√(2/π)(x + 0.044715x³)))/2 + x(1 - tanh(√(2/π)(x + 0.044715x³))²)"
+              "·√(2/π)(1 + 3·0.044715x²)/2)",), domain=(-3.0, 3.0),
+    examples=[("m.nn.functional.gelu(x)", (3, 4)), ("m.nn.functional.gelu(x)", ()),
+              ("m.nn.functional.gelu(x, approximate='tanh')", (3, 4))])
+
+
+# layer_norm: one node instead of eleven (mean, sub, mul, mean, add, rsqrt, mul, mul, add, and
+# the two means' divisions), its forward in place on two buffers, and one rule per input
+# written with F (so create_graph differentiates it again).  The rules compute the mean and
+# 1/σ again from x (a few passes over one activation) rather than keeping them: the graph keeps
+# only inputs and outputs.
+
+def _ln_dims(x, ndim):
+    return tuple(range(x.ndim - ndim, x.ndim)), math.prod(x.shape[x.ndim - ndim:])
+
+
+def _ln_normalised(F, x, ndim, eps):
+    """(x - mean)/√(var + eps) over the last ``ndim`` dims, and 1/√(var + eps) (kept dims)"""
+    dims, n = _ln_dims(x, ndim)
+    xc = x - F.sum(x, dims, True) / n
+    rstd = 1 / F.sqrt(F.sum(xc * xc, dims, True) / n + eps)
+    return xc * rstd, rstd
+
+
+def _layer_norm(x, w, b=None, ndim=1, eps=1e-5):
+    """out = (x - mean)/√(var + eps)·w + b, the statistics over the last ``ndim`` dims"""
+    dims, n = _ln_dims(x, ndim)
+    out = x - trailing_sum(x, dims, n) / n
+    var = trailing_sum(xp.square(out), dims, n) / n
+    var += eps
+    out *= xp.reciprocal(xp.sqrt(var))
+    out *= w
+    if b is not None:
+        out += b
+    return out
+
+
+def _ln_normalised_array(x, ndim, eps):
+    """_ln_normalised on arrays, in place on one fresh array (and a scratch one, returned)"""
+    dims, n = _ln_dims(x, ndim)
+    xhat = x - trailing_sum(x, dims, n) / n
+    scratch = xp.square(xhat)
+    rstd = trailing_sum(scratch, dims, n) / n
+    rstd += eps
+    rstd = xp.reciprocal(xp.sqrt(rstd))
+    xhat *= rstd
+    return xhat, rstd, scratch
+
+
+def _layer_norm_vjp_x(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
+    # dx = (gw - mean(gw) - x̂·mean(gw·x̂))/σ over the normalised dims, gw = g·w
+    dims, n = _ln_dims(x, ndim)
+    if type(x) is xp.ndarray and type(g) is xp.ndarray and x.ndim:
+        # a plain backward: the same formula on arrays, in place on three fresh arrays instead
+        # of a dozen (each costs page faults at an activation's size)
+        xhat, rstd, scratch = _ln_normalised_array(x, ndim, eps)
+        gw = g * w
+        mean_gw = trailing_sum(gw, dims, n) / n
+        xp.multiply(gw, xhat, out=scratch)
+        xhat *= trailing_sum(scratch, dims, n) / n
+        gw -= mean_gw
+        gw -= xhat
+        gw *= rstd
+        return gw
+    xhat, rstd = _ln_normalised(F, x, ndim, eps)
+    gw = g * w
+    return (gw - F.sum(gw, dims, True) / n - xhat * (F.sum(gw * xhat, dims, True) / n)) * rstd
+
+
+def _layer_norm_vjp_w(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
+    if type(x) is xp.ndarray and type(g) is xp.ndarray and x.ndim:
+        xhat, _, _ = _ln_normalised_array(x, ndim, eps)     # as above
+        xhat *= g
+        return leading_sum(xhat, w.shape)
+    return g * _ln_normalised(F, x, ndim, eps)[0]
+
+
+def _layer_norm_vjp_b(F, g, out, x, w, b=None, ndim=1, eps=1e-5):
+    if type(g) is xp.ndarray and g.ndim > b.ndim:
+        return leading_sum(g, b.shape)       # the engine would sum it, more slowly
+    return g
+
+
+layer_norm = defprim(
+    "layer_norm", _layer_norm, _layer_norm_vjp_x, _layer_norm_vjp_w, _layer_norm_vjp_b,
+    kind="other", backward_name="NativeLayerNormBackward0", saves=(0, 1),
+    reads=((0, 1), (0,), ()), formulas=(None, None, None),
+    vjp_texts=("g ↦ (g·w - mean(g·w) - x̂·mean(g·w·x̂))/σ, x̂ = (x - mean)/σ, σ = √(var + eps)",
+               "g ↦ Σ g·x̂ over the leading dims", "g ↦ Σ g over the leading dims"),
+    examples=[("m.nn.functional.layer_norm(x, (4,), y, z)", (3, 4), (4,), (4,)),
+              ("m.nn.functional.layer_norm(x, (2, 3), y)", (2, 2, 3), (2, 3)),
+              ("m.nn.functional.layer_norm(x, (5,), y, z, eps=0.1)", (5,), (5,), (5,))])
+
+
+# cross_entropy of (N, C) logits against class indices, unweighted, unsmoothed, mean or sum:
+# one node instead of seven (log_softmax, the gather, neg, where, sum, div), and a backward that
+# is softmax minus the one-hot target in one pass over the logits.  Other cases keep the
+# composite (nn/functional/loss.py).
+
+def _ce_kept(target, ignore_index, mean, dtype):
+    """per row: 1 (or 1/count for the mean) where the target is not ignored, else 0; (N, 1)"""
+    kept = (target != ignore_index).astype(dtype)
+    if mean and kept.any():                 # all ignored: a NaN loss, a zero gradient (torch)
+        kept /= kept.sum()
+    return kept[:, None]
+
+
+def _cross_entropy(x, target, ignore_index=-100, mean=True):
+    """out = -Σₙ ln softmax(xₙ)[tₙ] over the rows whose target is not ignore_index, divided by
+    their count for the mean"""
+    kept = target != ignore_index
+    rows = xp.arange(x.shape[0])
+    s = x - xp.amax(x, axis=1, keepdims=True, initial=-xp.inf)
+    lse = xp.log(trailing_sum(xp.exp(s), (1,), x.shape[1]))[:, 0]
+    picked = s[rows, xp.where(kept, target, 0)] - lse
+    total = -xp.sum(xp.where(kept, picked, 0.0))        # where: an ignored ±inf gives 0
+    if mean:
+        total = total / xp.asarray(kept.sum(), x.dtype)
+    return xp.asarray(total, dtype=x.dtype)
+
+
+def _cross_entropy_vjp(F, g, out, x, target, ignore_index=-100, mean=True):
+    # (softmax(x) - onehot(t))·g per kept row (/count); the max shift is a constant, which
+    # softmax ignores in every derivative
+    scale = _ce_kept(target, ignore_index, mean, F.raw(x).dtype)
+    kept = target != ignore_index
+    rows, cols = xp.nonzero(kept)[0], target[kept]
+    if type(x) is xp.ndarray:                      # on arrays: in place on one fresh array
+        p = x - xp.amax(x, axis=1, keepdims=True, initial=-xp.inf)
+        xp.exp(p, out=p)
+        p /= trailing_sum(p, (1,), x.shape[1])
+        p[rows, cols] -= 1
+        p *= scale
+        p *= g
+        return p
+    e = F.exp(x - xp.amax(F.raw(x), axis=1, keepdims=True, initial=-xp.inf))
+    onehot = xp.zeros(x.shape, F.raw(x).dtype)
+    onehot[rows, cols] = 1
+    return (e / F.sum(e, (1,), True) - onehot) * (g * scale)
+
+
+cross_entropy = defprim(
+    "cross_entropy", _cross_entropy, _cross_entropy_vjp,
+    kind="other", backward_name="NllLossBackward0", saves=(0,), formulas=(None,),
+    vjp_texts=("g ↦ g·(softmax(x) - onehot(target))/count, 0 on ignored rows",),
+    examples=[("m.nn.functional.cross_entropy(x, m.tensor([0, 2, 1]))", (3, 4)),
+              ("m.nn.functional.cross_entropy(x, m.tensor([1, -100, 3, 0]), reduction='sum')",
+               (4, 5)),
+              ("m.nn.functional.cross_entropy(x, m.tensor([2, 7]), ignore_index=7)", (2, 3))])

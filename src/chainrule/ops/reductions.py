@@ -1,4 +1,6 @@
 """Reductions (over ``dims``) and ops along one ``dim`` (max/min with indices, softmax)."""
+import math
+
 from .._backend import xp
 from .._fns import ArrayF
 from . import defprim
@@ -31,6 +33,31 @@ def narrow(r, x):
 
 
 _wide, _narrow = wide, narrow        # the names other modules may still use
+
+
+_BLAS_DTYPES = (xp.float32, xp.float64)    # float16 keeps NumPy's sums (float32 accumulation)
+
+
+def trailing_sum(a, dims, n):
+    """Σ of an array over its trailing ``dims`` (n elements), dims kept.  Rows of up to 128 are
+    summed as a product with a vector of ones: BLAS does it five times faster than NumPy's
+    reduction along the last axis, with the same eight-way accumulation (no less accurate).
+    For the rules' fast paths on arrays (softmax, layer_norm)."""
+    if 0 < n <= 128 and a.size and a.dtype in _BLAS_DTYPES and a.flags.c_contiguous:
+        rows = xp.matmul(a.reshape(-1, n), xp.ones(n, a.dtype))
+        return rows.reshape(a.shape[:a.ndim - len(dims)] + (1,) * len(dims))
+    return xp.sum(a, axis=dims, keepdims=True)
+
+
+def leading_sum(a, shape):
+    """Σ of an array over its leading dims, down to ``shape`` (its trailing dims): one BLAS
+    product with a vector of ones, where NumPy adds the rows one after the other anyway (so
+    no less accurate); for bias gradients (linear, layer_norm)."""
+    n = math.prod(shape)
+    if a.size and a.dtype in _BLAS_DTYPES and a.flags.c_contiguous and n and \
+            tuple(a.shape[a.ndim - len(shape):]) == tuple(shape):
+        return xp.matmul(xp.ones(a.size // n, a.dtype), a.reshape(-1, n)).reshape(shape)
+    return a
 
 
 def _sum(x, dims=None, keepdim=False):
@@ -171,12 +198,32 @@ def _softmax(x, dim):
     """out = eˣ / Σ eˣ along dim"""
     # A primitive for speed (one pass, one output saved); the max shift keeps it stable.
     w = wide(x)
-    e = xp.exp(w - xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf))   # initial: empty dim
-    return narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
+    e = w - xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf)   # initial: an empty dim
+    if type(e) is not xp.ndarray:                                   # 0-d: a NumPy scalar
+        e = xp.exp(e)
+        return narrow(e / xp.sum(e, axis=dim, keepdims=True), x)
+    # in place: a fresh array of an attention's size costs more (page faults) than the pass
+    xp.exp(e, out=e)
+    if dim in (-1, e.ndim - 1):
+        e /= trailing_sum(e, (e.ndim - 1,), e.shape[-1])
+    else:
+        e /= xp.sum(e, axis=dim, keepdims=True)
+    return narrow(e, x)
 
 
-softmax = defprim("softmax", _softmax,
-                  lambda F, g, out, x, dim: out * (g - F.sum(g * out, (dim,), True)),
+def _softmax_vjp(F, g, out, x, dim):
+    if type(g) is xp.ndarray and type(out) is xp.ndarray and out.ndim and \
+            dim in (-1, out.ndim - 1) and g.dtype == out.dtype:
+        # on arrays along the last dim (attention's): g·s - s·Σ g·s, two fresh arrays instead
+        # of three and the sum through BLAS (see trailing_sum)
+        gs = g * out
+        t = trailing_sum(gs, (out.ndim - 1,), out.shape[-1])
+        gs -= xp.multiply(out, t)
+        return gs
+    return out * (g - F.sum(g * out, (dim,), True))
+
+
+softmax = defprim("softmax", _softmax, _softmax_vjp,
                   kind="along_dim",
                   formulas=("out·(δ - out)",), vjp_texts=("g ↦ s ⊙ (g - Σ g⊙s)",), saves=(),
                   saves_out=True,

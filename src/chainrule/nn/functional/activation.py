@@ -52,10 +52,6 @@ def _inplace(x, fn, *args):
     return _F.inplace(x, on_copy, *args)
 
 
-def _erf_of(x):
-    return apply(ops.erf, (x,))
-
-
 # =========================================================================================
 # Public functions
 # =========================================================================================
@@ -123,10 +119,6 @@ def elu_(input, alpha=1.0):
     return elu(input, alpha, inplace=True)
 
 
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
 def gelu(input, approximate="none"):
     """input · Φ(input), Φ the standard normal CDF; approximate='tanh' uses
     0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))).
@@ -138,10 +130,7 @@ def gelu(input, approximate="none"):
         raise RuntimeError(f"approximate argument must be either none or tanh. (gelu got "
                            f"approximate={approximate!r})")
     x = _float_only(input, "gelu", "GeluKernelImpl")
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
-        return x * 0.5 * (_F.tanh(inner) + 1)
-    return x * 0.5 * (_erf_of(x * _SQRT1_2) + 1)
+    return apply(ops.gelu, (x,), {"approximate": approximate})
 
 
 def silu(input, inplace=False):

@@ -8,10 +8,11 @@ taken of the centred values (two passes), which stays accurate when the mean is 
 import math
 
 from ... import functional as _f
-from ...functional._args import tensor_arg
+from ... import ops
 from ..._backend import xp
+from ...functional._args import tensor_arg
 from ...grad_mode import no_grad
-from ...tensor import wrap
+from ...tensor import apply, wrap
 
 __all__ = ["layer_norm", "batch_norm", "group_norm", "rms_norm"]
 
@@ -65,9 +66,21 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     _check_trailing(x, shape, "layer_norm")
     _check_param(weight, shape, "weight", "layer_norm")
     _check_param(bias, shape, "bias", "layer_norm")
+    if _fused_layer_norm(x, weight, bias):
+        inputs = (x, weight) if bias is None else (x, weight, bias)
+        return apply(ops.layer_norm, inputs, {"ndim": len(shape), "eps": eps})
     dims = tuple(range(x.ndim - len(shape), x.ndim))
     out, _, _ = _normalise(x, dims, eps)
     return _affine(out, weight, bias)
+
+
+def _fused_layer_norm(x, weight, bias):
+    """Whether ops.layer_norm (one node: a primitive for speed) computes this call: a weight,
+    and every tensor float32 or float64 of one dtype; else the composite (float16 is
+    accumulated there as the core's reductions do, mixed dtypes promote)."""
+    dtype = x._data.dtype
+    return weight is not None and dtype in (xp.float32, xp.float64) and \
+        weight._data.dtype == dtype and (bias is None or bias._data.dtype == dtype)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
