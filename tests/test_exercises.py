@@ -333,3 +333,23 @@ def test_command_line_in_a_subprocess():
                         str(reference_path())], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "Ops found: + − · / ** @ exp log tanh relu sum." in r.stdout
+
+
+def test_the_readme_section_prints_what_it_shows(tmp_path, monkeypatch):
+    import contextlib
+    import io
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Exercise 4.3"):]
+    section = section[:section.index("\n## ", 1)]
+    blocks = re.findall(r"```(\w*)\n(.*?)```", section, re.S)
+    code = [b for lang, b in blocks if lang == "python"]
+    shown = [b for lang, b in blocks if lang == ""]
+    assert len(code) == 1 and len(shown) == 1
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code[0], "README.md", "exec"), {"__name__": "readme"})
+    # the block shown is the whole report, exactly as printed (after the first line, False)
+    assert out.getvalue() == "False\n" + shown[0]

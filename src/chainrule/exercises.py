@@ -542,7 +542,7 @@ def _run_check(label, build, make_value, found, grad_name, backward_name, rtol, 
         if got[k] is None or _close(got[k], want[k], rtol, atol):
             continue
         detail, cause = _diagnose(nodes[k], out, got, want, index, consumers, rtol, atol)
-        summary = f"∂{out.name}/∂{nodes[k].name}: expected {_num(want[k])}, got {_num(got[k])}"
+        summary = _compare(f"∂{out.name}/∂{nodes[k].name}", want[k], got[k], rtol, atol)
         return EngineCheck(label, "WRONG", detail, cause, summary)
     return EngineCheck(label, "right")
 
@@ -555,7 +555,7 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
     k = index[id(n)]
     r, e = got[k], want[k]
     label = f"∂{out.name}/∂{n.name}"
-    head = f"{label}: expected {_num(e)}{_expression(n, out, consumers)}, got {_num(r)}"
+    head = _compare(label, e, r, rtol, atol, _expression(n, out, consumers))
     path = _path(n, out, consumers)
     if n is out:
         cause = "backward() does not seed the output's gradient with 1"
@@ -653,6 +653,18 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
     cause = "a local derivative is wrong: " + ", ".join(sorted({f"`{c.op}`" for c, _ in uses}))
     return (f"{head}{where}: the gradients above it are right, so the mistake is in the "
             f"gradient through {ops}, or in how the contributions are added.", cause)
+
+
+def _compare(label, e, r, rtol, atol, expression=""):
+    """'∂J/∂b: expected 6 = 3·1·2, got 3'; for arrays, the first wrong entry and how many."""
+    r = np.asarray(r, dtype=np.float64)
+    if e.size <= 1 or r.shape != e.shape:
+        return f"{label}: expected {_num(e)}{expression}, got {_num(r)}"
+    with np.errstate(all="ignore"):
+        wrong = ~np.isclose(r, e, rtol=rtol, atol=atol)
+    where = tuple(int(i) for i in np.argwhere(wrong)[0])
+    return (f"{label}{list(where)}: expected {_num(e[where])}, got {_num(r[where])} "
+            f"({int(wrong.sum())} of {e.size} entries wrong)")
 
 
 def _strict_subsets(m):
