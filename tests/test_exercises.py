@@ -353,3 +353,14 @@ def test_the_readme_section_prints_what_it_shows(tmp_path, monkeypatch):
         exec(compile(code[0], "README.md", "exec"), {"__name__": "readme"})
     # the block shown is the whole report, exactly as printed (after the first line, False)
     assert out.getvalue() == "False\n" + shown[0]
+
+
+def test_an_engine_that_keeps_gradients_on_leaves_only_is_still_checked():
+    keep_leaves_only = ("            v._backward()\n",
+                        "            v._backward()\n        for v in topo:\n"
+                        "            if v._prev:\n                v.grad = None\n")
+    assert check_engine(_engine(SCALAR.replace(*keep_leaves_only))), "a right engine fails"
+    broken = scalar_bug("sub sign").replace(*keep_leaves_only)
+    report = check_engine(_engine(broken))
+    assert not report
+    assert "∂J/∂y: expected -3 = 3·(-1), got 3 (path J → s → y)" in _text(report)
