@@ -124,9 +124,15 @@ BREADTH_FIRST = '''
 '''
 
 
-def _edit(source, old, new, count=1):
-    assert source.count(old) >= count, old
-    return source.replace(old, new) if count == "all" else source.replace(old, new, count)
+TREE_WALK = '''
+    def backward(self):
+        self.grad = 1.0
+        stack = [self]
+        while stack:
+            v = stack.pop()
+            v._backward()
+            stack.extend(v._prev)
+'''
 
 
 def scalar_bug(name):
@@ -146,6 +152,8 @@ def scalar_bug(name):
         return s.replace("        self.grad = 1.0\n        for v in reversed", "        for v in reversed")
     if name == "breadth first":
         return head + "    def backward(self):" + BREADTH_FIRST.split("    def backward(self):", 1)[1]
+    if name == "tree walk":
+        return head + "    def backward(self):" + TREE_WALK.split("    def backward(self):", 1)[1]
     if name == "sub sign":
         return s.replace("other.grad += -out.grad", "other.grad += out.grad")
     if name == "tanh 1 - t":

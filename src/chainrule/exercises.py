@@ -21,6 +21,7 @@ Constants (the 3 in 3·v) are made with ``make_value`` too.  It reads a value's 
 ``load_engine(path)`` finds the value type in a student's file (``chainrule check-engine``).
 """
 import importlib.util
+import itertools
 import pathlib
 import textwrap
 
@@ -380,7 +381,9 @@ class EngineReport:
             lines.append("Fix first (one line per distinct cause, the number of checks it "
                          "breaks):")
             for k, cause in enumerate(self.causes, 1):
-                lines.append(f"  {k}. {cause} ({counts[cause]})")
+                lines.extend(textwrap.wrap(f"{k}. {cause} ({counts[cause]})", 96,
+                                           initial_indent="  ", subsequent_indent="     ",
+                                           break_on_hyphens=False))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -461,7 +464,7 @@ def _probe(make_value):
     try:
         m = make_value(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
         out = m * m
-        arrays = np.shape(_data(out)) == (2, 3)
+        arrays = np.shape(_as_array(out)) == (2, 3)
     except Exception:
         pass
     x, y = 0.5, 2.0
@@ -497,7 +500,7 @@ def _run_check(label, build, make_value, found, grad_name, backward_name, rtol, 
         if n.op is None:
             continue
         try:
-            got = _data(n.mine)
+            got = _as_array(n.mine)
         except Exception:
             break               # values the checker cannot read: check the gradients only
         want = n.ref.detach().numpy()
@@ -625,6 +628,23 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
                         f"{lack} ({c.name}'s own gradient is right in the end): backward() "
                         f"must visit each value after every value that consumes it (reverse "
                         "topological order).", cause)
+    # 3b. a consumer passed its gradient on once per path reaching it, each time with what it
+    # had so far (a walk over the graph as if it were a tree, with no visited set)
+    for i, (c, slot) in enumerate(uses):
+        c_uses = consumers[id(c)]
+        if c is out or not 2 <= len(c_uses) <= 4:
+            continue
+        c_parts = [_vjp(d, s, want[index[id(d)]]) for d, s in c_uses]
+        for order in itertools.permutations(range(len(c_parts))):
+            prefixes = itertools.accumulate(c_parts[j] for j in order)
+            if matches(i, sum(_vjp(c, slot, p) for p in prefixes)):
+                cause = ("backward() visits a value once per path reaching it, not once after "
+                         "all the values that consume it")
+                return (f"{head}{where}: {c.name} passed its gradient on to its inputs "
+                        f"{len(c_parts)} times, once per path reaching it, each time with what "
+                        f"it had received so far: backward() must visit each value once, after "
+                        "every value that consumes it (reverse topological order), keeping a set "
+                        "of the values visited.", cause)
     # 4. generic mistakes in one rule
     for i, (c, slot) in enumerate(uses):
         g = want[index[id(c)]]
@@ -778,10 +798,6 @@ def _as_array(v):
         if inner is not None and not callable(inner):
             return _as_array(inner) if not hasattr(inner, attr) else np.asarray(inner, float)
     return np.asarray(v, dtype=np.float64)
-
-
-def _data(v):
-    return _as_array(v)
 
 
 def _grad_of(n, name):
