@@ -302,11 +302,16 @@ class EngineCheck:
     ``detail`` (what is wrong, or why skipped) and ``cause`` (a short name of the bug, shared by
     the checks it breaks)."""
 
-    __slots__ = ("name", "status", "detail", "cause", "summary")
+    __slots__ = ("name", "status", "detail", "cause", "summary", "more")
 
-    def __init__(self, name, status, detail="", cause=None, summary=None):
+    def __init__(self, name, status, detail="", cause=None, summary=None, more=()):
         self.name, self.status, self.detail, self.cause = name, status, detail, cause
         self.summary = summary or detail      # the numbers alone, for a cause met before
+        self.more = list(more)                # further mistakes: (detail, cause, summary)
+
+    @property
+    def causes(self):
+        return ([self.cause] if self.cause else []) + [m[1] for m in self.more]
 
     def __repr__(self):
         return f"EngineCheck({self.name!r}, {self.status!r}, cause={self.cause!r})"
@@ -339,8 +344,9 @@ class EngineReport:
         """The distinct causes of the failures, in the order the checks met them."""
         seen = []
         for c in self.failures:
-            if c.cause not in seen:
-                seen.append(c.cause)
+            for cause in c.causes:
+                if cause not in seen:
+                    seen.append(cause)
         return seen
 
     def __str__(self):
@@ -356,19 +362,23 @@ class EngineReport:
                 lines.append(f"{head} ({c.detail})")
             else:
                 lines.append(head)
-                detail = c.detail
-                if c.cause in first:
-                    detail = f"{c.summary}: the same mistake as in “{first[c.cause]}”."
-                first.setdefault(c.cause, c.name)
-                lines.extend(textwrap.wrap(detail, 96, initial_indent="      ",
-                                           subsequent_indent="      ", break_on_hyphens=False))
+                for k, (detail, cause, summary) in enumerate([(c.detail, c.cause, c.summary)]
+                                                             + c.more):
+                    if cause in first:
+                        detail = f"{summary}: the same mistake as in “{first[cause]}”."
+                    first.setdefault(cause, c.name)
+                    lines.extend(textwrap.wrap(("And: " if k else "") + detail, 96,
+                                               initial_indent="      ",
+                                               subsequent_indent="      ",
+                                               break_on_hyphens=False))
         symbols = [OPS[o][1] for o in self.ops_found]
         line = "Ops found: " + " ".join(symbols)
         if self.ops_missing:
             line += "; not found, so not checked: " + " ".join(OPS[o][1] for o in self.ops_missing)
         if not self.arrays:
             line += "; your values hold numbers only, so the array checks are skipped"
-        lines.append(line + ".")
+        lines.extend(textwrap.wrap(line + ".", 98, subsequent_indent="  ",
+                                   break_on_hyphens=False))
         ran = [c for c in self.checks if c.status != "skipped"]
         right = sum(c.status == "right" for c in ran)
         skipped = len(self.checks) - len(ran)
@@ -377,7 +387,8 @@ class EngineReport:
         if self.failures:
             counts = {}
             for c in self.failures:
-                counts[c.cause] = counts.get(c.cause, 0) + 1
+                for cause in c.causes:
+                    counts[cause] = counts.get(cause, 0) + 1
             lines.append("Fix first (one line per distinct cause, the number of checks it "
                          "breaks):")
             for k, cause in enumerate(self.causes, 1):
@@ -536,30 +547,69 @@ def _run_check(label, build, make_value, found, grad_name, backward_name, rtol, 
     want = [g.numpy() for g in chainrule.autograd.grad(out.ref, refs, allow_unused=True,
                                                        materialize_grads=True)]
     got = [_grad_of(n, grad_name) for n in nodes]
+    got = [g.reshape(w.shape) if g is not None and g.shape != w.shape and g.size == w.size
+           else g for g, w in zip(got, want)]
+    # the upstream gradient each op actually received from the engine (chainrule's where the
+    # engine keeps none, or one of the wrong shape)
+    up = [g if g is not None and g.shape == w.shape else w for g, w in zip(got, want)]
+    right = [g is None or _close(g, w, rtol, atol) for g, w in zip(got, want)]
     consumers = {id(n): [] for n in nodes}
     for n in nodes:
         for slot, i in enumerate(n.inputs):
             consumers[id(i)].append((n, slot))
     index = {id(n): k for k, n in enumerate(nodes)}
+    # From the output back, each value's gradient against what its consumers' rules make of the
+    # gradients the engine gave them: a mismatch is a mistake on this value's incoming edges,
+    # whatever went wrong above it.  The first is the first wrong gradient; the next ones are
+    # further mistakes (up to 3 distinct causes per graph).
+    problems = []
     for k in range(len(nodes) - 1, -1, -1):
-        if got[k] is None or _close(got[k], want[k], rtol, atol):
+        n = nodes[k]
+        uses = consumers[id(n)]
+        if got[k] is None or (right[k] and all(right[index[id(c)]] for c, _ in uses)):
             continue
-        detail, cause = _diagnose(nodes[k], out, got, want, index, consumers, rtol, atol)
-        summary = _compare(f"∂{out.name}/∂{nodes[k].name}", want[k], got[k], rtol, atol)
-        return EngineCheck(label, "WRONG", detail, cause, summary)
-    return EngineCheck(label, "right")
+        if n is out or not uses:
+            expect = want[k]
+        else:
+            expect = sum(_vjp(c, slot, up[index[id(c)]]) for c, slot in uses)
+        if _close(got[k], expect, rtol, atol):
+            continue
+        detail, cause = _diagnose(n, out, got, up, want, index, consumers, rtol, atol,
+                                  first=not problems)
+        if any(cause == p[1] for p in problems):
+            continue
+        summary = _compare(f"∂{out.name}/∂{n.name}", expect, got[k], rtol, atol)
+        problems.append((detail, cause, summary))
+        if len(problems) == 3:
+            break
+    if not problems:
+        return EngineCheck(label, "right")
+    return EngineCheck(label, "WRONG", *problems[0], more=problems[1:])
 
 
 # =========================================================================================
 # Diagnosis of the first wrong gradient
 # =========================================================================================
 
-def _diagnose(n, out, got, want, index, consumers, rtol, atol):
+def _diagnose(n, out, got, up, want, index, consumers, rtol, atol, first=True):
+    """(what is wrong, its cause) for value ``n``, whose gradient disagrees with what its
+    consumers' rules make of the upstream gradients ``up`` the engine gave them."""
     k = index[id(n)]
-    r, e = got[k], want[k]
+    uses = consumers[id(n)]
+    # what each use contributes from the upstream gradient the engine computed for it
+    parts = [_vjp(c, slot, up[index[id(c)]]) for c, slot in uses]
+    r = got[k]
+    e = sum(parts[1:], parts[0]) if parts and n is not out else want[k]
+    total = e
     label = f"∂{out.name}/∂{n.name}"
-    head = _compare(label, e, r, rtol, atol, _expression(n, out, consumers))
     path = _path(n, out, consumers)
+    where = f" (path {path})"
+    if first:
+        head = _compare(label, e, r, rtol, atol, _expression(n, out, consumers))
+    else:       # a mistake below another one: expected from the engine's own upstream values
+        given = ", ".join(f"∂{out.name}/∂{c.name}" for c in dict.fromkeys(c for c, _ in uses))
+        head = _compare(label, e, r, rtol, atol)
+        where = f" (path {path}; expected from your engine's {given})"
     if n is out:
         cause = "backward() does not seed the output's gradient with 1"
         return (f"{head}: backward() must start by setting the output's own gradient to 1 "
@@ -577,20 +627,14 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
         return (f"{label} has shape {r.shape}, but {n.name} has shape {e.shape} (path {path}): "
                 "a value's gradient has the value's shape.", cause)
     r = r.reshape(e.shape)
-    uses = consumers[id(n)]
-    # what each use contributes when everything is right (the upstream gradients are right:
-    # every value consuming n was checked before n)
-    parts = [_vjp(c, slot, want[index[id(c)]]) for c, slot in uses]
-    total = sum(parts[1:], parts[0]) if parts else np.zeros_like(e)
 
     def matches(i, value):
         rest = sum((p for j, p in enumerate(parts) if j != i), np.zeros_like(e))
         return _close(rest + value, r, rtol, atol)
 
-    where = f" (path {path})"
     # 1. a known mistake in one rule
     for i, (c, slot) in enumerate(uses):
-        g = want[index[id(c)]]
+        g = up[index[id(c)]]
         for wrong, what in MISTAKES.get((c.op, slot), ()):
             value = _try_mistake(wrong, c, g, n.ref.shape)
             if value is not None and not _close(value, parts[i], rtol, atol) and matches(i, value):
@@ -610,7 +654,7 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
                         "accumulated (+=).", cause)
     # 3. a consumer passed its gradient on before it had all of it
     for i, (c, slot) in enumerate(uses):
-        c_parts = [_vjp(d, s, want[index[id(d)]]) for d, s in consumers[id(c)]]
+        c_parts = [_vjp(d, s, up[index[id(d)]]) for d, s in consumers[id(c)]]
         if c is out:
             continue
         for subset in _strict_subsets(len(c_parts)):
@@ -634,7 +678,7 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
         c_uses = consumers[id(c)]
         if c is out or not 2 <= len(c_uses) <= 4:
             continue
-        c_parts = [_vjp(d, s, want[index[id(d)]]) for d, s in c_uses]
+        c_parts = [_vjp(d, s, up[index[id(d)]]) for d, s in c_uses]
         for order in itertools.permutations(range(len(c_parts))):
             prefixes = itertools.accumulate(c_parts[j] for j in order)
             if matches(i, sum(_vjp(c, slot, p) for p in prefixes)):
@@ -647,7 +691,7 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
                         "of the values visited.", cause)
     # 4. generic mistakes in one rule
     for i, (c, slot) in enumerate(uses):
-        g = want[index[id(c)]]
+        g = up[index[id(c)]]
         ones = _vjp(c, slot, np.ones_like(g))
         if not _close(g, np.ones_like(g), rtol, atol) and matches(i, ones):
             cause = f"`{c.op}`'s rule does not multiply by the upstream gradient"
@@ -671,8 +715,9 @@ def _diagnose(n, out, got, want, index, consumers, rtol, atol):
                     f"{_which(c, slot)} is counted twice.", cause)
     ops = ", ".join(f"`{c.op}` ({c.text}) to {_which(c, slot)}" for c, slot in uses)
     cause = "a local derivative is wrong: " + ", ".join(sorted({f"`{c.op}`" for c, _ in uses}))
-    return (f"{head}{where}: the gradients above it are right, so the mistake is in the "
-            f"gradient through {ops}, or in how the contributions are added.", cause)
+    above = "the gradients above it are right, so " if first else ""
+    return (f"{head}{where}: {above}the mistake is in the gradient through {ops}, or in how "
+            "the contributions are added.", cause)
 
 
 def _compare(label, e, r, rtol, atol, expression=""):
