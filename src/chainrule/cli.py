@@ -75,7 +75,8 @@ def main(argv=None):
                            description="Check the engine in PATH, a .py file: its make_value "
                            "function, or else the first class it defines with a backward method. "
                            "Exit status 0 when every check is right, 1 otherwise.")
-    check.add_argument("path", nargs="?", metavar="PATH")
+    check.add_argument("path", nargs="?", metavar="PATH",
+                       help="the .py file that defines your value class (or make_value)")
     check.add_argument("--grad", default="grad", metavar="NAME",
                        help="the attribute holding a value's gradient (default: grad)")
     check.add_argument("--backward", default="backward", metavar="NAME",
