@@ -146,6 +146,11 @@ def test_check_engine_passes_the_reference_solution():
     assert "18 of 18 checks right." in str(report)
 
 
+def test_check_engine_works_inside_no_grad():
+    with chainrule.no_grad():
+        assert check_engine(Value)
+
+
 def test_check_engine_passes_a_micrograd_style_scalar_engine():
     report = check_engine(_engine(SCALAR))
     assert report, str(report)

@@ -418,14 +418,17 @@ def check_engine(make_value, *, grad="grad", backward="backward", rtol=1e-5, ato
     >>> bool(report), report.failures
     (True, [])
     """
+    import chainrule
     _check_usage(make_value, grad, backward)
     found, missing, arrays = _probe(make_value)
     checks = []
-    for label, build, needs_arrays in BATTERY:
-        if needs_arrays and not arrays:
-            checks.append(EngineCheck(label, "skipped", "your values hold numbers only"))
-            continue
-        checks.append(_run_check(label, build, make_value, found, grad, backward, rtol, atol))
+    with chainrule.enable_grad():       # chainrule's side records even inside no_grad()
+        for label, build, needs_arrays in BATTERY:
+            if needs_arrays and not arrays:
+                checks.append(EngineCheck(label, "skipped", "your values hold numbers only"))
+                continue
+            checks.append(_run_check(label, build, make_value, found, grad, backward, rtol,
+                                     atol))
     return EngineReport(checks, found, missing, arrays)
 
 
