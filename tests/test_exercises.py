@@ -220,6 +220,11 @@ SCALAR_BUGS = {
         "z, not yet the one from w",
         "backward() visits a value before all the values that consume it (not in reverse "
         "topological order)"),
+    "exp without upstream": (
+        "∂J/∂x: expected 4.94616 = 3·1.64872, got 1.64872 (path J → s → x): the gradient through "
+        "`exp` (s = exp(x)) to its input is its local derivative alone: multiply it by the "
+        "upstream gradient ∂J/∂s = 3 (multiply along the path).",
+        "`exp`'s rule does not multiply by the upstream gradient"),
     "tree walk": (
         "∂J/∂b: expected -5.25 = 1·3·1·(-0.5)·1.5 + 1·(-2)·1.5, got -8.25 (path J → z → y → w → "
         "x → b): x passed its gradient on to its inputs 2 times, once per path reaching it, each "
