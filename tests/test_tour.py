@@ -40,7 +40,7 @@ def test_tour_runs_end_to_end(tmp_path, monkeypatch):
     assert golden.strip() in text
     # section 5: Exercise 4.4, symbolically and checked
     assert "∂loss/∂w1" in text and "∂loss/∂w2" in text
-    assert "WRONG" not in text
+    assert "WRONG" not in text.split("7. Exercise 4.3")[0]
     # section 6: a two-layer network, explained on one batch, then trained until it has learned
     assert "∂logits/∂W2: g ↦ gᵀ·a" in text
     accuracies = [float(line.rsplit(" ", 1)[1].rstrip("%")) for line in text.splitlines()
@@ -50,6 +50,11 @@ def test_tour_runs_end_to_end(tmp_path, monkeypatch):
     # the nudges move the loss visibly, on entries whose gradient is not 0
     nudges = [line for line in text.splitlines() if "moves loss" in line]
     assert nudges and all("autograd: 0 " not in l + " " and "= 0.000" not in l for l in nudges)
+    # section 7: Exercise 4.3, the reference engine walked through, then checked, then broken
+    assert "def topological_order(root):" in text and "inp.grad += unbroadcast" in text
+    assert "On the lecture's graph: J = 33, a.grad, b.grad, c.grad = 3, 6, 9." in text
+    assert "18 of 18 checks right." in text and "15 of 18 checks right." in text
+    assert "1. gradients are assigned (=) where they must be added up (+=) (3)" in text
     # the footnote on the lecture's two slips
     assert "33.0006" in text and "J = 2·(a + b·c)" in text
     assert saved and all(os.path.exists(p) for p in saved)

@@ -7,7 +7,7 @@
 >>> w.grad
 tensor([-8.])
 """
-from . import accelerator, autograd, backends, cuda, dtypes, ops, viz
+from . import accelerator, autograd, backends, cuda, dtypes, exercises, ops, viz
 from ._printing import get_printoptions, set_printoptions
 from .explainer import explain
 from .autograd.gradcheck import check_derivation

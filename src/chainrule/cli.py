@@ -1,7 +1,8 @@
 """The ``chainrule`` command (also ``python -m chainrule``).
 
 - ``chainrule tour``: the back-propagation lecture, worked step by step in the terminal;
-- ``chainrule train <example>``: train one of the example models, watching its loss.
+- ``chainrule train <example>``: train one of the example models, watching its loss;
+- ``chainrule check-engine <file.py>``: check a back-propagation engine you wrote (Exercise 4.3).
 """
 import argparse
 import importlib
@@ -68,13 +69,27 @@ def main(argv=None):
     train.add_argument("example", nargs="?", metavar="EXAMPLE")
     train.add_argument("options", nargs=argparse.REMAINDER,
                        help="the example's own options (--epochs, --seed, --plot FILE, ...)")
+    check = sub.add_parser("check-engine", help="check a back-propagation engine you wrote "
+                           "(Exercise 4.3) against chainrule",
+                           usage="chainrule check-engine PATH [--grad NAME] [--backward NAME]",
+                           description="Check the engine in PATH, a .py file: its make_value "
+                           "function, or else the first class it defines with a backward method. "
+                           "Exit status 0 when every check is right, 1 otherwise.")
+    check.add_argument("path", nargs="?", metavar="PATH",
+                       help="the .py file that defines your value class (or make_value)")
+    check.add_argument("--grad", default="grad", metavar="NAME",
+                       help="the attribute holding a value's gradient (default: grad)")
+    check.add_argument("--backward", default="backward", metavar="NAME",
+                       help="the method that runs back-propagation (default: backward)")
     args = parser.parse_args(argv)
+    if args.command == "check-engine":
+        return _check_engine(check, args)
     if args.command == "tour":
         return _tour(tour, args)
     if args.command == "train":
         return _train(train, args)
-    parser.fail("say what to run: chainrule tour (the lecture, step by step) or chainrule train "
-                f"EXAMPLE (one of {_examples_text()})")
+    parser.fail("say what to run: chainrule tour (the lecture, step by step), chainrule train "
+                f"EXAMPLE (one of {_examples_text()}) or chainrule check-engine PATH")
 
 
 def _tour(parser, args):
@@ -91,6 +106,27 @@ def _tour(parser, args):
               "straight through.", file=sys.stderr)
         return 130
     return 0
+
+
+def _check_engine(parser, args):
+    from .exercises import check_engine, load_engine
+    if args.path is None:
+        parser.fail("which file? Type chainrule check-engine PATH, PATH the .py file that defines "
+                    "your value class (or a make_value function)")
+    try:
+        make_value = load_engine(args.path, backward=args.backward)
+    except (OSError, ImportError) as e:
+        parser.fail(str(e))
+    except LookupError as e:
+        parser.fail(f"{e}, or pass --backward NAME if your method has another name")
+    try:
+        report = check_engine(make_value, grad=args.grad, backward=args.backward)
+    except (AttributeError, TypeError) as e:
+        message = str(e).removeprefix("check_engine: ")
+        message = message.replace("pass grad='name'", "pass --grad NAME")
+        parser.fail(message.replace("pass backward='name'", "pass --backward NAME"))
+    print(report)
+    return 0 if report else 1
 
 
 def _train(parser, args):

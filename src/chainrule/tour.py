@@ -189,6 +189,47 @@ def two_layer_network(t):
     t.say("\nMore: chainrule train digits-mlp (or digits-cnn, moons, ...) and examples/.")
 
 
+def exercise_4_3(t):
+    t.section(7, "Exercise 4.3: the computation graph and back-propagation, from scratch")
+    import inspect
+    from .cli import load_example
+    from .exercises import check_engine, reference_path
+    scratch = load_example("from_scratch")
+    path = reference_path()
+    t.say("chainrule's engine is built for speed and PyTorch's API. The exercise's answer fits in\n"
+          "one file of NumPy, examples/from_scratch.py, to read top to bottom (installed as\n"
+          f"{path}).\n"
+          "A Value records its inputs and a rule from the upstream gradient g to each input's\n"
+          "share, g times the local derivative:\n")
+    t.say(textwrap_indent(inspect.getsource(scratch.Value.__mul__)))
+    t.say("backward() seeds the output's gradient with 1, then visits every value after all the\n"
+          "values that consume it, multiplying along each path and adding over paths:\n")
+    t.say(textwrap_indent(inspect.getsource(scratch.Value.backward)))
+    t.say("The order comes from a depth-first search with an explicit stack (no recursion, so a\n"
+          "chain of 100,000 ops is fine), and broadcasting is undone in one helper:\n")
+    t.say(textwrap_indent(inspect.getsource(scratch.topological_order)))
+    a, b, c = scratch.Value(5.0), scratch.Value(3.0), scratch.Value(2.0)
+    J = 3 * (a + b * c)
+    J.backward()
+    t.say(f"On the lecture's graph: J = {J.data:g}, a.grad, b.grad, c.grad = {a.grad:g}, "
+          f"{b.grad:g}, {c.grad:g}.\n")
+    t.say("chainrule.exercises.check_engine (or `chainrule check-engine your_file.py`) checks an\n"
+          "engine like this one, yours included, on a battery of graphs against chainrule:")
+    report = check_engine(scratch.Value)
+    t.say("  " + str(report).splitlines()[-1] + "\n")
+    t.say("The same file with one classic slip, `inp.grad = ...` where it must be `inp.grad += ...`\n"
+          "(assigning a gradient instead of adding over paths):\n")
+    broken = path.read_text().replace("inp.grad += unbroadcast", "inp.grad = unbroadcast")
+    namespace = {}
+    exec(compile(broken, "broken_engine.py", "exec"), namespace)
+    t.say(str(check_engine(namespace["Value"])))
+
+
+def textwrap_indent(source):
+    import textwrap
+    return textwrap.indent(textwrap.dedent(source).rstrip(), "    ") + "\n"
+
+
 def footnote(t):
     t.say()
     t.say(RULE)
@@ -199,7 +240,8 @@ def footnote(t):
         t.say(f"The drawings are in {t.out_dir}/.")
 
 
-SECTIONS = [lecture_graph, linear_loss, exercise_4_2, training, exercise_4_4, two_layer_network]
+SECTIONS = [lecture_graph, linear_loss, exercise_4_2, training, exercise_4_4, two_layer_network,
+            exercise_4_3]
 
 
 def run(out_dir="chainrule-tour", pause=True, stream=None):
