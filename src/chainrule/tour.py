@@ -1,7 +1,8 @@
 """``chainrule tour``: the back-propagation lecture, worked by chainrule in your terminal.
 
-Run ``chainrule tour`` (or ``python -m chainrule tour``); ``--no-pause`` runs straight through and
-``--out DIR`` says where the drawings go (default ``chainrule-tour/``).
+Run ``chainrule tour`` (or ``python -m chainrule tour``); ``--no-pause`` runs straight through,
+``--out DIR`` says where the drawings go (default ``chainrule-tour/``) and ``--html DIR`` writes,
+for each graph, a web page that steps through its back-propagation (``chainrule.viz.stepper``).
 """
 import contextlib
 import os
@@ -14,8 +15,9 @@ RULE = "─" * 78
 
 
 class Tour:
-    def __init__(self, out_dir, pause, stream):
+    def __init__(self, out_dir, pause, stream, html_dir=None):
         self.out_dir = out_dir
+        self.html_dir = html_dir
         self.pause = pause
         self.stream = stream
         self.saved = []
@@ -51,6 +53,12 @@ class Tour:
                 self.say(f"(Only .dot drawings, no .svg: {e})")
         self.saved.extend(paths)
         self.say(f"Drawing: {', '.join(paths)}")
+        if self.html_dir is not None:
+            os.makedirs(self.html_dir, exist_ok=True)
+            page = torch.viz.stepper(output, os.path.join(self.html_dir, stem + ".html"),
+                                     names=names, title=stem.split("-", 1)[1].replace("-", " "))
+            self.saved.append(os.path.join(self.html_dir, stem + ".html"))
+            self.say(f"Step through it in a browser: {self.saved[-1]} ({len(page.steps)} steps)")
 
 
 def lecture_graph(t):
@@ -202,9 +210,11 @@ def footnote(t):
 SECTIONS = [lecture_graph, linear_loss, exercise_4_2, training, exercise_4_4, two_layer_network]
 
 
-def run(out_dir="chainrule-tour", pause=True, stream=None):
-    """Walk through the lecture; returns the paths of the drawings written."""
-    t = Tour(out_dir, pause and sys.stdin is not None and sys.stdin.isatty(), stream or sys.stdout)
+def run(out_dir="chainrule-tour", pause=True, stream=None, html_dir=None):
+    """Walk through the lecture; returns the paths of the drawings (and pages) written.
+    ``html_dir``: also write a stepping web page for each graph there."""
+    t = Tour(out_dir, pause and sys.stdin is not None and sys.stdin.isatty(), stream or sys.stdout,
+             html_dir)
     t.say("chainrule tour: back-propagation, worked step by step. Each section computes with\n"
           "chainrule and prints the chain-rule work that PyTorch's backward() does silently.")
     for k, section in enumerate(SECTIONS):
