@@ -216,8 +216,9 @@ function render() {
     $("n" + i + "-value").textContent = !known ? "" :
       (u.scalar && v !== null ? "= " + fmt(v) : "shape " + u.shape);
     const gv = grad.get(i);
+    const norm = (text) => text.replace(/^shape \[[^\]]*\], /, "");   // the box shows the shape
     $("n" + i + "-grad").textContent = gv === undefined ? "" :
-      d(u.name) + (typeof gv === "number" ? " = " + fmt(gv) : ": " + gv.replace(/^shape \[[^\]]*\], /, ""));
+      d(u.name) + (typeof gv === "number" ? " = " + fmt(gv) : ": " + norm(gv));
   });
   edges.forEach((e, i) => {
     const g = $("e" + i);

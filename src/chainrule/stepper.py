@@ -99,10 +99,10 @@ class Stepper:
         height = int(self.data["height"]) + 330
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width: 100%; '
                 f'height: {height}px; border: 1px solid #ddd" title="chainrule stepper: '
-                f'{html.escape(self.data["title"])}"></iframe>')
+                f'{html.escape(self.data["title"] or self.data["output"])}"></iframe>')
 
     def __repr__(self):
-        return (f"<chainrule.viz.Stepper: {self.data['title']}, {len(self.steps)} steps"
+        return (f"<chainrule.viz.Stepper: {self.data['output']}, {len(self.steps)} steps"
                 f"{', live inputs' if self.live else ''}; .save('steps.html')>")
 
 
@@ -151,8 +151,8 @@ def _build(rec, groups, title):
             for m in members:
                 counts[m.op.name] = counts.get(m.op.name, 0) + 1
             what = ", ".join(f"{n} ×{c}" for n, c in counts.items())
-            u = add(last, kind="chain", name=names[last], show=f"chain of {len(members)} ops: {what}",
-                    **describe(last, rec.shape(last)))
+            u = add(last, kind="chain", name=names[last],
+                    show=f"chain of {len(members)} ops: {what}", **describe(last, rec.shape(last)))
             for m in members:
                 unit_of[m] = u
             entry = first
@@ -166,7 +166,7 @@ def _build(rec, groups, title):
             _number_template(rec, node, units[u], edges, u)
 
     backward = _backward_steps(rec, groups, unit_of, edges)
-    data = {"title": title or out_name, "output": out_name, "units": units, "edges": edges,
+    data = {"title": title, "output": out_name, "units": units, "edges": edges,
             "forward": forward, "backward": backward, "root": unit_of[rec.root],
             "seed": _quantity(rec.grads[rec.root]) if rec.root in rec.grads else None,
             "checks": [] if rec.missing else _checks(rec, unit_of),
@@ -470,10 +470,10 @@ def _layout(data):
 def _svg(data):
     out = [f'<svg id="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {data["width"]} '
            f'{data["height"]}" width="{data["width"]}" height="{data["height"]}" role="img" '
-           f'aria-label="the computation graph of {html.escape(data["title"])}">',
+           f'aria-label="the computation graph of {html.escape(data["output"])}">',
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
-           'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z"/>'
-           '</marker></defs>']
+           'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
+           '<path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>']
     units = data["units"]
     for k, e in enumerate(data["edges"]):
         a, b = units[e["from"]], units[e["to"]]
@@ -510,20 +510,24 @@ def _script_json(obj):
 def _page(data, live_code):
     css = (HERE / "stepper.css").read_text(encoding="utf-8")
     js = (HERE / "stepper.js").read_text(encoding="utf-8")
-    title = html.escape(data["title"])
+    title = html.escape(data["output"])
+    heading, page_title = "", f"Back-propagation through {title}, step by step (chainrule)"
+    if data["title"] is not None:           # a line above the heading: the tour's section
+        heading = f'<p class="title">{html.escape(data["title"])}</p>\n'
+        page_title = f"{html.escape(data['title'])}: {page_title}"
     live = "" if live_code is None else f"<script>\n{live_code}\n</script>\n"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Back-propagation through {title}, step by step (chainrule)</title>
+<title>{page_title}</title>
 <style>
 {css}</style>
 </head>
 <body>
 <header>
-<h1>Back-propagation through <span class="name">{title}</span>, step by step</h1>
+{heading}<h1>Back-propagation through <span class="name">{title}</span>, step by step</h1>
 <p class="how">Next/Back or the arrow keys → ←, Home and End for the first and last step.
 Made by <code>chainrule.viz.stepper</code>.</p>
 </header>
@@ -539,17 +543,17 @@ Made by <code>chainrule.viz.stepper</code>.</p>
 <div id="picture">
 {_svg(data)}
 </div>
+<section id="check" hidden>
+<h2>Check: autograd beside finite differences</h2>
+<table><thead><tr><th>input</th><th>autograd</th><th>finite difference</th><th></th></tr></thead>
+<tbody id="check-rows"></tbody></table>
+</section>
 <section id="inputs" hidden>
 <h2>Change an input</h2>
 <p>Every value, local derivative and gradient on the page is recomputed as you type (in
 JavaScript, float64).</p>
 <div id="input-rows"></div>
 <button id="reset" type="button">Reset the inputs</button>
-</section>
-<section id="check" hidden>
-<h2>Check: autograd beside finite differences</h2>
-<table><thead><tr><th>input</th><th>autograd</th><th>finite difference</th><th></th></tr></thead>
-<tbody id="check-rows"></tbody></table>
 </section>
 <script>
 const DATA = {_script_json(data)};

@@ -22,11 +22,13 @@ class Tour:
         self.stream = stream
         self.saved = []
         self.svg_problem = None     # why SVG drawings can't be made (said once)
+        self.current = "chainrule tour"
 
     def say(self, *parts, sep=" "):
         print(*parts, sep=sep, file=self.stream)
 
     def section(self, number, title):
+        self.current = f"chainrule tour, {number}. {title}"     # the stepper pages' title
         self.say()
         self.say(RULE)
         self.say(f"{number}. {title}")
@@ -56,7 +58,7 @@ class Tour:
         if self.html_dir is not None:
             os.makedirs(self.html_dir, exist_ok=True)
             page = torch.viz.stepper(output, os.path.join(self.html_dir, stem + ".html"),
-                                     names=names, title=stem.split("-", 1)[1].replace("-", " "))
+                                     names=names, title=self.current)
             self.saved.append(os.path.join(self.html_dir, stem + ".html"))
             self.say(f"Step through it in a browser: {self.saved[-1]} ({len(page.steps)} steps)")
 
@@ -205,6 +207,9 @@ def footnote(t):
           "gives J = 33.003\n    (the text writes 33.0006 and 33.0003).")
     if t.saved:
         t.say(f"The drawings are in {t.out_dir}/.")
+    if t.html_dir is not None:
+        t.say(f"The pages that step through each graph are in {t.html_dir}/: open one in a "
+              "browser.")
 
 
 SECTIONS = [lecture_graph, linear_loss, exercise_4_2, training, exercise_4_4, two_layer_network]

@@ -285,7 +285,8 @@ def draw(output, names=None, *, module=None, show_all=False, max_nodes=200, rank
 def stepper(output, path=None, names=None, *, show_all=False, max_nodes=200, title=None):
     """A self-contained web page that steps through the forward and backward pass of the graph
     behind ``output`` (see ``chainrule.stepper``): returns a ``Stepper``, inline in Jupyter;
-    ``path=`` writes the page.
+    ``path=`` writes the page.  ``names``, ``show_all`` and ``max_nodes`` are ``to_dot``'s;
+    ``title``: a line shown above the page's heading.
 
     >>> x = chainrule.tensor(2.0, requires_grad=True)
     >>> page = chainrule.viz.stepper(3 * x, "steps.html")
