@@ -508,3 +508,35 @@ def test_numbers_are_written_as_chainrule_writes_them(browser, tmp_path):
     assert shown == [fmt(v) for v in numbers]
     specials = browser.execute_script("return [fmt(NaN), fmt(Infinity), fmt(-Infinity)]")
     assert specials == [fmt(float(v)) for v in ("nan", "inf", "-inf")]
+
+
+def test_vector_output_and_freed_values_in_chromium(browser, tmp_path):
+    # a vector output: backward() seeds it with ones, as for the sum of its entries
+    w = cr.tensor([1.0, -2.0, 0.5], dtype=D, requires_grad=True)
+    y = w * 2 + 1
+    page = cr.viz.stepper(y, tmp_path / "vector.html", names={"w": w, "y": y})
+    browser.get((tmp_path / "vector.html").as_uri())
+    texts = []
+    for _ in page.steps:
+        texts.append(_text(browser))
+        _press(browser, "ARROW_RIGHT")
+    assert "a gradient of ones (shape [3], ‖·‖ = 1.73205)" in texts[3]
+    assert texts[-1].endswith("w[0]: autograd 2, finite difference 2 ✓.")
+    assert _errors(browser) == []
+    # after backward(), a big constant gone: shapes and the leaves' .grad only, said so
+    W = cr.tensor(np.linspace(-1, 1, 100), requires_grad=True)
+
+    def loss():
+        x = cr.tensor(np.arange(100.0))
+        return (W * x).sum()
+    out = loss()
+    out.backward()
+    page = cr.viz.stepper(out, tmp_path / "freed.html", names={"W": W, "out": out})
+    assert page.steps == ["start", "forward", "forward", "seed", "check"]
+    browser.get((tmp_path / "freed.html").as_uri())
+    assert "Shapes only: backward() has freed the values" in browser.find_element(
+        "css selector", ".missing").text
+    _press(browser, "END")
+    norm = fmt(np.linalg.norm(np.arange(100.0)))
+    assert f"The leaves' .grad: ∂out/∂W = shape [100], ‖·‖ = {norm}." in _text(browser)
+    assert _errors(browser) == []

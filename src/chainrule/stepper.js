@@ -89,13 +89,22 @@ function forwardText(st) {
     }
     s += " = " + fmt(v) + ".";
   } else {
-    s += ", a value of shape " + u.shape + ".";
+    s += ", a value of shape " + u.shape + (DATA.missing ? " (its values are gone)." : ".");
   }
   return s;
 }
 
+// after backward() freed the graph's values: what the leaves' .grad says
+function leafGrads() {
+  return Object.entries(DATA.leaf_grads).map(([u, g]) => d(units[u].name) + " = " + fmt(g));
+}
+
 function seedText() {
   const seed = NUM.seed;
+  if (DATA.missing) {
+    return "Backward pass: not available step by step, since backward() has freed the values. " +
+           "The leaves' .grad: " + listing(leafGrads()) + ".";
+  }
   if (typeof seed === "number") {
     return "Backward pass: it starts at the output with " + d(out) + " = " + fmt(seed) +
            " (a change in " + out + " changes " + out + " one for one).";
@@ -151,7 +160,10 @@ function checkMark(c) {
 }
 
 function checkText() {
-  if (DATA.missing) return "Check: not available (" + DATA.missing + ").";
+  if (DATA.missing) {
+    return "Check: not available (" + DATA.missing + "). The leaves' .grad: " +
+           listing(leafGrads()) + ".";
+  }
   const h = fmt(DATA.nudge), h2 = fmt(2 * DATA.nudge);
   const parts = NUM.checks.map((c) => c.where + ": autograd " + fmt(c.grad) +
                                       ", finite difference " + fmt(c.fd) + " " + checkMark(c));
@@ -183,8 +195,11 @@ function render() {
   const backwardDone = st.kind === "backward" ? st.k + 1
                        : st.kind === "check" ? NUM.backward.length : 0;
   const grad = new Map();
-  if (st.kind === "seed" || st.kind === "backward" || st.kind === "check") {
+  if ((st.kind === "seed" || st.kind === "backward" || st.kind === "check") && !DATA.missing) {
     grad.set(DATA.root, NUM.seed);
+  }
+  if (DATA.missing && (st.kind === "seed" || st.kind === "check")) {
+    for (const [u, g] of Object.entries(DATA.leaf_grads)) grad.set(+u, g);
   }
   const doneEdges = new Set();
   for (let k = 0; k < backwardDone; k++) {
@@ -350,7 +365,6 @@ function buildInputs() {
 }
 
 if (DATA.live) buildInputs();
-if (DATA.missing) $("phase").title = DATA.missing;
 render();
 
 // for tests and for the curious: the steps, the numbers shown, and a way to move

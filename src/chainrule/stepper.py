@@ -175,7 +175,10 @@ def _build(rec, groups, title):
             f"backward() has freed the values, and a constant of shape "
             f"{format_shape(rec.missing.shape)} is gone: only shapes and the leaves' .grad are "
             f"shown (make the page before backward(), or call backward(retain_graph=True))",
-            "nudge": NUDGE}
+            "nudge": NUDGE,
+            # after backward() freed the graph: the leaves' .grad is all that is known
+            "leaf_grads": {unit_of[k]: _quantity(g) for k, g in rec.grads.items()
+                           if rec.missing and k in unit_of}}
     live = None if (groups or rec.missing) else _live_code(rec, units, unit_of, edges)
     data["live"] = live is not None
     _layout(data)
@@ -515,6 +518,8 @@ def _page(data, live_code):
     if data["title"] is not None:           # a line above the heading: the tour's section
         heading = f'<p class="title">{html.escape(data["title"])}</p>\n'
         page_title = f"{html.escape(data['title'])}: {page_title}"
+    missing = "" if not data["missing"] else \
+        f'<p class="missing">Shapes only: {html.escape(data["missing"])}.</p>\n'
     live = "" if live_code is None else f"<script>\n{live_code}\n</script>\n"
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -538,7 +543,7 @@ Made by <code>chainrule.viz.stepper</code>.</p>
 <button id="next" type="button" title="next step (→)">Next →</button>
 <button id="last" type="button" title="last step (End)">Last »</button>
 </nav>
-<p id="phase"></p>
+{missing}<p id="phase"></p>
 <p id="step-text" role="status" aria-live="polite"></p>
 <div id="picture">
 {_svg(data)}
