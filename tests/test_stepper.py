@@ -540,3 +540,16 @@ def test_vector_output_and_freed_values_in_chromium(browser, tmp_path):
     norm = fmt(np.linalg.norm(np.arange(100.0)))
     assert f"The leaves' .grad: ∂out/∂W = shape [100], ‖·‖ = {norm}." in _text(browser)
     assert _errors(browser) == []
+
+
+def test_the_slider_moves_the_number_box_and_the_numbers(browser, tmp_path):
+    out, names, page = _open(browser, tmp_path, "lecture")
+    c = _unit(page, "c")
+    browser.execute_script(
+        "const r = document.getElementById(arguments[0]); r.value = '4';"
+        "r.dispatchEvent(new Event('input'));", f"range-{c}")
+    assert browser.find_element("id", f"in-{c}").get_attribute("value") == "4"
+    _press(browser, "END")
+    # J = 3·(a + b·c) at c = 4: ∂J/∂b = 3·c = 12, ∂J/∂c = 3·b = 9
+    assert "b: autograd 12, finite difference 12 ✓" in _text(browser)
+    assert _errors(browser) == []

@@ -490,7 +490,8 @@ class Explanation:
     """The result of ``explain``: prints as text, renders as Markdown with LaTeX in Jupyter.
 
     Attributes: ``grads`` maps each explained input's name to its gradient (a number or array);
-    ``lines`` holds the text, one (section, line) pair each.
+    ``sections`` holds the text, (title, lines) per section; ``recording`` the ``Recording`` it
+    was written from (``to_html`` makes the stepping page from it).
     """
 
     def __init__(self, sections, grads, recording=None):
