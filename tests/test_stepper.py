@@ -553,3 +553,23 @@ def test_the_slider_moves_the_number_box_and_the_numbers(browser, tmp_path):
     # J = 3·(a + b·c) at c = 4: ∂J/∂b = 3·c = 12, ∂J/∂c = 3·b = 9
     assert "b: autograd 12, finite difference 12 ✓" in _text(browser)
     assert _errors(browser) == []
+
+
+def test_a_collapsed_chain_in_chromium(browser, tmp_path):
+    x = cr.tensor(0.3, dtype=D, requires_grad=True)
+    y = x * 2
+    for _ in range(6):
+        y = cr.tanh(y)
+    out = y * y
+    page = cr.viz.stepper(out, tmp_path / "chain.html", max_nodes=4, names={"x": x, "out": out})
+    browser.get((tmp_path / "chain.html").as_uri())
+    texts = []
+    for _ in page.steps:
+        texts.append(_text(browser))
+        _press(browser, "ARROW_RIGHT")
+    (g,) = cr.autograd.grad(out, [x])
+    assert any("chain of 7 ops: mul ×1, tanh ×6" in t for t in texts)
+    last = next(t for t in texts if "back to x." in t)
+    assert "the product of the chain's 7 local derivatives" in last
+    assert last.endswith(f"So ∂out/∂x = {fmt(g.item())}.")
+    assert _errors(browser) == []

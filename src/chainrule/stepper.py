@@ -235,9 +235,9 @@ def _input_edges(rec, entry, node, u, units, unit_of, consts, edges, group):
         else:
             d = None if rec.missing else rec.local_derivative(entry, i)
             f = local_formula(entry, i, rec)
-            edge.update(formula=f if f is not None and f != (None if d is None else
-                                                               format_number(d)) else None,
-                        local=d, vjp=None if d is not None else vjp_formula(entry, i, rec))
+            shown = f if f is not None and (d is None or f != format_number(d)) else None
+            edge.update(formula=shown, local=d,
+                        vjp=None if d is not None else vjp_formula(entry, i, rec))
         edges.append(edge)
 
 
