@@ -27,7 +27,7 @@ ALLOWED = {
 
 CORE = ("tensor", "graph", "engine", "ops", "_fns", "_tensorf", "_backend", "dtypes", "grad_mode",
         "functional", "creation")
-TOP_LAYERS = ("nn", "optim", "func", "explainer", "viz", "tour", "cli", "exercises")
+TOP_LAYERS = ("nn", "optim", "func", "explainer", "viz", "stepper", "tour", "cli", "exercises")
 
 
 def _modules():

@@ -98,6 +98,9 @@ def test_notebook_executes():
                 ("image/svg+xml" in o["data"] or "digraph chainrule" in o["data"].get(
                     "text/markdown", ""))]
     assert len(drawings) == 2
+    # the stepper, inline: the page in an iframe, its graph named from the notebook's variables
+    pages = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any(p.startswith("<iframe srcdoc=") and "∂u/∂b" in p for p in pages)
 
 
 def test_console_script_points_at_the_tour():

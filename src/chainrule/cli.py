@@ -1,6 +1,7 @@
 """The ``chainrule`` command (also ``python -m chainrule``).
 
-- ``chainrule tour``: the back-propagation lecture, worked step by step in the terminal;
+- ``chainrule tour``: the back-propagation lecture, worked step by step in the terminal
+  (``--html DIR``: plus a web page per graph that steps through its back-propagation);
 - ``chainrule train <example>``: train one of the example models, watching its loss;
 - ``chainrule check-engine <file.py>``: check a back-propagation engine you wrote (Exercise 4.3).
 """
@@ -61,6 +62,9 @@ def main(argv=None):
     tour.add_argument("--out", default="chainrule-tour",
                       help="folder for the drawings (default: chainrule-tour/)")
     tour.add_argument("--no-pause", action="store_true", help="run straight through")
+    tour.add_argument("--html", metavar="DIR", default=None,
+                      help="also write, for each graph, a web page that steps through its "
+                      "back-propagation (open it in a browser)")
     train = sub.add_parser("train", help="train an example model, showing its progress",
                            usage="chainrule train EXAMPLE [options]",
                            description="Train an example model. EXAMPLE is one of: "
@@ -98,9 +102,14 @@ def _tour(parser, args):
         check_writable_folder(args.out, "the tour's drawings")
     except OSError as e:
         parser.fail(f"--out: {e.strerror}; pass --out with a folder you can write to")
+    if args.html is not None:
+        try:
+            check_writable_folder(args.html, "the tour's web pages")
+        except OSError as e:
+            parser.fail(f"--html: {e.strerror}; pass --html with a folder you can write to")
     from . import tour as tour_module
     try:
-        tour_module.run(args.out, pause=not args.no_pause)
+        tour_module.run(args.out, pause=not args.no_pause, html_dir=args.html)
     except KeyboardInterrupt:
         print("\nchainrule tour: stopped (Ctrl-C). Run it again to start over; --no-pause runs "
               "straight through.", file=sys.stderr)

@@ -128,6 +128,10 @@ class Recording:
     def value(self, key):
         return self.values[key]
 
+    def input_value(self, node, i):
+        """Input ``i`` of ``node`` in float64: a node's or a leaf's value, or the constant."""
+        return self._arg(node, i, self.values)
+
     def shape(self, key):
         """The shape of a node's or a leaf's value (known even when the values are not)."""
         return self.shapes[key]
@@ -438,10 +442,11 @@ def _simplify(text):
     return text
 
 
-def _show(node, rec):
-    """The forward formula of a node with its inputs' names: b·c, a + u, exp(x), sum(h)."""
+def forward_formula(node, rec, arg_names=None):
+    """The forward formula of a node with its inputs' names: b·c, a + u, exp(x), sum(h).
+    ``arg_names`` replaces the inputs' names (the stepper passes placeholders for numbers)."""
     op = node.op
-    arg_names = [rec.name_of_input(node, i) for i in range(len(node.inputs))]
+    arg_names = list(arg_names or [rec.name_of_input(node, i) for i in range(len(node.inputs))])
     show = getattr(op, "show", None)
     if show:
         if op is ops.mul and not isinstance(node.inputs[1], (Tensor, Freed)) and \
@@ -475,7 +480,8 @@ def _index_text(index):
     return ", ".join(parts) or "..."
 
 
-def _partial(top, bottom, slot=None):
+def partial_symbol(top, bottom, slot=None):
+    """∂top/∂bottom, or (∂top/∂bottom)_slot when ``bottom`` is several inputs of one op."""
     s = f"∂{top}/∂{bottom}"
     return s if slot is None else f"({s})_{slot}"
 
@@ -484,12 +490,31 @@ class Explanation:
     """The result of ``explain``: prints as text, renders as Markdown with LaTeX in Jupyter.
 
     Attributes: ``grads`` maps each explained input's name to its gradient (a number or array);
-    ``lines`` holds the text, one (section, line) pair each.
+    ``sections`` holds the text, (title, lines) per section; ``recording`` the ``Recording`` it
+    was written from (``to_html`` makes the stepping page from it).
     """
 
-    def __init__(self, sections, grads):
+    def __init__(self, sections, grads, recording=None):
         self.sections = sections
         self.grads = grads
+        self.recording = recording
+
+    def to_html(self, path=None):
+        """The same graph as a self-contained web page that steps through the forward and the
+        backward pass (``chainrule.viz.stepper``); writes it to ``path`` and returns the
+        ``Stepper`` (which shows inline in Jupyter).
+
+        >>> x = chainrule.tensor(2.0, requires_grad=True)
+        >>> page = chainrule.explain(3 * x).to_html("stepper.html")
+        """
+        from .stepper import Stepper
+        if self.recording is None:
+            raise ValueError("to_html(): this Explanation was made without its recording; "
+                             "call chainrule.explain(output).to_html(path)")
+        page = Stepper(self.recording)
+        if path is not None:
+            page.save(path)
+        return page
 
     def __str__(self):
         out = []
@@ -573,7 +598,7 @@ def _explain(rec, wrt, max_paths):
     # forward pass
     fwd = []
     for node in rec.forward:
-        shown = _show(node, rec)
+        shown = forward_formula(node, rec)
         if rec.missing:
             fwd.append(f"{names[node]} = {shown}   shape {format_shape(rec.shape(node))}")
             continue
@@ -597,10 +622,10 @@ def _explain(rec, wrt, max_paths):
                 continue
             key = rec.key_of_input(node, i)
             slot = i + 1 if counts[key] > 1 else None
-            sym = _partial(names[node], rec.name_of_input(node, i), slot)
+            sym = partial_symbol(names[node], rec.name_of_input(node, i), slot)
             d = rec.local_derivative(node, i)
             local[(node, i)] = d
-            formula = _formula(node, i, rec)
+            formula = local_formula(node, i, rec)
             if d is not None:
                 text = f"{sym} = "
                 num = format_number(d)
@@ -608,7 +633,7 @@ def _explain(rec, wrt, max_paths):
                     text += f"{formula} = "
                 local_lines.append(text + num)
             else:
-                vjp = _vjp_text(node, i, rec)
+                vjp = vjp_formula(node, i, rec)
                 local_lines.append(f"{sym}: {vjp}")
     sections.append(("Local derivatives, one per edge", local_lines))
 
@@ -621,7 +646,7 @@ def _explain(rec, wrt, max_paths):
         grads[label] = None if g_arr is None else (float(g_arr.reshape(())) if g_arr.size == 1
                                                    else g_arr)
         n_paths = rec.path_count(key)
-        head = _partial(out_name, label)
+        head = partial_symbol(out_name, label)
         if g_arr is None and rec.missing:
             chain.append(f"{head}: not available (see above)")
             continue
@@ -633,7 +658,7 @@ def _explain(rec, wrt, max_paths):
             chain.append(f"{head} = 1   (the output itself)")
             continue
         if n_paths > max_paths:
-            chain.append(f"{head} = {_value_text(g_arr)}   (summed over {n_paths} paths: more "
+            chain.append(f"{head} = {value_text(g_arr)}   (summed over {n_paths} paths: more "
                          f"than max_paths={max_paths}, so per node below)")
             continue
         paths = rec.paths(key)
@@ -643,7 +668,7 @@ def _explain(rec, wrt, max_paths):
             for node, i in path:
                 counts = sum(1 for j in range(len(node.inputs))
                              if rec.key_of_input(node, j) == rec.key_of_input(node, i))
-                syms.append(_partial(names[node], rec.name_of_input(node, i),
+                syms.append(partial_symbol(names[node], rec.name_of_input(node, i),
                                      i + 1 if counts > 1 else None))
                 d = local.get((node, i))
                 if d is None:
@@ -664,18 +689,18 @@ def _explain(rec, wrt, max_paths):
             chain.append(line)
         else:
             grad_of = f"{label}.grad: " if rec.missing else ""
-            chain.append(f"{head} = {' + '.join(terms_sym)}   ({grad_of}{_value_text(g_arr)})")
+            chain.append(f"{head} = {' + '.join(terms_sym)}   ({grad_of}{value_text(g_arr)})")
     sections.append(("Chain rule: multiply along each path, add over paths", chain))
 
     # many paths: the gradient accumulated at each node, as the engine did it
     if not rec.missing and any(rec.path_count(key) > max_paths for key, _ in targets):
-        acc = [f"{_partial(out_name, names[node])} = {_value_text(rec.grads[node])}"
+        acc = [f"{partial_symbol(out_name, names[node])} = {value_text(rec.grads[node])}"
                for node in rec.backward_order]
         sections.append(("Gradient accumulated at each node (the engine's order)", acc))
 
     # nudges
     if rec.missing:
-        return Explanation(sections, grads)
+        return Explanation(sections, grads, rec)
     nudges = []
     base = rec.values[rec.root] if rec.root is not None else _f64(rec.output._data)
     for key, label in targets:
@@ -685,7 +710,7 @@ def _explain(rec, wrt, max_paths):
         nudges.append(_nudge(rec, key, label, out_name, base, g))
     sections.append((f"Check: nudge each input by {NUDGE:g} and re-run the recorded graph "
                      "(float64)", nudges))
-    return Explanation(sections, grads)
+    return Explanation(sections, grads, rec)
 
 
 def _missing_text(rec, out_name):
@@ -704,7 +729,7 @@ def _symbolic(rec, paths):
     for path in paths:
         factors = []
         for node, i in path:
-            f = _formula(node, i, rec)
+            f = local_formula(node, i, rec)
             if f is None:
                 return None
             factors.append(f if re.fullmatch(r"[^+\- ]+|-?[\w.]+", f) else f"({f})")
@@ -729,7 +754,8 @@ def _targets(rec, wrt):
     return out
 
 
-def _formula(node, i, rec):
+def local_formula(node, i, rec):
+    """∂node/∂input_i as the registry writes it, in the graph's names (``c`` for u = b·c)."""
     formulas = getattr(node.op, "formulas", ())
     if not formulas:
         return None
@@ -742,7 +768,8 @@ def _formula(node, i, rec):
     return _fill(f, mapping)
 
 
-def _vjp_text(node, i, rec):
+def vjp_formula(node, i, rec):
+    """The local VJP on edge ``i`` of ``node`` with the shapes it maps: g ↦ gᵀ·x ([4, 5] → [5, 3])."""
     texts = getattr(node.op, "vjp_texts", ())
     if texts and not getattr(node.op, "joint", False):
         t = texts[0] if node.op.nary else texts[i]
@@ -755,7 +782,8 @@ def _vjp_text(node, i, rec):
     return f"{_fill(t, mapping)}   ({shapes})"
 
 
-def _value_text(g):
+def value_text(g):
+    """A gradient as the explainer writes it: a number, or its shape and norm."""
     g = xp.asarray(g, dtype=xp.float64)
     if g.size == 1:
         return format_number(g.reshape(()))

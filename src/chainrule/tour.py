@@ -1,7 +1,8 @@
 """``chainrule tour``: the back-propagation lecture, worked by chainrule in your terminal.
 
-Run ``chainrule tour`` (or ``python -m chainrule tour``); ``--no-pause`` runs straight through and
-``--out DIR`` says where the drawings go (default ``chainrule-tour/``).
+Run ``chainrule tour`` (or ``python -m chainrule tour``); ``--no-pause`` runs straight through,
+``--out DIR`` says where the drawings go (default ``chainrule-tour/``) and ``--html DIR`` writes,
+for each graph, a web page that steps through its back-propagation (``chainrule.viz.stepper``).
 """
 import contextlib
 import os
@@ -14,17 +15,20 @@ RULE = "─" * 78
 
 
 class Tour:
-    def __init__(self, out_dir, pause, stream):
+    def __init__(self, out_dir, pause, stream, html_dir=None):
         self.out_dir = out_dir
+        self.html_dir = html_dir
         self.pause = pause
         self.stream = stream
         self.saved = []
         self.svg_problem = None     # why SVG drawings can't be made (said once)
+        self.current = "chainrule tour"
 
     def say(self, *parts, sep=" "):
         print(*parts, sep=sep, file=self.stream)
 
     def section(self, number, title):
+        self.current = f"chainrule tour, {number}. {title}"     # the stepper pages' title
         self.say()
         self.say(RULE)
         self.say(f"{number}. {title}")
@@ -51,6 +55,12 @@ class Tour:
                 self.say(f"(Only .dot drawings, no .svg: {e})")
         self.saved.extend(paths)
         self.say(f"Drawing: {', '.join(paths)}")
+        if self.html_dir is not None:
+            os.makedirs(self.html_dir, exist_ok=True)
+            page = torch.viz.stepper(output, os.path.join(self.html_dir, stem + ".html"),
+                                     names=names, title=self.current)
+            self.saved.append(os.path.join(self.html_dir, stem + ".html"))
+            self.say(f"Step through it in a browser: {self.saved[-1]} ({len(page.steps)} steps)")
 
 
 def lecture_graph(t):
@@ -238,15 +248,20 @@ def footnote(t):
           "gives J = 33.003\n    (the text writes 33.0006 and 33.0003).")
     if t.saved:
         t.say(f"The drawings are in {t.out_dir}/.")
+    if t.html_dir is not None:
+        t.say(f"The pages that step through each graph are in {t.html_dir}/: open one in a "
+              "browser.")
 
 
 SECTIONS = [lecture_graph, linear_loss, exercise_4_2, training, exercise_4_4, two_layer_network,
             exercise_4_3]
 
 
-def run(out_dir="chainrule-tour", pause=True, stream=None):
-    """Walk through the lecture; returns the paths of the drawings written."""
-    t = Tour(out_dir, pause and sys.stdin is not None and sys.stdin.isatty(), stream or sys.stdout)
+def run(out_dir="chainrule-tour", pause=True, stream=None, html_dir=None):
+    """Walk through the lecture; returns the paths of the drawings (and pages) written.
+    ``html_dir``: also write a stepping web page for each graph there."""
+    t = Tour(out_dir, pause and sys.stdin is not None and sys.stdin.isatty(), stream or sys.stdout,
+             html_dir)
     t.say("chainrule tour: back-propagation, worked step by step. Each section computes with\n"
           "chainrule and prints the chain-rule work that PyTorch's backward() does silently.")
     for k, section in enumerate(SECTIONS):

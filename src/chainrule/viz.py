@@ -81,7 +81,7 @@ def _dot(rec, show_all, max_nodes, rankdir, owners=None):
     for k, node in enumerate(rec.forward, 1):
         ids[node] = f"v{k}"
 
-    groups = {} if show_all or len(rec.forward) <= max_nodes else _chains(rec)
+    groups = {} if show_all or len(rec.forward) <= max_nodes else single_use_chains(rec)
 
     lines = ["digraph chainrule {", f"  rankdir={rankdir};",
              '  node [fontname="Helvetica", fontsize=10];',
@@ -153,7 +153,7 @@ def _source_id(rec, node, i, ids, groups):
     return None
 
 
-def _chains(rec):
+def single_use_chains(rec):
     """Maximal runs of ops where each feeds only the next and the next has only it as input."""
     consumers = {}
     for node in rec.forward:
@@ -282,4 +282,28 @@ def draw(output, names=None, *, module=None, show_all=False, max_nodes=200, rank
         del frame
 
 
-__all__ = ["to_dot", "draw", "Drawing"]
+def stepper(output, path=None, names=None, *, show_all=False, max_nodes=200, title=None):
+    """A self-contained web page that steps through the forward and backward pass of the graph
+    behind ``output`` (see ``chainrule.stepper``): returns a ``Stepper``, inline in Jupyter;
+    ``path=`` writes the page.  ``names``, ``show_all`` and ``max_nodes`` are ``to_dot``'s;
+    ``title``: a line shown above the page's heading.
+
+    >>> x = chainrule.tensor(2.0, requires_grad=True)
+    >>> page = chainrule.viz.stepper(3 * x, "steps.html")
+    """
+    from .stepper import Stepper
+    if getattr(output, "_grad_fn", None) is None and getattr(output, "requires_grad", False):
+        raise ValueError("stepper(): the output is a leaf tensor, with no recorded op to step "
+                         "through; pass a value computed from tensors with requires_grad=True")
+    frame = inspect.currentframe().f_back
+    try:
+        rec = Recording(output, names, frame)
+    finally:
+        del frame
+    page = Stepper(rec, show_all=show_all, max_nodes=max_nodes, title=title)
+    if path is not None:
+        page.save(path)
+    return page
+
+
+__all__ = ["to_dot", "draw", "Drawing", "stepper"]
