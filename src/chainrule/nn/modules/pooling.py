@@ -55,37 +55,9 @@ class MaxPool2d(_MaxPoolNd):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class AvgPool1d(Module):
-    """The mean over each window of the last dim (see ``functional.avg_pool1d``).
-
-    >>> chainrule.nn.AvgPool1d(2)
-    AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,))
-    """
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True):
-        super().__init__()
-        self.kernel_size = C.tuple_arg(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = C.tuple_arg(stride if stride is not None else kernel_size, 1, "stride",
-                               "AvgPool1d")
-        self.padding = C.tuple_arg(padding, 1, "padding", "AvgPool1d")
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-    def forward(self, input):
-        return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
-
-
-class AvgPool2d(Module):
-    """The mean over each kH×kW window (see ``functional.avg_pool2d`` for the divisor).
-
-    >>> chainrule.nn.AvgPool2d(2)(chainrule.ones(1, 3, 8, 8)).shape
-    chainrule.Size([1, 3, 4, 4])
-    """
+class _AvgPoolNd(Module):
+    """The average poolings' arguments and repr (torch's ``_AvgPoolNd``); AvgPool1d reads its
+    arguments as 1-tuples, as torch's, and takes no divisor_override (it stays None)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -100,43 +72,68 @@ class AvgPool2d(Module):
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+
+class _AdaptiveAvgPoolNd(Module):
+    """The adaptive average poolings' argument and repr (torch's ``_AdaptiveAvgPoolNd``)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """The mean over each window of the last dim (see ``functional.avg_pool1d``).
+
+    >>> chainrule.nn.AvgPool1d(2)
+    AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,))
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(C.tuple_arg(kernel_size, 1, "kernel_size", "AvgPool1d"),
+                         C.tuple_arg(stride if stride is not None else kernel_size, 1, "stride",
+                                     "AvgPool1d"),
+                         C.tuple_arg(padding, 1, "padding", "AvgPool1d"), ceil_mode,
+                         count_include_pad)
+
+    def forward(self, input):
+        return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """The mean over each kH×kW window (see ``functional.avg_pool2d`` for the divisor).
+
+    >>> chainrule.nn.AvgPool2d(2)(chainrule.ones(1, 3, 8, 8)).shape
+    chainrule.Size([1, 3, 4, 4])
+    """
+
     def forward(self, input):
         return C.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
-class AdaptiveAvgPool1d(Module):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """The mean over torch's adaptive windows, giving ``output_size`` along the last dim.
 
     >>> chainrule.nn.AdaptiveAvgPool1d(2)(chainrule.tensor([[1., 3., 2., 0.]]))
     tensor([[2., 1.]])
     """
 
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
     def forward(self, input):
         return C.adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveAvgPool2d(Module):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """The mean over torch's adaptive windows, giving an ``output_size`` image (an int or a
     pair; None keeps that input size).
 
     >>> chainrule.nn.AdaptiveAvgPool2d((1, 1))(chainrule.ones(2, 3, 7, 5)).shape
     chainrule.Size([2, 3, 1, 1])
     """
-
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
 
     def forward(self, input):
         return C.adaptive_avg_pool2d(input, self.output_size)
@@ -161,45 +158,25 @@ class MaxPool3d(_MaxPoolNd):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """The mean over each kD×kH×kW window (see ``functional.avg_pool2d`` for the divisor).
 
     >>> chainrule.nn.AvgPool3d(2)(chainrule.ones(1, 3, 4, 4, 4)).shape
     chainrule.Size([1, 3, 2, 2, 2])
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
     def forward(self, input):
         return C.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
-class AdaptiveAvgPool3d(Module):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """The mean over torch's adaptive windows, giving an ``output_size`` volume (an int or a
     triple; None keeps that input size).
 
     >>> chainrule.nn.AdaptiveAvgPool3d(1)(chainrule.ones(2, 3, 4, 5, 6)).shape
     chainrule.Size([2, 3, 1, 1, 1])
     """
-
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
 
     def forward(self, input):
         return C.adaptive_avg_pool3d(input, self.output_size)
