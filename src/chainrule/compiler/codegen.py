@@ -1,0 +1,276 @@
+"""Writing a recording out as two straight-line Python functions over NumPy arrays.
+
+``forward(x0, x1, ..., p0, ...)`` calls each recorded primitive's forward (and each function
+without a gradient) in the recorded order and returns the outputs and ``saved``: only the arrays
+the backward reads.  ``backward_k(g, saved)`` is what the engine would have done from output k:
+the VJP rules of the recorded nodes, called in the order the engine's reverse pass calls them
+(Kahn's order, simulated here on the recorded graph), each input's gradient summed back to its
+shape and added up in the order the engine adds them.  So the gradients are the eager ones, bit
+for bit, when every gradient of an input arrives inside the compiled function.
+
+The source is kept (``Program.source``): ``chainrule.compile(f).explain()`` prints it.
+"""
+from .. import _backend as B
+from .._fns import ArrayF, Scattered
+from ..graph import Freed, Node
+from .recording import Ref
+
+xp = B.xp
+_LITERAL = (int, float, bool, str, type(None), type(Ellipsis), slice)
+
+
+def deliver(acc, gi, shape, dtype):
+    """Add rule result ``gi`` into gradient ``acc`` (None: the first) of a value of ``shape``
+    and ``dtype``: the engine's ``_deliver`` (sum back to the shape, cast, an array) and its
+    accumulation (a sparse ``Scattered`` gradient added in place into a dense buffer)."""
+    if gi is None:
+        return acc
+    if type(gi) is Scattered:
+        if acc is None:
+            acc = xp.zeros(gi.shape, gi.dtype)
+        else:
+            acc = acc.copy()
+        gi.add_into(acc)
+        return acc
+    if gi.shape != shape:
+        gi = ArrayF.sum_to(gi, shape)
+    if gi.dtype != dtype:
+        gi = gi.astype(dtype, copy=False)
+    if type(gi) is not xp.ndarray:
+        gi = xp.asarray(gi)
+    if acc is None:
+        return gi
+    r = acc + gi
+    return r if type(r) is xp.ndarray else xp.asarray(r)
+
+
+class Program:
+    """A recording as code: ``forward``, one ``backward`` per output needing a gradient
+    (``backwards[k]``, None for the others), ``edges[k]``: which inputs (positions in
+    ``boundary``) output k sends gradients to; ``source``: the text of all of it."""
+
+    def __init__(self, forward, backwards, edges, source, saved_slots):
+        self.forward = forward
+        self.backwards = backwards
+        self.edges = edges
+        self.source = source
+        self.saved_slots = saved_slots
+
+
+class _Writer:
+    def __init__(self, rec, outputs, boundary, labels):
+        self.labels = labels            # what each boundary input is, for the source's header
+        self.rec = rec
+        self.outputs = outputs          # slot number per output
+        self.boundary = boundary        # slot numbers of inputs and externals, in order
+        self.ns = {"xp": xp, "asarray": xp.asarray, "F": ArrayF, "deliver": deliver}
+        self.names = {}                 # id(object) -> name in ns
+        self.objects = []
+        self.freeds = {}                # (slot, dtype) -> the Freed record rules get for it
+
+    def var(self, n):
+        s = self.rec.slots[n]
+        if s.kind == "const":
+            return self.put(s.array, "c")
+        if s.kind in ("input", "external"):
+            return f"x{self.boundary.index(n)}"
+        return f"v{n}"
+
+    def put(self, obj, prefix, name=None):
+        """A name in the generated code's namespace for ``obj``."""
+        key = id(obj)
+        if key in self.names:
+            return self.names[key]
+        self.objects.append(obj)        # alive while ids are keys
+        base = name or prefix
+        name = base if base not in self.ns and name else f"{base}{len(self.names)}"
+        while name in self.ns:
+            name += "_"
+        self.ns[name] = obj
+        self.names[key] = name
+        return name
+
+    def arg(self, v):
+        if isinstance(v, Ref):
+            text = self.var(v.n)
+            if v.dtype is not None:
+                text = f"{text}.astype({self.put(v.dtype, 'dt', 'dt_' + v.dtype.name)})"
+            return text
+        if type(v) in (tuple, list):
+            inner = ", ".join(self.arg(e) for e in v)
+            return f"({inner}{',' if len(v) == 1 else ''})" if type(v) is tuple else f"[{inner}]"
+        if type(v) in _LITERAL and (type(v) is not float or v == v and abs(v) != float("inf")):
+            return repr(v)
+        return self.put(v, "k")
+
+    def kwargs(self, params):
+        return "".join(f", {k}={self.arg(v)}" for k, v in params.items())
+
+    # --- forward ----------------------------------------------------------------------------
+    def forward(self, saved):
+        rec = self.rec
+        lines = []
+        for st in rec.steps:
+            if st.prim:
+                fn = self.put(st.fn.forward, "op", st.fn.name)
+            else:
+                fn = self.put(st.fn, "np", "np_" + getattr(st.fn, "__name__", "fn").strip("<>"))
+            call = f"{fn}({', '.join(self.arg(a) for a in st.args)}{self.kwargs(st.params)})"
+            if rec.slots[st.out].array.ndim == 0 or not st.prim:   # a ufunc on 0-d: a scalar
+                call = f"asarray({call})"
+            lines.append(f"    v{st.out} = {call}")
+        outs = [self.var(n) for n in self.outputs]
+        keep = "".join(f"{self.var(n)}, " for n in saved)
+        lines.append(f"    return ({''.join(o + ', ' for o in outs)}), ({keep})")
+        args = ", ".join(f"x{i}" for i in range(len(self.boundary)))
+        head = []
+        for i, n in enumerate(self.boundary):
+            s = rec.slots[n]
+            what = self.labels[i] if self.labels else ""
+            head.append(f"# x{i}: {what}{', ' if what else ''}{tuple(s.array.shape)} "
+                        f"{s.array.dtype.name}{', requires grad' if s.requires_grad else ''}")
+        return head + [f"def forward({args}):"] + lines
+
+    # --- backward ---------------------------------------------------------------------------
+    def backward(self, k):
+        """Lines of backward for output k, the slots it reads, and the boundary positions it
+        sends gradients to."""
+        rec = self.rec
+        step_of = {id(st.node): st for st in rec.steps if st.node is not None}
+        root = rec.slots[self.outputs[k]]
+        root_node = root.tensor._grad_fn if root.kind == "step" else None
+        lines, reads, edges = [], [], []
+        grad = {}           # slot -> name of its gradient so far
+        gin = {}            # boundary slot -> name of its gradient
+        if root_node is None or id(root_node) not in step_of:
+            return None, reads, edges
+        grad[root.n] = "g"
+        # the engine's Kahn order over the recorded nodes (graph.dependencies, restricted to them)
+        deps = {}
+        stack, seen = [root_node], {id(root_node)}
+        while stack:
+            node = stack.pop()
+            for e in node.next:
+                if type(e) is Node and id(e) in step_of:
+                    deps[id(e)] = deps.get(id(e), 0) + 1
+                    if id(e) not in seen:
+                        seen.add(id(e))
+                        stack.append(e)
+        ready = [root_node]
+        while ready:
+            node = ready.pop()
+            st = step_of[id(node)]
+            g = grad.get(st.out)
+            if g is not None:
+                self.rules(st, g, lines, reads, grad, gin)
+            for e in node.next:
+                if type(e) is Node and id(e) in step_of:
+                    deps[id(e)] -= 1
+                    if deps[id(e)] == 0:
+                        ready.append(e)
+        result = []
+        for i, n in enumerate(self.boundary):
+            if n in gin:
+                edges.append(i)
+                result.append(gin[n])
+            else:
+                result.append("None")
+        lines.append(f"    return ({''.join(r + ', ' for r in result)})")
+        return lines, reads, edges
+
+    def rules(self, st, g, lines, reads, grad, gin):
+        node, op = st.node, st.fn
+        out = "None"
+        if node.out_data is not None:
+            out = self.var(st.out)
+            reads.append(st.out)
+        # what the node keeps, as tensor.apply decides: saves, or what the needed rules read
+        if op.reads is None:
+            kept = set(op.saves)
+        else:
+            kept = set()
+            for j, e in enumerate(node.next):
+                if e is not None:
+                    kept.update(op.reads[j])
+        values = []
+        for i, v in enumerate(st.args):
+            if isinstance(v, Ref) and i not in kept:
+                rec = self.freeds.get((v.n, v.dtype))
+                if rec is None:
+                    a = self.rec.slots[v.n].array
+                    rec = self.freeds[v.n, v.dtype] = Freed(a if v.dtype is None else
+                                                            a.astype(v.dtype))
+                values.append(self.put(rec, "shape", f"shape_{self.var(v.n)}"))
+            else:
+                values.append(self.arg(v))
+                if isinstance(v, Ref) and self.rec.slots[v.n].kind != "const":
+                    reads.append(v.n)
+        kw = self.kwargs(st.params)
+        stack = list(st.params.values())
+        while stack:                    # slots the params name (a loss's target) are read too
+            v = stack.pop()
+            if isinstance(v, Ref) and self.rec.slots[v.n].kind != "const":
+                reads.append(v.n)
+            elif type(v) in (tuple, list):
+                stack.extend(v)
+        lines.append(f"    # {node.name()} ({op.name}){'  ' + st.line if st.line else ''}")
+        for i, e in enumerate(node.next):
+            if e is None:
+                continue
+            v = st.args[i]
+            if op.nary:
+                rule = self.put(op.vjps, "vjp", f"{op.name}_vjp")
+                call = f"{rule}(F, {g}, {out}, {', '.join(values)}, i={i}{kw})"
+            else:
+                rule = self.put(op.vjps[i], "vjp", f"{op.name}_vjp{i}")
+                call = f"{rule}(F, {g}, {out}, {', '.join(values)}{kw})"
+            s = self.rec.slots[v.n]
+            if s.kind == "const":       # a leaf made inside the function: nobody reads its grad
+                continue
+            target = s.n
+            a = s.array if v.dtype is None else s.array.astype(v.dtype)
+            shape = repr(tuple(a.shape))
+            dtype = self.put(a.dtype, "dt", "dt_" + a.dtype.name)
+            if s.kind in ("input", "external"):
+                name = gin.get(target)
+                new = f"g_x{self.boundary.index(target)}"
+                gin[target] = new
+            else:
+                name = grad.get(target)
+                new = f"g{target}"
+                grad[target] = new
+            if v.dtype is not None:     # the engine delivers to the input's own dtype: the
+                a0 = s.array            # cast back is what the node's edge does
+                shape = repr(tuple(a0.shape))
+                dtype = self.put(a0.dtype, "dt", "dt_" + a0.dtype.name)
+            lines.append(f"    {new} = deliver({name}, {call}, {shape}, {dtype})")
+
+
+def generate(rec, outputs, boundary, needs_grad, labels=None):
+    """The ``Program`` of recording ``rec`` with output slots ``outputs`` (``needs_grad[k]``:
+    output k gets a backward) and inputs ``boundary`` (slot numbers, described by ``labels``)."""
+    w = _Writer(rec, outputs, boundary, labels)
+    bodies = []
+    reads = []
+    for k in range(len(outputs)):
+        if needs_grad[k]:
+            lines, r, edges = w.backward(k)
+            reads += r
+        else:
+            lines, edges = None, []
+        bodies.append((lines, edges))
+    saved = list(dict.fromkeys(reads))
+    src = w.forward(saved)
+    unpack = "".join(f"{w.var(n)}, " for n in saved)
+    for k, (lines, edges) in enumerate(bodies):
+        if lines is None:
+            continue
+        src += ["", f"def backward_{k}(g, saved):",
+                f"    ({unpack}) = saved" if saved else "    # (reads no saved value)"]
+        src += lines
+    source = "\n".join(src) + "\n"
+    ns = w.ns
+    exec(compile(source, "<chainrule.compile>", "exec"), ns)  # noqa: S102 - our own code
+    backwards = [ns.get(f"backward_{k}") if lines is not None else None
+                 for k, (lines, _) in enumerate(bodies)]
+    return Program(ns["forward"], backwards, [e for _, e in bodies], source, set(saved))
