@@ -411,3 +411,22 @@ def test_explain_prints_the_generated_forward_and_backward():
     assert "# x1: closure variable w, (1,) float32, requires grad" in src
     assert "mul_vjp1(F, " in src and "PowBackward0" in src
     compile(src.replace("# recording", "# r"), "<explain>", "exec")    # it is Python
+
+
+def _backward_inside(x):
+    w = x * 2
+    (w * w).sum().backward()                    # BREAK
+    return w
+
+
+def test_a_backward_pass_or_a_grad_assignment_inside_the_function_is_a_graph_break():
+    x = cr.ones(2, requires_grad=True)
+    line = _line_of(_backward_inside, "# BREAK")
+    with pytest.warns(UserWarning, match=f"test_compile.py:{line}"):
+        cr.compile(_backward_inside)(x)
+
+    def zero(t):
+        t.grad = None
+        return t * 2
+    with pytest.warns(UserWarning, match="setting .grad"):
+        cr.compile(zero)(x)

@@ -71,6 +71,7 @@ class Tensor:
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
+        _observed("setting .data")
         self._data = value._data
 
     @property
@@ -87,6 +88,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        _observed("setting .grad")
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "
@@ -2066,8 +2068,9 @@ def init_slots(t, data, requires_grad=False):
 
 
 def _observed(what):
-    """Python looks at a tensor's values (``bool(t)``, ``.item()``, printing): chainrule.compile's
-    recorder, when one records, cannot replay that and falls back to eager (a graph break)."""
+    """Python looks at a tensor's values (``bool(t)``, ``.item()``, printing) or changes a
+    tensor's attributes (``.grad``, ``.data``): chainrule.compile's recorder, when one records,
+    cannot replay that and falls back to eager (a graph break)."""
     r = _grad_state.recorder
     if r is not None:
         r.graph_break(what)

@@ -33,7 +33,7 @@ from ..graph import Node
 from ..nn.modules.module import Module
 from ..tensor import Tensor, wrap
 from .codegen import generate
-from .recording import GraphBreak, Recorder, freed
+from .recording import GraphBreak, Recorder, Ref, freed
 
 __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "reset"]
 
@@ -261,6 +261,11 @@ class Compiled:
         rec.prev = None
         for i, t in enumerate(tensors):
             rec.input(i, t)
+        # the tensors it can reach from outside, known before it runs: an index array taken
+        # from one of them (a closure's labels) is then read from it on every call, not frozen
+        for t in self._reachable():
+            if id(t._data) not in rec.by_array:
+                rec.add("external", None, t._data, t)
         _grad_state.apply_hook = rec
         _grad_state.recorder = rec
         try:
@@ -300,9 +305,20 @@ class Compiled:
         rec.finish_checks()
         if rec.broken is not None:
             return None
-        boundary_slots = [s.n for s in rec.slots if s.kind in ("input", "external")]
-        boundary = [s.index if s.kind == "input" else s.tensor
-                    for s in rec.slots if s.kind in ("input", "external")]
+        used = set(slots)
+        for st in rec.steps:
+            stack = list(st.args) + list(st.params.values())
+            while stack:
+                v = stack.pop()
+                if isinstance(v, Ref):
+                    used.add(v.n)
+                elif type(v) in (tuple, list):
+                    stack.extend(v)
+        # every argument tensor stays (its position is fixed); an outside tensor only if read
+        keep = [s for s in rec.slots if s.kind == "input" or
+                (s.kind == "external" and s.n in used)]
+        boundary_slots = [s.n for s in keep]
+        boundary = [s.index if s.kind == "input" else s.tensor for s in keep]
         outputs, needs = [], []
         for t, n in zip(outs, slots):
             s = rec.slots[n]
@@ -330,11 +346,27 @@ class Compiled:
         ops = [CompiledOp(b, self._name()) if b is not None else None for b in program.backwards]
         freeds = [tuple(freed(rec.slots[n].array) for n in boundary_slots) for _ in slots]
         externals = [(s.tensor, s.array.shape, s.array.dtype, s.requires_grad)
-                     for s in rec.slots if s.kind == "external"]
-        guards = self._guards([s.tensor for s in rec.slots if s.kind == "external"])
+                     for s in keep if s.kind == "external"]
+        guards = self._guards([s.tensor for s in keep if s.kind == "external"])
         self.last_source = program.source
         return _Entry(program, boundary, externals, guards, outputs, structure, ops, freeds,
                       checks)
+
+    def _reachable(self):
+        """The tensors of the module (parameters, buffers) or of the function's globals and
+        closure cells."""
+        if self.module is not None:
+            return [t for _, t in self.module.named_parameters()] + \
+                [t for _, t in self.module.named_buffers()]
+        fn = getattr(self.fn, "__func__", self.fn)
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return []
+        g = getattr(fn, "__globals__", {})
+        found = [g[n] for n in sorted(_code_names(code)) if isinstance(g.get(n), Tensor)]
+        found += [v for v in map(_cell, getattr(fn, "__closure__", None) or ())
+                  if isinstance(v, Tensor)]
+        return found
 
     def _labels(self, rec, boundary_slots):
         """What each input of the generated code is: an argument, a parameter, a global."""
@@ -348,8 +380,8 @@ class Compiled:
         cells = dict(zip(getattr(getattr(fn, "__code__", None), "co_freevars", ()),
                          getattr(fn, "__closure__", None) or ()))
         cell_names = {id(c): k for k, c in cells.items()}
-        for where, name, t in self._guards([s.tensor for s in rec.slots
-                                            if s.kind == "external"]):
+        for where, name, t in self._guards([rec.slots[n].tensor for n in boundary_slots
+                                            if rec.slots[n].kind == "external"]):
             names[id(t)] = f"global {name}" if name is not None else \
                 f"closure variable {cell_names.get(id(where), '?')}"
         labels = []
