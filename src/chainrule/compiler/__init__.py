@@ -21,6 +21,7 @@ tensor(3., grad_fn=<SumBackward0>)
 tensor(3., grad_fn=<CompiledFunctionBackward>)
 """
 import functools
+import os
 import sys
 import types
 import warnings
@@ -42,6 +43,7 @@ __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "rese
 cache_size_limit = 8
 
 _SIMPLE = (int, float, bool, str, type(None), complex)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class CompiledOp:
@@ -149,6 +151,15 @@ class _Entry:
         return self.structure(results)
 
 
+def _stacklevel():
+    """``warnings.warn``'s stacklevel for the caller's caller's first frame outside chainrule:
+    the warning points at the user's call, also through ``Module.__call__``."""
+    f, level = sys._getframe(2), 2
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+        f, level = f.f_back, level + 1
+    return level
+
+
 def _weak(node):
     import weakref
     return weakref.ref(node)
@@ -249,7 +260,8 @@ class Compiled:
                     f"chainrule.compile: {self._name()} has been recorded for "
                     f"{cache_size_limit} signatures (chainrule.compiler.cache_size_limit); calls "
                     "with other signatures run eagerly. Raise the limit, or keep shapes and "
-                    "non-tensor arguments the same between calls", UserWarning, stacklevel=2)
+                    "non-tensor arguments the same between calls", UserWarning,
+                    stacklevel=_stacklevel())
             return self.fn(*args, **kwargs)
         return self._record(key, args, kwargs, tensors)
 
@@ -283,7 +295,7 @@ class Compiled:
             warnings.warn(
                 f"chainrule.compile: {what} at {line}: {self._name()} cannot be replayed and "
                 "runs eagerly from now on (a graph break; fullgraph=True makes it an error)",
-                UserWarning, stacklevel=3)
+                UserWarning, stacklevel=_stacklevel())
             return result
         self.cache[key] = entry
         self.recordings += 1
@@ -513,4 +525,3 @@ def reset():
     so there is nothing global to clear; drop the compiled function to drop them."""
 
 
-del sys
