@@ -47,7 +47,11 @@ def deliver(acc, gi, shape, dtype):
 class Program:
     """A recording as code: ``forward``, one ``backward`` per output needing a gradient
     (``backwards[k]``, None for the others), ``edges[k]``: which inputs (positions in
-    ``boundary``) output k sends gradients to; ``source``: the text of all of it."""
+    ``boundary``) output k sends gradients to; ``source``: the text of all of it.
+
+    The backwards are written twice: first with a ``probe`` at every delivery, which notes
+    what the engine's delivery had to do there; once a backward has run, ``specialize()``
+    writes them again doing only that (``render``)."""
 
     def __init__(self, forward, backwards, edges, source, saved_slots):
         self.forward = forward
@@ -55,6 +59,91 @@ class Program:
         self.edges = edges
         self.source = source
         self.saved_slots = saved_slots
+        self.writer = self.bodies = self.saved_order = self.seen = None
+
+    def probe(self, k, acc, gi, shape, dtype):
+        r, self.seen[k] = what_delivery_does(acc, gi, shape, dtype)
+        return r
+
+    def specialize(self):
+        """Write the backwards again for what the probes saw (after the first backward)."""
+        if any(s is None for s in self.seen):   # a delivery not reached: keep probing there
+            self.seen = ["deliver" if s is None else s for s in self.seen]
+        self.render()
+
+    def text(self, shown):
+        """The source; ``shown``: as ``explain()`` prints it (a delivery not yet probed is
+        written as the ``deliver`` call the probe makes)."""
+        w, saved = self.writer, self.saved_order
+        src = w.forward(saved)
+        unpack = "".join(f"{w.var(n)}, " for n in saved)
+        for k, (lines, edges) in enumerate(self.bodies):
+            if lines is None:
+                continue
+            src += ["", f"def backward_{k}(g, saved):",
+                    f"    ({unpack}) = saved" if saved else "    # (reads no saved value)"]
+            src += [ln if type(ln) is str else
+                    ln.text("deliver" if shown and self.seen[ln.k] is None else self.seen[ln.k])
+                    for ln in lines]
+        return "\n".join(src) + "\n"
+
+    def render(self):
+        self.source = self.text(shown=True)
+        ns = self.writer.ns
+        ns["probe"] = self.probe
+        code = self.source if all(s is not None for s in self.seen) else self.text(shown=False)
+        exec(compile(code, "<chainrule.compile>", "exec"), ns)  # noqa: S102 - ours
+        self.forward = ns["forward"]
+        self.backwards = [ns.get(f"backward_{k}") if lines is not None else None
+                          for k, (lines, _) in enumerate(self.bodies)]
+
+
+class Site:
+    """One delivery in a backward: ``new = deliver(acc, call, shape, dtype)``.  Written first
+    as a ``probe`` that also notes what the delivery had to do (the shapes and dtypes of a
+    recording never change, so neither does that); after the first backward, as only that:
+    ``g2 = sum_to(rule(...), (32,))`` or plainly ``g2 = rule(...)``."""
+
+    __slots__ = ("k", "new", "acc", "call", "shape", "dtype")
+
+    def __init__(self, k, new, acc, call, shape, dtype):
+        self.k, self.new, self.acc, self.call, self.shape, self.dtype = \
+            k, new, acc, call, shape, dtype
+
+    def text(self, seen):
+        """The line, given what the probe saw (``seen``: None before the first backward)."""
+        if seen is None:
+            return f"    {self.new} = probe({self.k}, {self.acc}, {self.call}, {self.shape}, " \
+                   f"{self.dtype})"
+        if seen == "deliver":           # a Scattered gradient, or None: the general function
+            return f"    {self.new} = deliver({self.acc}, {self.call}, {self.shape}, " \
+                   f"{self.dtype})"
+        summed, cast, scalar = seen
+        e = self.call
+        if summed:
+            e = f"sum_to({e}, {self.shape})"
+        if cast:
+            e = f"{e}.astype({self.dtype}, copy=False)"
+        if self.acc is not None:
+            e = f"{self.acc} + {e}"
+        if scalar:
+            e = f"asarray({e})"
+        return f"    {self.new} = {e}"
+
+
+def what_delivery_does(acc, gi, shape, dtype):
+    """(the result, what it took: "deliver" or (summed, cast, scalar)) for ``deliver``."""
+    if gi is None or type(gi) is Scattered:
+        return deliver(acc, gi, shape, dtype), "deliver"
+    summed = gi.shape != shape
+    if summed:
+        gi = ArrayF.sum_to(gi, shape)
+    cast = gi.dtype != dtype
+    if cast:
+        gi = gi.astype(dtype, copy=False)
+    v = gi if acc is None else acc + gi
+    scalar = type(v) is not xp.ndarray
+    return (xp.asarray(v) if scalar else v), (summed, cast, scalar)
 
 
 class _Writer:
@@ -63,10 +152,12 @@ class _Writer:
         self.rec = rec
         self.outputs = outputs          # slot number per output
         self.boundary = boundary        # slot numbers of inputs and externals, in order
-        self.ns = {"xp": xp, "asarray": xp.asarray, "F": ArrayF, "deliver": deliver}
+        self.ns = {"xp": xp, "asarray": xp.asarray, "F": ArrayF, "deliver": deliver,
+                   "probe": None, "sum_to": ArrayF.sum_to}
         self.names = {}                 # id(object) -> name in ns
         self.objects = []
         self.freeds = {}                # (slot, dtype) -> the Freed record rules get for it
+        self.sites = []                 # every delivery of a rule's result, in order
 
     def var(self, n):
         s = self.rec.slots[n]
@@ -243,7 +334,8 @@ class _Writer:
                 a0 = s.array            # cast back is what the node's edge does
                 shape = repr(tuple(a0.shape))
                 dtype = self.put(a0.dtype, "dt", "dt_" + a0.dtype.name)
-            lines.append(f"    {new} = deliver({name}, {call}, {shape}, {dtype})")
+            lines.append(Site(len(self.sites), new, name, call, shape, dtype))
+            self.sites.append(lines[-1])
 
 
 def generate(rec, outputs, boundary, needs_grad, labels=None):
@@ -260,17 +352,8 @@ def generate(rec, outputs, boundary, needs_grad, labels=None):
             lines, edges = None, []
         bodies.append((lines, edges))
     saved = list(dict.fromkeys(reads))
-    src = w.forward(saved)
-    unpack = "".join(f"{w.var(n)}, " for n in saved)
-    for k, (lines, edges) in enumerate(bodies):
-        if lines is None:
-            continue
-        src += ["", f"def backward_{k}(g, saved):",
-                f"    ({unpack}) = saved" if saved else "    # (reads no saved value)"]
-        src += lines
-    source = "\n".join(src) + "\n"
-    ns = w.ns
-    exec(compile(source, "<chainrule.compile>", "exec"), ns)  # noqa: S102 - our own code
-    backwards = [ns.get(f"backward_{k}") if lines is not None else None
-                 for k, (lines, _) in enumerate(bodies)]
-    return Program(ns["forward"], backwards, [e for _, e in bodies], source, set(saved))
+    program = Program(None, [None] * len(outputs), [e for _, e in bodies], None, set(saved))
+    program.writer, program.bodies, program.saved_order = w, bodies, saved
+    program.seen = [None] * len(w.sites)
+    program.render()
+    return program
