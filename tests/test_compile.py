@@ -233,12 +233,20 @@ def test_an_in_place_change_of_a_saved_input_before_backward_is_refused():
         out.backward()
 
 
-def test_create_graph_through_a_compiled_call_says_what_to_do():
-    f = cr.compile(lambda x: (x ** 3).sum())
-    x = cr.tensor([1.0], requires_grad=True)
+def test_create_graph_through_a_compiled_call_runs_the_ops_again_with_a_graph():
+    w = cr.tensor([0.5, -1.0], requires_grad=True)
+    f = cr.compile(lambda x: ((x * w).tanh() ** 3).sum())
+    x = cr.tensor([1.5, 2.0], requires_grad=True)
     f(x)
-    with pytest.raises(RuntimeError, match="uncompiled"):
-        cr.autograd.grad(f(x), x, create_graph=True)
+    out = f(x)
+    assert out.grad_fn.name() == "CompiledFunctionBackward"
+    gx, = cr.autograd.grad(out, x, create_graph=True)
+    hx, = cr.autograd.grad(gx.sum(), x)
+    e = ((x * w).tanh() ** 3).sum()
+    ge, = cr.autograd.grad(e, x, create_graph=True)
+    he, = cr.autograd.grad(ge.sum(), x)
+    np.testing.assert_array_equal(gx.detach().numpy(), ge.detach().numpy())
+    np.testing.assert_array_equal(hx.numpy(), he.numpy())
 
 
 # --- signatures --------------------------------------------------------------------------------

@@ -28,13 +28,13 @@ import warnings
 
 from .. import _backend as B
 from .._fns import ArrayF
-from ..engine import SECOND_BACKWARD, raise_modified
+from ..engine import SECOND_BACKWARD, grad, raise_modified
 from ..grad_mode import state as _grad_state
 from ..graph import Node
 from ..nn.modules.module import Module
 from ..tensor import Tensor, wrap
 from .codegen import generate
-from .recording import GraphBreak, Recorder, Ref, freed
+from .recording import GraphBreak, Recorder, Ref, freed, lighten, replay_with_graph
 
 __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "reset"]
 
@@ -66,24 +66,34 @@ class CompiledOp:
         self.probed = False
 
     def vjp(self, F, g, out, inputs, params, edges):
-        if F is not ArrayF:
-            raise RuntimeError(
-                f"create_graph=True through the compiled function {self.fn_name}: its backward "
-                "is generated NumPy code, which records no graph. Call the function uncompiled "
-                "(chainrule.compile(fn, disable=True), or fn itself) when you need higher-order "
-                "gradients")
         saved = params["saved"]
         if saved is None:
             raise RuntimeError(SECOND_BACKWARD)
         for box, version, data in params["checks"]:
             if box[0] != version:
                 raise_modified(params["node"](), None, version, box[0], data)
+        if F is not ArrayF:
+            return self.with_graph(g, params["inputs"], edges)
         prog = self.program
         grads = prog.backwards[self.k](g, saved)
         if not self.probed:         # the first backward probed every delivery: write it again
             self.probed = True
             prog.specialize()
         return grads
+
+    def with_graph(self, g, bt, edges):
+        """Under ``create_graph=True``: the recorded ops run again on the inputs as tensor
+        operations, and the engine differentiates them with a graph (eager mode's answer; the
+        generated backward is NumPy code and records none)."""
+        w = self.program.writer
+        values = replay_with_graph(w.rec, dict(zip(w.boundary, bt)))
+        want = [i for i, e in enumerate(edges) if e is not None]
+        found = grad(values[w.outputs[self.k]], [bt[i] for i in want], grad_outputs=g,
+                     create_graph=True, allow_unused=True)
+        result = [None] * len(bt)
+        for i, gi in zip(want, found):
+            result[i] = gi
+        return result
 
     def release(self, node):
         if node.params["saved"]:
@@ -141,7 +151,7 @@ class _Entry:
                     if b._requires_grad:
                         nxt[i] = b._grad_fn or b
                 checks = [(bt[i]._vc, bt[i]._vc[0], bt[i]._data) for i in self.checks[0]]
-                params = {"saved": saved, "checks": checks, "node": None}
+                params = {"saved": saved, "checks": checks, "node": None, "inputs": bt}
                 node = Node(self.ops[k], self.freeds[k], tuple(nxt), params)
                 params["node"] = _weak(node)
                 t._requires_grad = True
@@ -368,7 +378,7 @@ class Compiled:
         externals = [(s.tensor, s.array.shape, s.array.dtype, s.requires_grad)
                      for s in keep if s.kind == "external"]
         guards = self._guards([s.tensor for s in keep if s.kind == "external"])
-        self.last_source = program.source
+        lighten(rec)
         return _Entry(program, boundary, externals, guards, outputs, structure, ops, freeds,
                       checks)
 

@@ -279,6 +279,82 @@ class Recorder:
                 break
 
 
+class Meta:
+    """What a recording keeps of a value once its code is written: shape and dtype (not the
+    array of the recording call, nor its tensor and graph)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def astype(self, dtype):
+        return Meta(self.shape, B.xp.dtype(dtype))
+
+
+def lighten(rec):
+    """Let go of the recording call's arrays, tensors and graph, once the code is written:
+    only constants keep their arrays."""
+    for s in rec.slots:
+        if s.kind != "const":
+            s.array = Meta(s.array.shape, s.array.dtype)
+            s.tensor = None
+            s.box = None
+    for st in rec.steps:
+        st.node = None
+    rec.by_array = rec.made = None
+    rec.keep = []
+
+
+def replay_with_graph(rec, given):
+    """Run the recorded steps again as tensor operations (recording a graph) from ``given``
+    ({slot number: tensor}, the inputs): what a compiled call's backward falls back to under
+    ``create_graph=True``.  Returns {slot number: tensor}."""
+    from ..functional._args import nondiff
+    values = dict(given)
+    for st in rec.steps:
+        def value(v):
+            if isinstance(v, Ref):
+                s = rec.slots[v.n]
+                t = values.get(v.n)
+                if t is None:
+                    t = values[v.n] = wrap(s.array)     # a constant
+                return t
+            return v
+
+        def raw(v):
+            if isinstance(v, Ref):
+                a = value(v)._data
+                return a if v.dtype is None else a.astype(v.dtype)
+            if type(v) in (tuple, list):
+                return type(v)(raw(e) for e in v)
+            return v
+        params = {k: raw(v) for k, v in st.params.items()}
+        if st.prim:
+            inputs = tuple(value(v) for v in st.args)
+            arrays = None
+            if any(isinstance(v, Ref) and v.dtype is not None for v in st.args):
+                arrays = [raw(v) if isinstance(v, Ref) else v for v in st.args]
+            values[st.out] = apply(st.fn, inputs, params, arrays)
+        else:
+            values[st.out] = nondiff(st.fn, *[value(v) if isinstance(v, Ref) and
+                                             rec.slots[v.n].kind != "const" else raw(v)
+                                             for v in st.args], **params)
+    return values
+
+
 def freed(array):
     """A node's record of an input its rules read only the shape and dtype of."""
     return Freed(array)
