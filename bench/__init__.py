@@ -108,6 +108,8 @@ CASES = {c.id: c for c in [
     Case("W2", "w2_mlp", "MLP 64→32→10 tanh, batch 64, cross-entropy, SGD step"),
     Case("W1c", "w1c_lecture_compiled", "W1 with the loss in chainrule.compile"),
     Case("W2c", "w2c_mlp_compiled", "W2 with the forward and loss in chainrule.compile"),
+    Case("W3c", "w3c_mlp_large_compiled", "W3 with the forward and loss in chainrule.compile"),
+    Case("W5c", "w5c_elementwise_compiled", "W5 in chainrule.compile"),
     Case("W3", "w3_mlp_large", "MLP 784→512→512→10 ReLU, batch 256, float32, SGD step",
          memory=True),
     Case("W4-10k", "w4_chain", "chain y = y·1.0001 + 0.0001, 10,000 steps, forward+backward",

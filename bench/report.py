@@ -30,6 +30,8 @@ TARGETS = [
     Target("W2", "≤ 1.5× NumPy", "time", 1.5, "numpy"),
     Target("W1c", "≤ 2.5× NumPy (issue #14)", "time", 2.5, "numpy"),
     Target("W2c", "≤ 1.3× NumPy (issue #14)", "time", 1.3, "numpy"),
+    Target("W3c", "≤ 1.02× NumPy (issue #14)", "time", 1.02, "numpy"),
+    Target("W5c", "≤ 1.2× NumPy (issue #14)", "time", 1.2, "numpy"),
     Target("W3", "≤ 1.05× NumPy", "time", 1.05, "numpy"),
     Target("W4-10k", "≤ 0.5× PyTorch", "time", 0.5, "torch"),
     Target("W4-200k", "≤ 0.5× PyTorch", "time", 0.5, "torch"),

@@ -34,7 +34,8 @@ from ..graph import Node
 from ..nn.modules.module import Module
 from ..tensor import Tensor, wrap
 from .codegen import generate
-from .recording import GraphBreak, Recorder, Ref, freed, lighten, replay_with_graph
+from .recording import (GraphBreak, Recorder, Ref, differences, freed, lighten,
+                        replay_with_graph)
 
 __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "reset"]
 
@@ -168,6 +169,20 @@ class _Entry:
         return self.structure(results)
 
 
+def _substitute(obj, swap):
+    """``obj`` (arguments: tensors in tuples, lists and dicts) with tensors replaced by
+    ``swap[id(t)]``, one level of nesting deep (deeper tensors are left as they are)."""
+    def one(v):
+        return swap.get(id(v), v) if isinstance(v, Tensor) else v
+    if type(obj) is dict:
+        return {k: (type(v)(one(e) for e in v) if type(v) in (tuple, list) else
+                    {a: one(b) for a, b in v.items()} if type(v) is dict else one(v))
+                for k, v in obj.items()}
+    return type(obj)(type(v)(one(e) for e in v) if type(v) in (tuple, list) else
+                     {a: one(b) for a, b in v.items()} if type(v) is dict else one(v)
+                     for v in obj)
+
+
 def _stacklevel():
     """``warnings.warn``'s stacklevel for the caller's caller's first frame outside chainrule:
     the warning points at the user's call, also through ``Module.__call__``."""
@@ -285,14 +300,15 @@ class Compiled:
     def _name(self):
         return getattr(self.fn, "__qualname__", None) or type(self.fn).__name__
 
-    def _record(self, key, args, kwargs, tensors):
-        rec = Recorder(self.fullgraph)
+    def _trace(self, args, kwargs, tensors, reachable, fullgraph):
+        """Run the function once under a new ``Recorder``: (the recorder, the result)."""
+        rec = Recorder(fullgraph)
         rec.prev = None
         for i, t in enumerate(tensors):
             rec.input(i, t)
         # the tensors it can reach from outside, known before it runs: an index array taken
         # from one of them (a closure's labels) is then read from it on every call, not frozen
-        for t in self._reachable():
+        for t in reachable:
             if id(t._data) not in rec.by_array:
                 rec.add("external", None, t._data, t)
         _grad_state.apply_hook = rec
@@ -302,10 +318,47 @@ class Compiled:
         finally:
             _grad_state.apply_hook = None
             _grad_state.recorder = None
+        return rec, result
+
+    def _check(self, rec, result, args, kwargs, tensors, reachable):
+        """Run the function a second time on the same inputs with their elements shuffled,
+        and compare the two recordings (torch.jit.trace's ``check_trace``): an array that
+        NumPy computed from tensor values outside any primitive (max pooling's positions)
+        differs between them, and a replay could not recompute it: a graph break."""
+        rng = B.xp.random.default_rng(0)
+
+        def shuffled(a):
+            return rng.permutation(a.reshape(-1)).reshape(a.shape) if a.size > 1 else a.copy()
+        swap = {}
+        for t in tensors:
+            if id(t) not in swap:
+                c = wrap(shuffled(t._data), t._requires_grad)
+                swap[id(t)] = c
+        args2, kwargs2 = _substitute(args, swap), _substitute(kwargs, swap)
+        saved = [(t, t._data) for t in reachable]
         try:
-            entry = self._build(rec, result, tensors)
-        except GraphBreak:
-            raise
+            for t, a in saved:
+                t._data = shuffled(a)
+            rec2, result2 = self._trace(args2, kwargs2, [swap[id(t)] for t in tensors],
+                                        reachable, False)
+        except Exception as e:          # noqa: BLE001 - the check itself could not run
+            return (f"running it again on shuffled inputs raised {type(e).__name__} (the "
+                    "recording could not be checked)", None)
+        finally:
+            for t, a in saved:
+                t._data = a
+        if rec2.broken is not None:
+            return rec2.broken
+        return differences(rec, rec2, result, result2)
+
+    def _record(self, key, args, kwargs, tensors):
+        reachable = self._reachable()
+        rec, result = self._trace(args, kwargs, tensors, reachable, self.fullgraph)
+        if rec.broken is None and self.options.get("check", True):
+            found = self._check(rec, result, args, kwargs, tensors, reachable)
+            if found is not None:
+                rec.graph_break(*found)
+        entry = self._build(rec, result, tensors)
         if rec.broken is not None:
             self.broken = rec.broken
             what, line = rec.broken

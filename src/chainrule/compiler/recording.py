@@ -166,6 +166,15 @@ class Recorder:
             else:
                 args.append(v)
         kw = self.encode(params) if params else {}
+        stack = list(kw.values())
+        while stack:                    # x[mask]: how many elements come out depends on values
+            v = stack.pop()
+            if isinstance(v, Ref) and self.slots[v.n].kind != "const" and \
+                    self.slots[v.n].array.dtype == bool:
+                self.graph_break(f"{op.name} with a boolean mask from a tensor (the result's "
+                                 "shape depends on the values)")
+            elif type(v) in (tuple, list):
+                stack.extend(v)
         hook = _grad_state.apply_hook
         _grad_state.apply_hook = self.prev
         try:
@@ -353,6 +362,56 @@ def replay_with_graph(rec, given):
                                              rec.slots[v.n].kind != "const" else raw(v)
                                              for v in st.args], **params)
     return values
+
+
+def _same(a, b, r1, r2):
+    """Whether two recorded arguments (or params) are the same, constants by value."""
+    if isinstance(a, Ref) or isinstance(b, Ref):
+        if not (isinstance(a, Ref) and isinstance(b, Ref)) or a.n != b.n or a.dtype != b.dtype:
+            return False
+        s1, s2 = r1.slots[a.n], r2.slots[b.n]
+        if s1.kind != s2.kind:
+            return False
+        return s1.kind != "const" or (s1.array.shape == s2.array.shape and
+                                      B.xp.array_equal(s1.array, s2.array, equal_nan=True))
+    if type(a) is not type(b):
+        return False
+    if type(a) in (tuple, list):
+        return len(a) == len(b) and all(_same(x, y, r1, r2) for x, y in zip(a, b))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same(a[k], b[k], r1, r2) for k in a)
+    if isinstance(a, _ndarray):
+        return a.shape == b.shape and B.xp.array_equal(a, b, equal_nan=True)
+    if callable(a) and hasattr(a, "__code__"):      # a function made anew on each call
+        cells = [c.cell_contents for c in (a.__closure__ or ())]
+        others = [c.cell_contents for c in (b.__closure__ or ())]
+        return a.__code__ is b.__code__ and len(cells) == len(others) and \
+            all(x is y or _same(x, y, r1, r2) for x, y in zip(cells, others))
+    try:
+        return a is b or a == b or (a != a and b != b)
+    except Exception:   # noqa: BLE001 - objects that refuse comparison: the same object only
+        return False
+
+
+def differences(r1, r2, result1, result2):
+    """(what, line) of the first difference between two recordings of one function, or None."""
+    if len(r1.steps) != len(r2.steps):
+        return ("Python took another path on other input values (a branch on tensor values "
+                "the recorder did not see)", "the function's body")
+    for s1, s2 in zip(r1.steps, r2.steps):
+        where = s1.line or "the function's body"
+        name = s1.fn.name if s1.prim else getattr(s1.fn, "__name__", "a NumPy function")
+        if not _same(s1.fn, s2.fn, r1, r2) or not _same(s1.args, s2.args, r1, r2):
+            return (f"{name} got other operands on other input values", where)
+        for k in s1.params:
+            if not _same(s1.params[k], s2.params.get(k), r1, r2):
+                return (f"{name}'s {k} is computed from tensor values outside any operation the "
+                        "recorder sees (in NumPy), so a replay could not recompute it", where)
+    o1 = result1 if type(result1) in (tuple, list) else (result1,)
+    o2 = result2 if type(result2) in (tuple, list) else (result2,)
+    if len(o1) != len(o2):
+        return ("the function returned other outputs on other input values", "its return")
+    return None
 
 
 def freed(array):
