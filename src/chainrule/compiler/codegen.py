@@ -10,12 +10,16 @@ for bit, when every gradient of an input arrives inside the compiled function.
 
 The source is kept (``Program.source``): ``chainrule.compile(f).explain()`` prints it.
 """
+import re
+
 from .. import _backend as B
 from .._fns import ArrayF, Scattered
 from ..graph import Freed, Node
 from .recording import Ref
 
 xp = B.xp
+BIG = 1 << 16       # arrays of this many elements or more are dropped after their last use
+_NAME = re.compile(r"\b(v|g)(\d+)\b")
 _LITERAL = (int, float, bool, str, type(None), type(Ellipsis), slice)
 
 
@@ -82,9 +86,10 @@ class Program:
                 continue
             src += ["", f"def backward_{k}(g, saved):",
                     f"    ({unpack}) = saved" if saved else "    # (reads no saved value)"]
-            src += [ln if type(ln) is str else
+            body = [ln if type(ln) is str else
                     ln.text("deliver" if shown and self.seen[ln.k] is None else self.seen[ln.k])
                     for ln in lines]
+            src += w.drop(body, "g", set())
         return "\n".join(src) + "\n"
 
     def render(self):
@@ -104,11 +109,11 @@ class Site:
     recording never change, so neither does that); after the first backward, as only that:
     ``g2 = sum_to(rule(...), (32,))`` or plainly ``g2 = rule(...)``."""
 
-    __slots__ = ("k", "new", "acc", "call", "shape", "dtype")
+    __slots__ = ("k", "new", "acc", "call", "shape", "dtype", "nth")
 
-    def __init__(self, k, new, acc, call, shape, dtype):
-        self.k, self.new, self.acc, self.call, self.shape, self.dtype = \
-            k, new, acc, call, shape, dtype
+    def __init__(self, k, new, acc, call, shape, dtype, nth):
+        self.k, self.new, self.acc, self.call, self.shape, self.dtype, self.nth = \
+            k, new, acc, call, shape, dtype, nth
 
     def text(self, seen):
         """The line, given what the probe saw (``seen``: None before the first backward)."""
@@ -124,6 +129,8 @@ class Site:
             e = f"sum_to({e}, {self.shape})"
         if cast:
             e = f"{e}.astype({self.dtype}, copy=False)"
+        if self.nth >= 2:   # the engine's third gradient on: into the buffer the second made
+            return f"    {self.new} += {e}"
         if self.acc is not None:
             e = f"{self.acc} + {e}"
         if scalar:
@@ -158,6 +165,7 @@ class _Writer:
         self.objects = []
         self.freeds = {}                # (slot, dtype) -> the Freed record rules get for it
         self.sites = []                 # every delivery of a rule's result, in order
+        self.count = {}                 # slot -> how many gradients it has received so far
 
     def var(self, n):
         s = self.rec.slots[n]
@@ -210,6 +218,7 @@ class _Writer:
             if rec.slots[st.out].array.ndim == 0 or not st.prim:   # a ufunc on 0-d: a scalar
                 call = f"asarray({call})"
             lines.append(f"    v{st.out} = {call}")
+        lines = self.drop(lines, "v", set(saved) | set(self.outputs))
         outs = [self.var(n) for n in self.outputs]
         keep = "".join(f"{self.var(n)}, " for n in saved)
         lines.append(f"    return ({''.join(o + ', ' for o in outs)}), ({keep})")
@@ -221,6 +230,26 @@ class _Writer:
             head.append(f"# x{i}: {what}{', ' if what else ''}{tuple(s.array.shape)} "
                         f"{s.array.dtype.name}{', requires grad' if s.requires_grad else ''}")
         return head + [f"def forward({args}):"] + lines
+
+    def drop(self, lines, prefix, keep):
+        """``lines`` with ``del v7`` after the last line that reads a large array (at least
+        ``BIG`` elements) that is neither kept nor returned: NumPy frees it there, as the
+        engine frees a value once no node needs it, so the peak memory is eager mode's."""
+        last = {}
+        for i, line in enumerate(lines):
+            for m in _NAME.finditer(line):
+                if m.group(1) == prefix:
+                    last[int(m.group(2))] = i
+        out = []
+        gone = {}
+        for n, i in last.items():
+            if n not in keep and self.rec.slots[n].array.size >= BIG:
+                gone.setdefault(i, []).append(f"{prefix}{n}")
+        for i, line in enumerate(lines):
+            out.append(line)
+            if i in gone:
+                out.append(f"    del {', '.join(sorted(gone[i]))}")
+        return out
 
     # --- backward ---------------------------------------------------------------------------
     def backward(self, k):
@@ -334,7 +363,8 @@ class _Writer:
                 a0 = s.array            # cast back is what the node's edge does
                 shape = repr(tuple(a0.shape))
                 dtype = self.put(a0.dtype, "dt", "dt_" + a0.dtype.name)
-            lines.append(Site(len(self.sites), new, name, call, shape, dtype))
+            nth = self.count[target] = self.count.get(target, -1) + 1
+            lines.append(Site(len(self.sites), new, name, call, shape, dtype, nth))
             self.sites.append(lines[-1])
 
 
