@@ -22,6 +22,7 @@ tensor(3., grad_fn=<CompiledFunctionBackward>)
 """
 import functools
 import os
+import weakref
 import sys
 import types
 import warnings
@@ -44,6 +45,7 @@ __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "rese
 cache_size_limit = 8
 
 _SIMPLE = (int, float, bool, str, type(None), complex)
+_weakref = weakref.ref
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -130,7 +132,8 @@ class _Entry:
         return True
 
     def run(self, tensors):
-        bt = [tensors[b] if type(b) is int else b for b in self.boundary]
+        bt = [tensors[b] if type(b) is int else b for b in self.boundary] if tensors else \
+            self.boundary
         prog = self.program
         token = B.quiet_fp()
         try:
@@ -154,7 +157,7 @@ class _Entry:
                 checks = [(bt[i]._vc, bt[i]._vc[0], bt[i]._data) for i in self.checks[0]]
                 params = {"saved": saved, "checks": checks, "node": None, "inputs": bt}
                 node = Node(self.ops[k], self.freeds[k], tuple(nxt), params)
-                params["node"] = _weak(node)
+                params["node"] = _weakref(node)
                 t._requires_grad = True
                 t._grad_fn = node
             results.append(t)
@@ -192,11 +195,6 @@ def _stacklevel():
     return level
 
 
-def _weak(node):
-    import weakref
-    return weakref.ref(node)
-
-
 def _cell(cell):
     try:
         return cell.cell_contents
@@ -205,9 +203,29 @@ def _cell(cell):
 
 
 def _signature(args, kwargs, tensors):
-    """The key of a call (appending its tensors to ``tensors``), or None when an argument
-    cannot be part of a key."""
+    """The key of a call (appending its tensors to ``tensors``)."""
     key = [_grad_state.enabled]
+    if not kwargs:          # the common call: numbers and tensors, no containers
+        for v in args:
+            tp = type(v)
+            if tp is float or tp is int or tp is bool:
+                key.append((tp, v if v == v else repr(v)))
+            elif tp is Tensor:
+                d = v._data
+                alias = None
+                for i, t in enumerate(tensors):
+                    if t._data is d:
+                        alias = i
+                        break
+                tensors.append(v)
+                key.append((d.shape, d.dtype, v._requires_grad, alias))
+            else:
+                del tensors[:]
+                break
+        else:
+            key.append((tuple, len(args)))   # as the general walk below writes args
+            return tuple(key[:1] + key[-1:] + key[1:-1])
+        key = [_grad_state.enabled]
     stack = [kwargs, args]
     while stack:
         v = stack.pop()
