@@ -69,14 +69,15 @@ class CompiledOp:
         self.probed = False
 
     def vjp(self, F, g, out, inputs, params, edges):
-        saved = params["saved"]
+        call = params["call"]
+        saved = call.saved
         if saved is None:
             raise RuntimeError(SECOND_BACKWARD)
-        for box, version, data in params["checks"]:
+        for box, version, data in call.checks:
             if box[0] != version:
-                raise_modified(params["node"](), None, version, box[0], data)
+                raise_modified(call.node(), None, version, box[0], data)
         if F is not ArrayF:
-            return self.with_graph(g, params["inputs"], edges)
+            return self.with_graph(g, call.inputs, edges)
         prog = self.program
         grads = prog.backwards[self.k](g, saved)
         if not self.probed:         # the first backward probed every delivery: write it again
@@ -99,9 +100,28 @@ class CompiledOp:
         return result
 
     def release(self, node):
-        if node.params["saved"]:
-            node.params["saved"] = None
+        call = node.params["call"]
+        if call.saved:
+            call.saved = None
             node.freed = True
+
+
+class Call:
+    """What one compiled call's node keeps for its backward: the arrays the generated
+    backward reads (``saved``), the versions to check them against (``checks``), the input
+    tensors (``inputs``, for create_graph) and a weak reference to the node."""
+
+    __slots__ = ("saved", "checks", "inputs", "node")
+
+    def __init__(self, saved, checks, inputs):
+        self.saved = saved
+        self.checks = checks
+        self.inputs = inputs
+        self.node = None
+
+    def __repr__(self):
+        n = 0 if self.saved is None else len(self.saved)
+        return f"<{n} saved arrays>"
 
 
 class _Entry:
@@ -155,9 +175,9 @@ class _Entry:
                     if b._requires_grad:
                         nxt[i] = b._grad_fn or b
                 checks = [(bt[i]._vc, bt[i]._vc[0], bt[i]._data) for i in self.checks[0]]
-                params = {"saved": saved, "checks": checks, "node": None, "inputs": bt}
-                node = Node(self.ops[k], self.freeds[k], tuple(nxt), params)
-                params["node"] = _weakref(node)
+                call = Call(saved, checks, bt)
+                node = Node(self.ops[k], self.freeds[k], tuple(nxt), {"call": call})
+                call.node = _weakref(node)
                 t._requires_grad = True
                 t._grad_fn = node
             results.append(t)
@@ -165,7 +185,7 @@ class _Entry:
             for t in results:
                 if t._grad_fn is not None and type(t._grad_fn) is Node and \
                         type(t._grad_fn.op) is CompiledOp:
-                    t._grad_fn.params["checks"].extend(
+                    t._grad_fn.params["call"].checks.extend(
                         (results[k]._vc, 0, results[k]._data) for k in self.checks[1])
         if self.structure == "one":
             return results[0]
