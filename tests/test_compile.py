@@ -479,3 +479,31 @@ def test_large_arrays_are_dropped_after_their_last_use_and_gradients_stay_bitwis
         np.testing.assert_array_equal(g, x.grad.numpy())
     src = c.explain()
     assert "    del v" in src and "    del g" in src and "g_x0 += " in src
+
+
+# --- the training examples, both ways ----------------------------------------------------------
+
+@pytest.mark.parametrize("name,options,needs", [
+    ("moons", ("--epochs", "3"), None),
+    ("digits-mlp", ("--epochs", "1"), None),
+    ("digits-cnn", ("--epochs", "1"), None),
+    ("breast-cancer-logistic", ("--epochs", "3"), "sklearn"),
+    ("diabetes-linear", ("--epochs", "20"), "sklearn"),
+])
+def test_each_training_example_compiled_gives_the_eager_numbers(name, options, needs):
+    from chainrule.cli import TRAIN_EXAMPLES, load_example
+    if needs:
+        pytest.importorskip(needs)
+    main = load_example(TRAIN_EXAMPLES[name]).main
+    eager = main(["--quiet", *options])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled = main(["--quiet", "--compile", *options])
+    breaks = [str(w.message) for w in caught if "chainrule.compile" in str(w.message)]
+    if name == "digits-cnn":        # max pooling's positions: a graph break, then eager
+        assert len(breaks) == 1 and "computed from tensor values" in breaks[0]
+    else:
+        assert not breaks, breaks
+    for k, v in eager.items():
+        if k != "cpu seconds":
+            assert compiled[k] == v, k
