@@ -507,3 +507,15 @@ def test_each_training_example_compiled_gives_the_eager_numbers(name, options, n
     for k, v in eager.items():
         if k != "cpu seconds":
             assert compiled[k] == v, k
+
+
+def test_an_op_repeated_on_the_same_values_is_computed_once_but_outputs_stay_apart():
+    w = cr.tensor([2.0], requires_grad=True)
+    f = cr.compile(lambda x: ((x * w - 1) * (x * w - 1), x * w))
+    f(3.0)
+    src = f.explain()
+    # x * w three times: once, once more as is (computed above), and again as an output
+    assert src.count("= mul(x0, 3.0)") == 2 and src.count("# computed above") == 1
+    sq, lin = f(3.0)
+    sq.backward()
+    assert w.grad.item() == 2 * (6.0 - 1) * 3.0 and lin.item() == 6.0

@@ -103,6 +103,29 @@ class Program:
                           for k, (lines, _) in enumerate(self.bodies)]
 
 
+def _key(v):
+    """A hashable stand-in for a recorded operand or parameter (TypeError: none)."""
+    if isinstance(v, Ref):
+        return ("ref", v.n, v.dtype)
+    if type(v) in (tuple, list):
+        return (type(v),) + tuple(_key(e) for e in v)
+    if isinstance(v, slice):
+        return ("slice", v.start, v.stop, v.step)
+    if isinstance(v, xp.ndarray):
+        raise TypeError("an array")
+    hash(v)
+    return (type(v), v)
+
+
+def _step_key(st):
+    """What makes two applications of a primitive give the same array: the op, its operands
+    (slots and numbers) and its parameters; None when they cannot be compared."""
+    try:
+        return (id(st.fn), _key(tuple(st.args)), _key(tuple(sorted(st.params.items()))))
+    except TypeError:
+        return None
+
+
 class Site:
     """One delivery in a backward: ``new = deliver(acc, call, shape, dtype)``.  Written first
     as a ``probe`` that also notes what the delivery had to do (the shapes and dtypes of a
@@ -209,7 +232,16 @@ class _Writer:
     def forward(self, saved):
         rec = self.rec
         lines = []
+        done = {}               # (op, operands, params) -> the slot that already holds it
         for st in rec.steps:
+            # (not an output: two outputs sharing one array would see each other's in-place
+            # changes)
+            key = _step_key(st) if st.prim and st.out not in self.outputs else None
+            if key is not None and key in done:     # the same op on the same values again
+                lines.append(f"    v{st.out} = v{done[key]}    # computed above")
+                continue
+            if key is not None:
+                done[key] = st.out
             if st.prim:
                 fn = self.put(st.fn.forward, "op", st.fn.name)
             else:
