@@ -268,6 +268,8 @@ def _signature(args, kwargs, tensors):
             ks = tuple(v)
             key.append((dict, ks))
             stack.extend(v[k] for k in reversed(ks))
+        elif isinstance(v, B.xp.generic):      # a NumPy number: by value, as a Python one
+            key.append((tp, v.item() if v == v else repr(v)))
         else:
             key.append((tp, id(v)))
     return tuple(key)
