@@ -155,6 +155,8 @@ class _Entry:
         bt = [tensors[b] if type(b) is int else b for b in self.boundary] if tensors else \
             self.boundary
         prog = self.program
+        if prog.forward is None:        # the first replay: write the code now
+            prog.render()
         token = B.quiet_fp()
         try:
             outs, saved = prog.forward(*[t._data for t in bt])
@@ -394,7 +396,8 @@ class Compiled:
     def _record(self, key, args, kwargs, tensors):
         reachable = self._reachable()
         rec, result = self._trace(args, kwargs, tensors, reachable, self.fullgraph)
-        if rec.broken is None and self.options.get("check", True):
+        # the check is needed only where an array reached a primitive from no recorded value
+        if rec.broken is None and rec.unexplained and self.options.get("check", True):
             found = self._check(rec, result, args, kwargs, tensors, reachable)
             if found is not None:
                 rec.graph_break(*found)
@@ -465,8 +468,8 @@ class Compiled:
         saved = program.saved_slots
         checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
                   [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
-        ops = [CompiledOp(program, k, self._name()) if b is not None else None
-               for k, b in enumerate(program.backwards)]
+        ops = [CompiledOp(program, k, self._name()) if lines is not None else None
+               for k, (lines, _) in enumerate(program.bodies)]
         freeds = [tuple(freed(rec.slots[n].array) for n in boundary_slots) for _ in slots]
         externals = [(s.tensor, s.array.shape, s.array.dtype, s.requires_grad)
                      for s in keep if s.kind == "external"]

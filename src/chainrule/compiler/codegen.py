@@ -53,15 +53,16 @@ class Program:
     (``backwards[k]``, None for the others), ``edges[k]``: which inputs (positions in
     ``boundary``) output k sends gradients to; ``source``: the text of all of it.
 
-    The backwards are written twice: first with a ``probe`` at every delivery, which notes
-    what the engine's delivery had to do there; once a backward has run, ``specialize()``
-    writes them again doing only that (``render``)."""
+    The code is written and compiled at the first replay (``render``), so a signature called
+    once costs no more than its recording.  The backwards are written twice: first with a
+    ``probe`` at every delivery, which notes what the engine's delivery had to do there; once a
+    backward has run, ``specialize()`` writes them again doing only that."""
 
-    def __init__(self, forward, backwards, edges, source, saved_slots):
-        self.forward = forward
-        self.backwards = backwards
+    def __init__(self, edges, saved_slots, n_outputs):
+        self.forward = None
+        self.backwards = [None] * n_outputs
         self.edges = edges
-        self.source = source
+        self._source = None
         self.saved_slots = saved_slots
         self.writer = self.bodies = self.saved_order = self.seen = None
 
@@ -92,11 +93,18 @@ class Program:
             src += w.drop(body, "g", set())
         return "\n".join(src) + "\n"
 
+    @property
+    def source(self):
+        if self._source is None:
+            self._source = self.text(shown=True)
+        return self._source
+
     def render(self):
-        self.source = self.text(shown=True)
+        """Write the code and compile it (at the first replay, and after the first backward)."""
         ns = self.writer.ns
         ns["probe"] = self.probe
-        code = self.source if all(s is not None for s in self.seen) else self.text(shown=False)
+        code = self.text(shown=False)
+        self._source = code if all(s is not None for s in self.seen) else None
         exec(compile(code, "<chainrule.compile>", "exec"), ns)  # noqa: S102 - ours
         self.forward = ns["forward"]
         self.backwards = [ns.get(f"backward_{k}") if lines is not None else None
@@ -414,8 +422,7 @@ def generate(rec, outputs, boundary, needs_grad, labels=None):
             lines, edges = None, []
         bodies.append((lines, edges))
     saved = list(dict.fromkeys(reads))
-    program = Program(None, [None] * len(outputs), [e for _, e in bodies], None, set(saved))
+    program = Program([e for _, e in bodies], set(saved), len(outputs))
     program.writer, program.bodies, program.saved_order = w, bodies, saved
     program.seen = [None] * len(w.sites)
-    program.render()
     return program

@@ -120,6 +120,7 @@ class Recorder:
         self.steps = []
         self.made = {}          # id(tensor) -> (tensor, maker module, maker function, line)
         self.broken = None      # (what, line) of the first graph break
+        self.unexplained = 0    # arrays given to primitives that came from no recorded value
         self.prev = None
 
     # --- the hooks --------------------------------------------------------------------------
@@ -250,6 +251,7 @@ class Recorder:
             if s.kind != "const" and s.array.shape == a.shape and s.array.size > 0 and \
                     B.xp.array_equal(s.array, a):
                 return Ref(s.n, None if s.array.dtype == a.dtype else a.dtype)
+        self.unexplained += 1       # made from shapes alone, or from values: the check decides
         return self.const(a)
 
     def encode(self, params):
