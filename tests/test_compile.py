@@ -519,3 +519,20 @@ def test_an_op_repeated_on_the_same_values_is_computed_once_but_outputs_stay_apa
     sq, lin = f(3.0)
     sq.backward()
     assert w.grad.item() == 2 * (6.0 - 1) * 3.0 and lin.item() == 6.0
+
+
+def test_a_constant_that_happens_to_equal_an_input_is_not_taken_for_it():
+    """x[[0, 1, 2]] while the labels argument is [0, 1, 2]: the recorder first takes the index
+    for a copy of the labels; the shuffled check run shows it is not, and the recording stops
+    (loudly) rather than read the labels as the index on later calls."""
+    def f(x, labels):
+        return x[[0, 1, 2]].sum() + (labels * 0).sum()
+
+    c = cr.compile(f)
+    x = cr.arange(5.0, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c(x, cr.tensor([0, 1, 2]))
+    assert c.broken is not None and len(caught) == 1
+    got = c(x, cr.tensor([4, 3, 3]))
+    assert got.item() == 3.0

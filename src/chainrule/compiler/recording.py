@@ -250,6 +250,7 @@ class Recorder:
         for s in self.slots:
             if s.kind != "const" and s.array.shape == a.shape and s.array.size > 0 and \
                     B.xp.array_equal(s.array, a):
+                self.unexplained += 1   # taken for a copy of s: the check run confirms it
                 return Ref(s.n, None if s.array.dtype == a.dtype else a.dtype)
         self.unexplained += 1       # made from shapes alone, or from values: the check decides
         return self.const(a)
@@ -408,7 +409,8 @@ def differences(r1, r2, result1, result2):
         for k in s1.params:
             if not _same(s1.params[k], s2.params.get(k), r1, r2):
                 return (f"{name}'s {k} is computed from tensor values outside any operation the "
-                        "recorder sees (in NumPy), so a replay could not recompute it", where)
+                        "recorder sees (in NumPy), or equals an input by chance, so a replay could "
+                        "not recompute it", where)
     o1 = result1 if type(result1) in (tuple, list) else (result1,)
     o2 = result2 if type(result2) in (tuple, list) else (result2,)
     if len(o1) != len(o2):
