@@ -135,7 +135,7 @@ class _Entry:
         self.externals = externals      # (tensor, shape, dtype, requires_grad)
         self.guards = guards            # (dict or cell, name or None, tensor)
         self.outputs = outputs          # per output: (mode, boundary position or None)
-        self.structure = structure      # "one", or the type of the sequence returned
+        self.structure = structure      # "one", or (type, per item: None or (type, length))
         self.ops = ops                  # per output: CompiledOp or None
         self.freeds = freeds            # per output: the node's records of its inputs
         self.checks = checks            # boundary positions and outputs whose arrays are saved
@@ -191,7 +191,16 @@ class _Entry:
                         (results[k]._vc, 0, results[k]._data) for k in self.checks[1])
         if self.structure == "one":
             return results[0]
-        return self.structure(results)
+        tp, spec = self.structure
+        items, i = [], 0
+        for s in spec:
+            if s is None:
+                items.append(results[i])
+                i += 1
+            else:
+                items.append(_make(s[0], results[i:i + s[1]]))
+                i += s[1]
+        return _make(tp, items)
 
 
 def _substitute(obj, swap):
@@ -206,6 +215,31 @@ def _substitute(obj, swap):
     return type(obj)(type(v)(one(e) for e in v) if type(v) in (tuple, list) else
                      {a: one(b) for a, b in v.items()} if type(v) is dict else one(v)
                      for v in obj)
+
+
+def _flatten(result):
+    """(structure, tensors) of what a function returned: a tensor, or a tuple or list (also a
+    namedtuple) of tensors and of tuples of tensors (an LSTM's ``(out, (h, c))``); structure
+    None for anything else."""
+    if isinstance(result, Tensor):
+        return "one", [result]
+    if not isinstance(result, (tuple, list)) or not result:
+        return None, None
+    spec, outs = [], []
+    for e in result:
+        if isinstance(e, Tensor):
+            spec.append(None)
+            outs.append(e)
+        elif isinstance(e, (tuple, list)) and e and all(isinstance(q, Tensor) for q in e):
+            spec.append((type(e), len(e)))
+            outs.extend(e)
+        else:
+            return None, None
+    return (type(result), spec), outs
+
+
+def _make(tp, items):
+    return tp._make(items) if hasattr(tp, "_make") else tp(items)
 
 
 def _stacklevel():
@@ -415,14 +449,10 @@ class Compiled:
         return result
 
     def _build(self, rec, result, tensors):
-        if isinstance(result, Tensor):
-            structure, outs = "one", [result]
-        elif type(result) in (tuple, list) and result and \
-                all(isinstance(t, Tensor) for t in result):
-            structure, outs = type(result), list(result)
-        else:
+        structure, outs = _flatten(result)
+        if structure is None:
             rec.graph_break(f"returning a {type(result).__name__} (a compiled function returns "
-                            "a tensor, or a tuple or list of tensors)", "its return")
+                            "a tensor, or a tuple or list of tensors and of tuples of tensors)", "its return")
             return None
         slots = []
         for t in outs:

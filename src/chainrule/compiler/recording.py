@@ -48,18 +48,27 @@ def user_line():
     return f"{f.f_code.co_filename}:{f.f_lineno}"
 
 
+def _module_of(frame):
+    return os.path.splitext(os.path.basename(frame.f_code.co_filename))[0]
+
+
 def _maker():
-    """(chainrule module, function, its frame) of the outermost chainrule frame below the user's
-    code: the public function that made a tensor."""
+    """Who made a tensor: (module, function, frame, direct) of the innermost function of
+    ``_MAKERS`` on the stack (``direct``: called from the user's code, not from chainrule's),
+    else of the outermost chainrule frame below the user's code (with frame None: no maker)."""
     f = sys._getframe(2)
     last = None
     while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+        mod = _module_of(f)
+        if f.f_code.co_name in _MAKERS.get(mod, ()):
+            up = f.f_back
+            return mod, f.f_code.co_name, f, \
+                up is None or not up.f_code.co_filename.startswith(_PACKAGE)
         last = f
         f = f.f_back
     if last is None:
-        return None, None, None
-    mod = os.path.splitext(os.path.basename(last.f_code.co_filename))[0]
-    return mod, last.f_code.co_name, last
+        return None, None, None, False
+    return _module_of(last), last.f_code.co_name, None, False
 
 
 class Slot:
@@ -135,10 +144,10 @@ class Recorder:
                              "compile without fullgraph=True to let it run eagerly")
 
     def born(self, t):
-        mod, name, frame = _maker()
+        mod, name, frame, direct = _maker()
         if mod is None:         # made by the recorder itself
             return
-        ok = name in _MAKERS.get(mod, ())
+        ok = frame is not None
         # tensor(t) copies t's values: a constant only when made from plain data (zeros_like(t)
         # and t.new_zeros() read only t's shape and dtype)
         if ok and not name.endswith("_like") and not name.startswith("new_"):
@@ -147,7 +156,10 @@ class Recorder:
                 if isinstance(v, Tensor) and id(v._data) in self.by_array and \
                         self.slots[self.by_array[id(v._data)]].kind != "const":
                     ok = False
-        self.made[id(t)] = (t, mod, name, user_line() if not ok else None, ok)
+        # made inside chainrule (an RNN's zero state): its arguments could have come from
+        # values chainrule read itself, so such a constant is confirmed by the check run
+        self.made[id(t)] = (t, mod, name, user_line() if not ok else None,
+                            "direct" if ok and direct else "checked" if ok else None)
 
     def __call__(self, op, inputs, params, arrays, name):
         line = user_line()
@@ -238,6 +250,8 @@ class Recorder:
             if not ok:
                 self.graph_break(f"{name}() (chainrule.{mod}) made a tensor the recorder cannot "
                                  "follow", line)
+            elif ok == "checked":
+                self.unexplained += 1
             return self.const(t._data)
         return Ref(self.add("external", None, t._data, t))
 
