@@ -130,6 +130,8 @@ CASES = {c.id: c for c in [
          size={"batch": 256, "side": 28}, graph_memory=True),
     Case("W8", "w8_gpt", "GPT step: 2 layers, 64 wide, 4 heads, vocab 65, batch 16 × 64 "
          "tokens, cross-entropy, AdamW, float32", check_size={"dtype": "float64"}),
+    Case("W8c", "w8c_gpt_compiled", "W8 with the model in chainrule.compile",
+         check_size={"dtype": "float64"}),
 ]}
 
 
