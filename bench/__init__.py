@@ -109,6 +109,8 @@ CASES = {c.id: c for c in [
     Case("W1c", "w1c_lecture_compiled", "W1 with the loss in chainrule.compile"),
     Case("W2c", "w2c_mlp_compiled", "W2 with the forward and loss in chainrule.compile"),
     Case("W3c", "w3c_mlp_large_compiled", "W3 with the forward and loss in chainrule.compile"),
+    Case("W4c-10k", "w4c_chain_compiled", "W4-10k's chain in chainrule.compile",
+         size={"n": 10_000}),
     Case("W5c", "w5c_elementwise_compiled", "W5 in chainrule.compile"),
     Case("W3", "w3_mlp_large", "MLP 784→512→512→10 ReLU, batch 256, float32, SGD step",
          memory=True),

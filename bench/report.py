@@ -31,6 +31,7 @@ TARGETS = [
     Target("W1c", "≤ 2.5× NumPy (issue #14)", "time", 2.5, "numpy"),
     Target("W2c", "≤ 1.3× NumPy (issue #14)", "time", 1.3, "numpy"),
     Target("W3c", "≤ 1.02× NumPy (issue #14)", "time", 1.02, "numpy"),
+    Target("W4c-10k", "≤ 0.5× PyTorch (W4's target)", "time", 0.5, "torch"),
     Target("W5c", "≤ 1.2× NumPy (issue #14)", "time", 1.2, "numpy"),
     Target("W3", "≤ 1.05× NumPy", "time", 1.05, "numpy"),
     Target("W4-10k", "≤ 0.5× PyTorch", "time", 0.5, "torch"),
