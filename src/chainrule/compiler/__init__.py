@@ -444,6 +444,7 @@ class Compiled:
                 "runs eagerly from now on (a graph break; fullgraph=True makes it an error)",
                 UserWarning, stacklevel=_stacklevel())
             return result
+        entry.called_with = _describe(args, kwargs, self.module)
         self.cache[key] = entry
         self.recordings += 1
         return result
@@ -574,7 +575,7 @@ class Compiled:
         >>> f = chainrule.compile(lambda x: (x * x).sum())
         >>> _ = f(chainrule.ones(2, requires_grad=True))
         >>> print(f.explain().splitlines()[0])
-        # recording 1 of 1: called with (((2,), float32, requires_grad=True),)
+        # recording 1 of 1: called with (tensor (2,) float32 requiring grad)
         """
         if self.broken is not None:
             what, line = self.broken
@@ -582,29 +583,30 @@ class Compiled:
         if not self.cache:
             return f"# {self._name()} has not been called yet: nothing is recorded\n"
         parts = []
-        for i, (key, entry) in enumerate(self.cache.items()):
+        for i, entry in enumerate(self.cache.values()):
             parts.append(f"# recording {i + 1} of {len(self.cache)}: called with "
-                         f"{_describe(key)}\n" + entry.program.source)
+                         f"{entry.called_with}\n" + entry.program.source)
         return "\n".join(parts)
 
 
-def _describe(key):
-    if type(key) is tuple and len(key) == 2 and type(key[0]) is tuple and key and \
-            type(key[0][0]) is not bool:
-        key = key[0]
-    out = []
-    for k in key[1:]:
-        if type(k) is tuple and len(k) == 4 and type(k[0]) is tuple:
-            out.append((k[0], B.xp.dtype(k[1]).name) if not k[2] else
-                       _Text(f"({k[0]}, {B.xp.dtype(k[1]).name}, requires_grad=True)"))
-        elif type(k) is tuple and len(k) == 2 and type(k[0]) is type and k[0] in _SIMPLE:
-            out.append(k[1])
-    return tuple(out)
-
-
-class _Text(str):
-    def __repr__(self):
-        return str(self)
+def _describe(args, kwargs, module):
+    """The call a recording was made for, in words: ``(tensor (2,) float32 requiring grad, 1.0)``."""
+    def one(v):
+        if isinstance(v, Tensor):
+            d = v._data
+            return f"tensor {tuple(d.shape)} {d.dtype.name}" + \
+                (" requiring grad" if v._requires_grad else "")
+        if type(v) in _SIMPLE:
+            return repr(v)
+        if type(v) in (tuple, list):
+            inner = ", ".join(one(e) for e in v)
+            return f"[{inner}]" if type(v) is list else f"({inner})"
+        return type(v).__name__
+    text = ", ".join([one(v) for v in args] + [f"{k}={one(v)}" for k, v in kwargs.items()])
+    notes = [] if _grad_state.enabled else ["grad mode off"]
+    if module is not None:
+        notes.append("training" if module.training else "eval")
+    return f"({text})" + (f", {', '.join(notes)}" if notes else "")
 
 
 class OptimizedModule(Module):
