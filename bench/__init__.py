@@ -106,6 +106,12 @@ class Case:
 CASES = {c.id: c for c in [
     Case("W1", "w1_lecture", "lecture loop, 1 weight, forward+backward+update"),
     Case("W2", "w2_mlp", "MLP 64→32→10 tanh, batch 64, cross-entropy, SGD step"),
+    Case("W1c", "w1c_lecture_compiled", "W1 with the loss in chainrule.compile"),
+    Case("W2c", "w2c_mlp_compiled", "W2 with the forward and loss in chainrule.compile"),
+    Case("W3c", "w3c_mlp_large_compiled", "W3 with the forward and loss in chainrule.compile"),
+    Case("W4c-10k", "w4c_chain_compiled", "W4-10k's chain in chainrule.compile",
+         size={"n": 10_000}),
+    Case("W5c", "w5c_elementwise_compiled", "W5 in chainrule.compile"),
     Case("W3", "w3_mlp_large", "MLP 784→512→512→10 ReLU, batch 256, float32, SGD step",
          memory=True),
     Case("W4-10k", "w4_chain", "chain y = y·1.0001 + 0.0001, 10,000 steps, forward+backward",
@@ -126,6 +132,8 @@ CASES = {c.id: c for c in [
          size={"batch": 256, "side": 28}, graph_memory=True),
     Case("W8", "w8_gpt", "GPT step: 2 layers, 64 wide, 4 heads, vocab 65, batch 16 × 64 "
          "tokens, cross-entropy, AdamW, float32", check_size={"dtype": "float64"}),
+    Case("W8c", "w8c_gpt_compiled", "W8 with the model in chainrule.compile",
+         check_size={"dtype": "float64"}),
 ]}
 
 

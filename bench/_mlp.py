@@ -99,6 +99,26 @@ def torchlike(lib, cfg, d):
     return sgd_program(lib, loss, p, LR)
 
 
+def compiled_(cfg, d):
+    """chainrule's version with the forward pass and loss in ``chainrule.compile`` (W2c, W3c)."""
+    import chainrule as lib
+    x, y = lib.tensor(d["x"]), lib.tensor(d["y"])
+    rows = lib.arange(len(d["y"]))
+    p = {k: lib.tensor(d[k], requires_grad=True) for k in names(cfg)}
+    layers = [(p[f"W{i}"], p[f"b{i}"]) for i in range(1, len(cfg.sizes))]
+
+    @lib.compile
+    def loss():
+        h = x
+        for i, (W, b) in enumerate(layers):
+            h = h @ W + b
+            if i < len(layers) - 1:
+                h = h.tanh() if cfg.act == "tanh" else h.relu()
+        return -h.log_softmax(dim=1)[rows, y].mean()
+
+    return sgd_program(lib, loss, p, LR)
+
+
 def chainrule_(cfg, d):
     import chainrule
     return torchlike(chainrule, cfg, d)

@@ -204,8 +204,9 @@ def numpy_(d, dtype="float32"):
 
 # ---------------------------------------------------------------- chainrule and PyTorch
 
-def torchlike(lib, d):
-    """chainrule's and PyTorch's version: the same code, minGPT's model."""
+def torchlike(lib, d, compiled=False):
+    """chainrule's and PyTorch's version: the same code, minGPT's model (``compiled``: the
+    model in ``lib.compile``, W8c)."""
     nn, F = lib.nn, lib.nn.functional
     missing = [k for k in ("LayerNorm", "Embedding", "GELU", "ModuleList") if not hasattr(nn, k)]
     if missing or not hasattr(lib.optim, "AdamW"):
@@ -282,15 +283,16 @@ def torchlike(lib, d):
             q.copy_(lib.tensor(d[k]))
     opt = lib.optim.AdamW(model.parameters())
     x, y = lib.tensor(d["x"]), lib.tensor(d["y"])
+    run = lib.compile(model) if compiled else model
 
     def step():
-        loss = model(x, y)
+        loss = run(x, y)
         opt.zero_grad()
         loss.backward()
         opt.step()
 
     def forward():
-        loss = model(x, y)
+        loss = run(x, y)
 
         def finish():
             opt.zero_grad()

@@ -33,6 +33,8 @@ def main(argv=None, prog=None):
     model = nn.Linear(30, 1)
     loss_fn = nn.BCEWithLogitsLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    if args.compile:         # --compile: record a step once, replay it as NumPy code
+        model = torch.compile(model)
 
     history = {"train loss": [], "test accuracy": []}
     with Timer() as timer:

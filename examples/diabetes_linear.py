@@ -36,6 +36,8 @@ def main(argv=None, prog=None):
 
     model = nn.Linear(10, 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if args.compile:         # --compile: record a step once, replay it as NumPy code
+        model = torch.compile(model)
 
     def predict(inputs):
         return model(inputs).squeeze(1) * y_std + y_mean

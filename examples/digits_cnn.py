@@ -44,6 +44,8 @@ def main(argv=None, prog=None):
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # 32 × 2 × 2
         nn.Flatten(), nn.Linear(32 * 2 * 2, 64), nn.ReLU(), nn.Linear(64, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if args.compile:         # --compile: record a step once, replay it as NumPy code
+        model = torch.compile(model)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     if not args.quiet:
         print(model)

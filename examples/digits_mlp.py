@@ -41,6 +41,8 @@ def main(argv=None, prog=None):
 
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if args.compile:         # --compile: record a step once, replay it as NumPy code
+        model = torch.compile(model)
     if not args.quiet:
         print(model)
 

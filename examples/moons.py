@@ -30,6 +30,8 @@ def main(argv=None, prog=None):
                           nn.Linear(16, 1))
     loss_fn = nn.BCEWithLogitsLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if args.compile:         # --compile: record a step once, replay it as NumPy code
+        model = torch.compile(model)
 
     history = {"train loss": [], "test accuracy": []}
     with Timer() as timer:

@@ -231,6 +231,9 @@ from .nn.functional.loss import (  # noqa: E402,F401
     aten_triplet_margin_loss as triplet_margin_loss, cosine_similarity, pairwise_distance)
 from .nn.functional.loss import aten_ctc_loss as ctc_loss  # noqa: E402,F401  (issue 13)
 from .nn.functional.padding import constant_pad_nd  # noqa: E402,F401
+# issue 14: record a step once, replay it as straight-line NumPy
+from . import compiler  # noqa: E402,F401
+from .compiler import compile  # noqa: E402,F401,A001
 
 
 def __getattr__(name):

@@ -7,6 +7,7 @@ import warnings
 from . import _backend as B
 from . import dtypes as D
 from ._backend import xp
+from .grad_mode import state as _grad_state
 from .tensor import Tensor, check_device, wrap
 
 
@@ -76,6 +77,8 @@ default_generator = Generator()
 
 
 def numpy_rng(generator=None):
+    if _grad_state.recorder is not None:    # chainrule.compile cannot replay a random draw
+        _grad_state.recorder.graph_break("a random number draw")
     return (generator or default_generator)._gen
 
 

@@ -145,6 +145,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     Returns ``{id(tensor): gradient}`` for ``inputs`` (for every leaf when ``inputs`` is None and
     ``accumulate`` is False).
     """
+    if _grad_state.recorder is not None:    # chainrule.compile replays no backward pass
+        _grad_state.recorder.graph_break("backward() or autograd.grad() (the replay would skip it)")
     F = ArrayF
     if create_graph:
         from .functional import TensorF as F

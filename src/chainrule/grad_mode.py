@@ -12,6 +12,9 @@ class _State(threading.local):
     trace = None
     # inside inference_mode(): what chainrule.is_inference_mode_enabled() reports
     inference = False
+    # chainrule.compile's recorder while it records a call: told of every tensor made outside
+    # ``apply`` (``born``) and of every look at values it cannot replay (``graph_break``)
+    recorder = None
 
 
 state = _State()

@@ -71,6 +71,7 @@ class Tensor:
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
+        _observed("setting .data")
         self._data = value._data
 
     @property
@@ -87,6 +88,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        _observed("setting .grad")
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "
@@ -197,9 +199,11 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
+        _observed(".item()")
         return self._data.reshape(()).item()
 
     def tolist(self):
+        _observed(".tolist()")
         return self._data.tolist()
 
     def numpy(self, force=False):
@@ -207,6 +211,7 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        _observed(".numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -218,6 +223,7 @@ class Tensor:
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        _observed("np.asarray(tensor)")
         a = self._data
         if dtype is not None and xp.dtype(dtype) != a.dtype:
             if copy is False:
@@ -311,6 +317,7 @@ class Tensor:
 
     # --- printing ---------------------------------------------------------------------------
     def __repr__(self):
+        _observed("printing a tensor")
         from ._printing import format_tensor
         d = self._data.dtype
         return format_tensor(self._data, dtype_name=repr(D.of(self._data)),
@@ -321,6 +328,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
+        _observed("formatting a tensor")
         if self._data.ndim == 0:
             return self._data.item().__format__(spec)
         return repr(self).__format__(spec)
@@ -341,6 +349,7 @@ class Tensor:
             many = "more than one value" if self._data.size else "no values"
             raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous "
                                f"(shape {tuple(self._data.shape)}); use .any() or .all()")
+        _observed("bool(tensor)")
         return bool(self._data)
 
     def _scalar(self, kind):
@@ -348,6 +357,7 @@ class Tensor:
             raise ValueError(f"only one element tensors can be converted to Python scalars "
                              f"({kind}() of a tensor of shape {list(self._data.shape)}); reduce "
                              "it first (.sum(), .mean()) or index one element (x[0])")
+        _observed(f"{kind}(tensor)")
         return self._data.reshape(()).item()
 
     def __float__(self):
@@ -2052,7 +2062,18 @@ def init_slots(t, data, requires_grad=False):
     t._hooks = None
     t._retains_grad = False
     t._base = None
+    if _grad_state.recorder is not None:    # chainrule.compile records: a tensor made here
+        _grad_state.recorder.born(t)
     return t
+
+
+def _observed(what):
+    """Python looks at a tensor's values (``bool(t)``, ``.item()``, printing) or changes a
+    tensor's attributes (``.grad``, ``.data``): chainrule.compile's recorder, when one records,
+    cannot replay that and falls back to eager (a graph break)."""
+    r = _grad_state.recorder
+    if r is not None:
+        r.graph_break(what)
 
 
 def wrap(data, requires_grad=False, cls=None):

@@ -171,6 +171,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording and link its output to one graph node."""
+        if _grad_state.recorder is not None:    # chainrule.compile cannot see inside forward
+            _grad_state.recorder.graph_break(f"{cls.__name__}.apply (a custom autograd.Function)")
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx = FunctionCtx(needs)
         with no_grad():

@@ -26,6 +26,7 @@ _ndarray = B.ndarray
 def setitem(x, index, value):
     """x[index] = value, in place, recorded when gradients flow (torch's CopySlices)"""
     idx, advanced = index_arg(index, x)
+    _in_place("index assignment")
     _check_inplace(x, "index assignment")
     if not isinstance(value, Tensor):
         value = number(value, "setitem") if not isinstance(value, (_ndarray, list)) else \
@@ -59,6 +60,12 @@ def setitem(x, index, value):
 
 
 # --- in place -------------------------------------------------------------------------------
+
+def _in_place(what):
+    """chainrule.compile's recorder, when one records, cannot replay an in-place change."""
+    if _grad_state.recorder is not None:
+        _grad_state.recorder.graph_break(f"{what} (an in-place change)")
+
 
 def _check_inplace(x, what):
     if not _grad_state.enabled:
@@ -107,6 +114,7 @@ _INPLACE_UFUNCS = {add: xp.add, sub: xp.subtract, mul: xp.multiply, div: xp.true
 
 def inplace(x, fn, *args):
     """Apply ``fn(x, *args)`` and write the result into x's storage (``x += y``, ``x.mul_(y)``)."""
+    _in_place(fn.__name__ + "_")
     _check_inplace(x, fn.__name__ + "_")
     recording = _grad_state.enabled and (x._requires_grad or builtins.any(
         isinstance(a, Tensor) and a._requires_grad for a in args))
@@ -170,6 +178,7 @@ def _write(x, r, op):
 
 def fill_(x, value, name="FillBackward2"):
     """Fill x with ``value`` (a number or a 0-d tensor) in place; a tensor value gets gradients"""
+    _in_place("fill_")
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
@@ -198,6 +207,7 @@ def fill_(x, value, name="FillBackward2"):
 
 def copy_(x, src):
     """Copy ``src`` (broadcast, cast) into x in place; gradients flow to src."""
+    _in_place("copy_")
     if not isinstance(src, Tensor):
         src = wrap(src) if isinstance(src, _ndarray) else \
             wrap(xp.asarray(number(src, "copy_")))

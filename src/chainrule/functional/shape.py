@@ -437,11 +437,13 @@ def masked_fill(input, mask, value):
                                "or use torch.where(mask, value, x)")
         v = value if value._data.dtype == dt else value.to(D.of(x._data))
     elif isinstance(value, (bool, int, float, xp.number, xp.bool_)):
-        v = wrap(xp.asarray(value).astype(dt))
+        v = value               # a number operand (as where(m, 0.0, x)), its array in x's dtype
     else:
         raise TypeError(f"masked_fill(): argument 'value' must be a number or a 0-d Tensor, "
                         f"not {type(value).__name__}")
-    return apply(ops.where, (m, v, x), arrays=[m._data, v._data, x._data],
+    return apply(ops.where, (m, v, x),
+                 arrays=[m._data, v._data if isinstance(v, Tensor) else xp.asarray(v).astype(dt),
+                         x._data],
                  name="MaskedFillBackward1" if isinstance(value, Tensor) else
                  "MaskedFillBackward0")
 

@@ -158,8 +158,9 @@ def _seed(text):
 def parse_args(argv, doc, prog=None, **defaults):
     """The options every training example takes; ``defaults`` gives its own epochs, lr, ...
 
-    ``--epochs``, ``--lr``, ``--batch-size``, ``--seed``, ``--plot FILE`` (a PNG of the curves)
-    and ``--quiet`` (only the result: what the tests use).  ``prog`` names the command in usage
+    ``--epochs``, ``--lr``, ``--batch-size``, ``--seed``, ``--plot FILE`` (a PNG of the curves),
+    ``--quiet`` (only the result: what the tests use) and ``--compile`` (``chainrule.compile``
+    the model).  ``prog`` names the command in usage
     and errors (``chainrule train moons``).  Every bad value, and a ``--plot`` that could not be
     saved (no matplotlib, a folder that can't be written), is refused here, before training.
     """
@@ -178,6 +179,8 @@ def parse_args(argv, doc, prog=None, **defaults):
     parser.add_argument("--plot", metavar="FILE", help="save the loss/metric curves as a PNG "
                         "(needs matplotlib: pip install \"chainrule[train]\")")
     parser.add_argument("--quiet", action="store_true", help="print only the result")
+    parser.add_argument("--compile", action="store_true", help="run the model through "
+                        "chainrule.compile (as torch.compile): the same numbers, faster steps")
     args = parser.parse_args(argv)
     if args.plot is not None:
         problem = _plot_problem(args.plot)

@@ -1,0 +1,18 @@
+"""W8c: W8's tiny GPT step with the model in ``chainrule.compile`` (issue #14).
+
+The same model, data and AdamW step as W8; the optimizer step stays eager.  NumPy by hand and
+PyTorch are W8's own versions.
+"""
+from bench import w8_gpt as W8
+
+TRAINS = True
+RTOL = W8.RTOL
+data = W8.data
+
+
+def chainrule_(d, **size):
+    import chainrule
+    return W8.torchlike(chainrule, d, compiled=True)
+
+
+BUILDERS = {"chainrule": chainrule_, "numpy": W8.BUILDERS["numpy"], "torch": W8.BUILDERS["torch"]}

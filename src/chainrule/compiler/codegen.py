@@ -1,0 +1,428 @@
+"""Writing a recording out as two straight-line Python functions over NumPy arrays.
+
+``forward(x0, x1, ..., p0, ...)`` calls each recorded primitive's forward (and each function
+without a gradient) in the recorded order and returns the outputs and ``saved``: only the arrays
+the backward reads.  ``backward_k(g, saved)`` is what the engine would have done from output k:
+the VJP rules of the recorded nodes, called in the order the engine's reverse pass calls them
+(Kahn's order, simulated here on the recorded graph), each input's gradient summed back to its
+shape and added up in the order the engine adds them.  So the gradients are the eager ones, bit
+for bit, when every gradient of an input arrives inside the compiled function.
+
+The source is kept (``Program.source``): ``chainrule.compile(f).explain()`` prints it.
+"""
+import re
+
+from .. import _backend as B
+from .._fns import ArrayF, Scattered
+from ..graph import Freed, Node
+from .recording import Ref
+
+xp = B.xp
+BIG = 1 << 16       # arrays of this many elements or more are dropped after their last use
+_NAME = re.compile(r"\b(v|g)(\d+)\b")
+_LITERAL = (int, float, bool, str, type(None), type(Ellipsis), slice)
+
+
+def deliver(acc, gi, shape, dtype):
+    """Add rule result ``gi`` into gradient ``acc`` (None: the first) of a value of ``shape``
+    and ``dtype``: the engine's ``_deliver`` (sum back to the shape, cast, an array) and its
+    accumulation (a sparse ``Scattered`` gradient added in place into a dense buffer)."""
+    if gi is None:
+        return acc
+    if type(gi) is Scattered:
+        if acc is None:
+            acc = xp.zeros(gi.shape, gi.dtype)
+        else:
+            acc = acc.copy()
+        gi.add_into(acc)
+        return acc
+    if gi.shape != shape:
+        gi = ArrayF.sum_to(gi, shape)
+    if gi.dtype != dtype:
+        gi = gi.astype(dtype, copy=False)
+    if type(gi) is not xp.ndarray:
+        gi = xp.asarray(gi)
+    if acc is None:
+        return gi
+    r = acc + gi
+    return r if type(r) is xp.ndarray else xp.asarray(r)
+
+
+class Program:
+    """A recording as code: ``forward``, one ``backward`` per output needing a gradient
+    (``backwards[k]``, None for the others), ``edges[k]``: which inputs (positions in
+    ``boundary``) output k sends gradients to; ``source``: the text of all of it.
+
+    The code is written and compiled at the first replay (``render``), so a signature called
+    once costs no more than its recording.  The backwards are written twice: first with a
+    ``probe`` at every delivery, which notes what the engine's delivery had to do there; once a
+    backward has run, ``specialize()`` writes them again doing only that."""
+
+    def __init__(self, edges, saved_slots, n_outputs):
+        self.forward = None
+        self.backwards = [None] * n_outputs
+        self.edges = edges
+        self._source = None
+        self.saved_slots = saved_slots
+        self.writer = self.bodies = self.saved_order = self.seen = None
+
+    def probe(self, k, acc, gi, shape, dtype):
+        r, self.seen[k] = what_delivery_does(acc, gi, shape, dtype)
+        return r
+
+    def specialize(self):
+        """Write the backwards again for what the probes saw (after the first backward)."""
+        if any(s is None for s in self.seen):   # a delivery not reached: keep probing there
+            self.seen = ["deliver" if s is None else s for s in self.seen]
+        self.render()
+
+    def text(self, shown):
+        """The source; ``shown``: as ``explain()`` prints it (a delivery not yet probed is
+        written as the ``deliver`` call the probe makes)."""
+        w, saved = self.writer, self.saved_order
+        src = w.forward(saved)
+        unpack = "".join(f"{w.var(n)}, " for n in saved)
+        for k, (lines, edges) in enumerate(self.bodies):
+            if lines is None:
+                continue
+            src += ["", f"def backward_{k}(g, saved):",
+                    f"    ({unpack}) = saved" if saved else "    # (reads no saved value)"]
+            body = [ln if type(ln) is str else
+                    ln.text("deliver" if shown and self.seen[ln.k] is None else self.seen[ln.k])
+                    for ln in lines]
+            src += w.drop(body, "g", set())
+        return "\n".join(src) + "\n"
+
+    @property
+    def source(self):
+        if self._source is None:
+            self._source = self.text(shown=True)
+        return self._source
+
+    def render(self):
+        """Write the code and compile it (at the first replay, and after the first backward)."""
+        ns = self.writer.ns
+        ns["probe"] = self.probe
+        code = self.text(shown=False)
+        self._source = code if all(s is not None for s in self.seen) else None
+        exec(compile(code, "<chainrule.compile>", "exec"), ns)  # noqa: S102 - ours
+        self.forward = ns["forward"]
+        self.backwards = [ns.get(f"backward_{k}") if lines is not None else None
+                          for k, (lines, _) in enumerate(self.bodies)]
+
+
+def _key(v):
+    """A hashable stand-in for a recorded operand or parameter (TypeError: none)."""
+    if isinstance(v, Ref):
+        return ("ref", v.n, v.dtype)
+    if type(v) in (tuple, list):
+        return (type(v),) + tuple(_key(e) for e in v)
+    if isinstance(v, slice):
+        return ("slice", v.start, v.stop, v.step)
+    if isinstance(v, xp.ndarray):
+        raise TypeError("an array")
+    hash(v)
+    return (type(v), v)
+
+
+def _step_key(st):
+    """What makes two applications of a primitive give the same array: the op, its operands
+    (slots and numbers) and its parameters; None when they cannot be compared."""
+    try:
+        return (id(st.fn), _key(tuple(st.args)), _key(tuple(sorted(st.params.items()))))
+    except TypeError:
+        return None
+
+
+class Site:
+    """One delivery in a backward: ``new = deliver(acc, call, shape, dtype)``.  Written first
+    as a ``probe`` that also notes what the delivery had to do (the shapes and dtypes of a
+    recording never change, so neither does that); after the first backward, as only that:
+    ``g2 = sum_to(rule(...), (32,))`` or plainly ``g2 = rule(...)``."""
+
+    __slots__ = ("k", "new", "acc", "call", "shape", "dtype", "nth")
+
+    def __init__(self, k, new, acc, call, shape, dtype, nth):
+        self.k, self.new, self.acc, self.call, self.shape, self.dtype, self.nth = \
+            k, new, acc, call, shape, dtype, nth
+
+    def text(self, seen):
+        """The line, given what the probe saw (``seen``: None before the first backward)."""
+        if seen is None:
+            return f"    {self.new} = probe({self.k}, {self.acc}, {self.call}, {self.shape}, " \
+                   f"{self.dtype})"
+        if seen == "deliver":           # a Scattered gradient, or None: the general function
+            return f"    {self.new} = deliver({self.acc}, {self.call}, {self.shape}, " \
+                   f"{self.dtype})"
+        summed, cast, scalar = seen
+        e = self.call
+        if summed:
+            e = f"sum_to({e}, {self.shape})"
+        if cast:
+            e = f"{e}.astype({self.dtype}, copy=False)"
+        if self.nth >= 2:   # the engine's third gradient on: into the buffer the second made
+            return f"    {self.new} += {e}"
+        if self.acc is not None:
+            e = f"{self.acc} + {e}"
+        if scalar:
+            e = f"asarray({e})"
+        return f"    {self.new} = {e}"
+
+
+def what_delivery_does(acc, gi, shape, dtype):
+    """(the result, what it took: "deliver" or (summed, cast, scalar)) for ``deliver``."""
+    if gi is None or type(gi) is Scattered:
+        return deliver(acc, gi, shape, dtype), "deliver"
+    summed = gi.shape != shape
+    if summed:
+        gi = ArrayF.sum_to(gi, shape)
+    cast = gi.dtype != dtype
+    if cast:
+        gi = gi.astype(dtype, copy=False)
+    v = gi if acc is None else acc + gi
+    scalar = type(v) is not xp.ndarray
+    return (xp.asarray(v) if scalar else v), (summed, cast, scalar)
+
+
+class _Writer:
+    def __init__(self, rec, outputs, boundary, labels):
+        self.labels = labels            # what each boundary input is, for the source's header
+        self.rec = rec
+        self.outputs = outputs          # slot number per output
+        self.boundary = boundary        # slot numbers of inputs and externals, in order
+        self.ns = {"xp": xp, "asarray": xp.asarray, "F": ArrayF, "deliver": deliver,
+                   "probe": None, "sum_to": ArrayF.sum_to}
+        self.names = {}                 # id(object) -> name in ns
+        self.objects = []
+        self.freeds = {}                # (slot, dtype) -> the Freed record rules get for it
+        self.sites = []                 # every delivery of a rule's result, in order
+        self.count = {}                 # slot -> how many gradients it has received so far
+
+    def var(self, n):
+        s = self.rec.slots[n]
+        if s.kind == "const":
+            return self.put(s.array, "c")
+        if s.kind in ("input", "external"):
+            return f"x{self.boundary.index(n)}"
+        return f"v{n}"
+
+    def put(self, obj, prefix, name=None):
+        """A name in the generated code's namespace for ``obj``."""
+        key = id(obj)
+        if key in self.names:
+            return self.names[key]
+        self.objects.append(obj)        # alive while ids are keys
+        base = name or prefix
+        name = base if base not in self.ns and name else f"{base}{len(self.names)}"
+        while name in self.ns:
+            name += "_"
+        self.ns[name] = obj
+        self.names[key] = name
+        return name
+
+    def arg(self, v):
+        if isinstance(v, Ref):
+            text = self.var(v.n)
+            if v.dtype is not None:
+                text = f"{text}.astype({self.put(v.dtype, 'dt', 'dt_' + v.dtype.name)})"
+            return text
+        if type(v) in (tuple, list):
+            inner = ", ".join(self.arg(e) for e in v)
+            return f"({inner}{',' if len(v) == 1 else ''})" if type(v) is tuple else f"[{inner}]"
+        if type(v) in _LITERAL and (type(v) is not float or v == v and abs(v) != float("inf")):
+            return repr(v)
+        return self.put(v, "k")
+
+    def kwargs(self, params):
+        return "".join(f", {k}={self.arg(v)}" for k, v in params.items())
+
+    # --- forward ----------------------------------------------------------------------------
+    def forward(self, saved):
+        rec = self.rec
+        lines = []
+        done = {}               # (op, operands, params) -> the slot that already holds it
+        for st in rec.steps:
+            # (not an output: two outputs sharing one array would see each other's in-place
+            # changes)
+            key = _step_key(st) if st.prim and st.out not in self.outputs else None
+            if key is not None and key in done:     # the same op on the same values again
+                lines.append(f"    v{st.out} = v{done[key]}    # computed above")
+                continue
+            if key is not None:
+                done[key] = st.out
+            if st.prim:
+                fn = self.put(st.fn.forward, "op", st.fn.name)
+            else:
+                fn = self.put(st.fn, "np", "np_" + getattr(st.fn, "__name__", "fn").strip("<>"))
+            call = f"{fn}({', '.join(self.arg(a) for a in st.args)}{self.kwargs(st.params)})"
+            if rec.slots[st.out].array.ndim == 0 or not st.prim:   # a ufunc on 0-d: a scalar
+                call = f"asarray({call})"
+            lines.append(f"    v{st.out} = {call}")
+        lines = self.drop(lines, "v", set(saved) | set(self.outputs))
+        outs = [self.var(n) for n in self.outputs]
+        keep = "".join(f"{self.var(n)}, " for n in saved)
+        lines.append(f"    return ({''.join(o + ', ' for o in outs)}), ({keep})")
+        args = ", ".join(f"x{i}" for i in range(len(self.boundary)))
+        head = []
+        for i, n in enumerate(self.boundary):
+            s = rec.slots[n]
+            what = self.labels[i] if self.labels else ""
+            head.append(f"# x{i}: {what}{', ' if what else ''}{tuple(s.array.shape)} "
+                        f"{s.array.dtype.name}{', requires grad' if s.requires_grad else ''}")
+        return head + [f"def forward({args}):"] + lines
+
+    def drop(self, lines, prefix, keep):
+        """``lines`` with ``del v7`` after the last line that reads a large array (at least
+        ``BIG`` elements) that is neither kept nor returned: NumPy frees it there, as the
+        engine frees a value once no node needs it, so the peak memory is eager mode's."""
+        last = {}
+        for i, line in enumerate(lines):
+            for m in _NAME.finditer(line):
+                if m.group(1) == prefix:
+                    last[int(m.group(2))] = i
+        out = []
+        gone = {}
+        for n, i in last.items():
+            if n not in keep and self.rec.slots[n].array.size >= BIG:
+                gone.setdefault(i, []).append(f"{prefix}{n}")
+        for i, line in enumerate(lines):
+            out.append(line)
+            if i in gone:
+                out.append(f"    del {', '.join(sorted(gone[i]))}")
+        return out
+
+    # --- backward ---------------------------------------------------------------------------
+    def backward(self, k):
+        """Lines of backward for output k, the slots it reads, and the boundary positions it
+        sends gradients to."""
+        rec = self.rec
+        step_of = {id(st.node): st for st in rec.steps if st.node is not None}
+        root = rec.slots[self.outputs[k]]
+        root_node = root.tensor._grad_fn if root.kind == "step" else None
+        lines, reads, edges = [], [], []
+        grad = {}           # slot -> name of its gradient so far
+        gin = {}            # boundary slot -> name of its gradient
+        if root_node is None or id(root_node) not in step_of:
+            return None, reads, edges
+        grad[root.n] = "g"
+        # the engine's Kahn order over the recorded nodes (graph.dependencies, restricted to them)
+        deps = {}
+        stack, seen = [root_node], {id(root_node)}
+        while stack:
+            node = stack.pop()
+            for e in node.next:
+                if type(e) is Node and id(e) in step_of:
+                    deps[id(e)] = deps.get(id(e), 0) + 1
+                    if id(e) not in seen:
+                        seen.add(id(e))
+                        stack.append(e)
+        ready = [root_node]
+        while ready:
+            node = ready.pop()
+            st = step_of[id(node)]
+            g = grad.get(st.out)
+            if g is not None:
+                self.rules(st, g, lines, reads, grad, gin)
+            for e in node.next:
+                if type(e) is Node and id(e) in step_of:
+                    deps[id(e)] -= 1
+                    if deps[id(e)] == 0:
+                        ready.append(e)
+        result = []
+        for i, n in enumerate(self.boundary):
+            if n in gin:
+                edges.append(i)
+                result.append(gin[n])
+            else:
+                result.append("None")
+        lines.append(f"    return ({''.join(r + ', ' for r in result)})")
+        return lines, reads, edges
+
+    def rules(self, st, g, lines, reads, grad, gin):
+        node, op = st.node, st.fn
+        out = "None"
+        if node.out_data is not None:
+            out = self.var(st.out)
+            reads.append(st.out)
+        # what the node keeps, as tensor.apply decides: saves, or what the needed rules read
+        if op.reads is None:
+            kept = set(op.saves)
+        else:
+            kept = set()
+            for j, e in enumerate(node.next):
+                if e is not None:
+                    kept.update(op.reads[j])
+        values = []
+        for i, v in enumerate(st.args):
+            if isinstance(v, Ref) and i not in kept:
+                rec = self.freeds.get((v.n, v.dtype))
+                if rec is None:
+                    a = self.rec.slots[v.n].array
+                    rec = self.freeds[v.n, v.dtype] = Freed(a if v.dtype is None else
+                                                            a.astype(v.dtype))
+                values.append(self.put(rec, "shape", f"shape_{self.var(v.n)}"))
+            else:
+                values.append(self.arg(v))
+                if isinstance(v, Ref) and self.rec.slots[v.n].kind != "const":
+                    reads.append(v.n)
+        kw = self.kwargs(st.params)
+        stack = list(st.params.values())
+        while stack:                    # slots the params name (a loss's target) are read too
+            v = stack.pop()
+            if isinstance(v, Ref) and self.rec.slots[v.n].kind != "const":
+                reads.append(v.n)
+            elif type(v) in (tuple, list):
+                stack.extend(v)
+        lines.append(f"    # {node.name()} ({op.name}){'  ' + st.line if st.line else ''}")
+        for i, e in enumerate(node.next):
+            if e is None:
+                continue
+            v = st.args[i]
+            if op.nary:
+                rule = self.put(op.vjps, "vjp", f"{op.name}_vjp")
+                call = f"{rule}(F, {g}, {out}, {', '.join(values)}, i={i}{kw})"
+            else:
+                rule = self.put(op.vjps[i], "vjp", f"{op.name}_vjp{i}")
+                call = f"{rule}(F, {g}, {out}, {', '.join(values)}{kw})"
+            s = self.rec.slots[v.n]
+            if s.kind == "const":       # a leaf made inside the function: nobody reads its grad
+                continue
+            target = s.n
+            a = s.array if v.dtype is None else s.array.astype(v.dtype)
+            shape = repr(tuple(a.shape))
+            dtype = self.put(a.dtype, "dt", "dt_" + a.dtype.name)
+            if s.kind in ("input", "external"):
+                name = gin.get(target)
+                new = f"g_x{self.boundary.index(target)}"
+                gin[target] = new
+            else:
+                name = grad.get(target)
+                new = f"g{target}"
+                grad[target] = new
+            if v.dtype is not None:     # the engine delivers to the input's own dtype: the
+                a0 = s.array            # cast back is what the node's edge does
+                shape = repr(tuple(a0.shape))
+                dtype = self.put(a0.dtype, "dt", "dt_" + a0.dtype.name)
+            nth = self.count[target] = self.count.get(target, -1) + 1
+            lines.append(Site(len(self.sites), new, name, call, shape, dtype, nth))
+            self.sites.append(lines[-1])
+
+
+def generate(rec, outputs, boundary, needs_grad, labels=None):
+    """The ``Program`` of recording ``rec`` with output slots ``outputs`` (``needs_grad[k]``:
+    output k gets a backward) and inputs ``boundary`` (slot numbers, described by ``labels``)."""
+    w = _Writer(rec, outputs, boundary, labels)
+    bodies = []
+    reads = []
+    for k in range(len(outputs)):
+        if needs_grad[k]:
+            lines, r, edges = w.backward(k)
+            reads += r
+        else:
+            lines, edges = None, []
+        bodies.append((lines, edges))
+    saved = list(dict.fromkeys(reads))
+    program = Program([e for _, e in bodies], set(saved), len(outputs))
+    program.writer, program.bodies, program.saved_order = w, bodies, saved
+    program.seen = [None] * len(w.sites)
+    return program

@@ -1,0 +1,437 @@
+"""Recording one call of a function for ``chainrule.compile``: every op it runs, as data.
+
+While a compiled function records, ``Recorder`` is both ``grad_mode.state.apply_hook`` (it sees
+every primitive ``tensor.apply`` runs, with or without a gradient, and every function without a
+gradient ``functional._args.nondiff`` runs: comparisons, argmax, casts) and
+``grad_mode.state.recorder`` (it is told of every tensor made outside ``apply``, and of every
+look at values Python could branch on: ``bool(t)``, ``.item()``, printing, random draws, a
+custom ``autograd.Function``).  ``tracing.tracing()`` notes only the ops that make graph nodes;
+compiling must also replay the ops without one, hence the hook (as ``vmap`` does).
+
+The call itself runs eagerly, unchanged: the recorder calls the real ``apply`` and keeps what
+it did.  What it keeps is a list of ``Step``s over numbered values (``Slot``s): the inputs, the
+tensors read from outside (a module's parameters, a closure's tensor), constants made inside,
+and each step's output.  Whatever the recorder cannot express becomes a *graph break*: the
+function falls back to eager.
+"""
+import os
+import sys
+
+from .. import _backend as B
+from ..grad_mode import state as _grad_state
+from ..graph import Freed
+from ..tensor import Tensor, apply, wrap
+
+_ndarray = B.ndarray
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# functions that make constants: their tensors depend on their arguments, not on other tensors
+_MAKERS = {
+    "creation": {"tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full",
+                 "empty", "arange", "range", "linspace", "logspace", "eye", "zeros_like",
+                 "ones_like", "full_like", "empty_like", "tril_indices", "triu_indices",
+                 "scalar_tensor"},
+    "tensor": {"__init__", "new_tensor", "new_zeros", "new_ones", "new_full", "new_empty"},
+}
+
+
+class GraphBreak(Exception):
+    """Raised inside a recording with ``fullgraph=True`` (torch's ``Unsupported``)."""
+
+
+def user_line():
+    """``file:line`` of the innermost frame outside chainrule: the user's line."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+        f = f.f_back
+    if f is None:
+        return "<unknown>"
+    return f"{f.f_code.co_filename}:{f.f_lineno}"
+
+
+def _module_of(frame):
+    return os.path.splitext(os.path.basename(frame.f_code.co_filename))[0]
+
+
+def _maker():
+    """Who made a tensor: (module, function, frame, direct) of the innermost function of
+    ``_MAKERS`` on the stack (``direct``: called from the user's code, not from chainrule's),
+    else of the outermost chainrule frame below the user's code (with frame None: no maker)."""
+    f = sys._getframe(2)
+    last = None
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+        mod = _module_of(f)
+        if f.f_code.co_name in _MAKERS.get(mod, ()):
+            up = f.f_back
+            return mod, f.f_code.co_name, f, \
+                up is None or not up.f_code.co_filename.startswith(_PACKAGE)
+        last = f
+        f = f.f_back
+    if last is None:
+        return None, None, None, False
+    return _module_of(last), last.f_code.co_name, None, False
+
+
+class Slot:
+    """One value of the recording: ``kind`` is "input" (argument ``index``), "external" (a
+    tensor read from outside: ``tensor``), "const" (an array made inside: ``array``) or "step"
+    (the output of step ``index``).  ``array`` is its value during the recording; ``box`` and
+    ``version`` the version counter it was seen with (in-place changes are graph breaks)."""
+
+    __slots__ = ("n", "kind", "index", "array", "tensor", "box", "version", "requires_grad")
+
+    def __init__(self, n, kind, index, array, tensor):
+        self.n = n
+        self.kind = kind
+        self.index = index
+        self.array = array
+        self.tensor = tensor
+        self.box = None if tensor is None else tensor._vc
+        self.version = None if tensor is None else tensor._vc[0]
+        self.requires_grad = tensor is not None and tensor._requires_grad
+
+
+class Ref:
+    """An argument of a step: slot ``n``, cast to ``dtype`` when not None."""
+
+    __slots__ = ("n", "dtype")
+
+    def __init__(self, n, dtype=None):
+        self.n = n
+        self.dtype = dtype
+
+
+class Step:
+    """One recorded op.  ``fn``: a registry primitive (``prim`` True) or a NumPy function
+    without a gradient; ``args``: Refs and Python values; ``params``: keyword arguments (Refs
+    inside where an array came from a slot); ``out``: its slot; ``node``: the graph node eager
+    made (None without a gradient); ``line``: the user's line."""
+
+    __slots__ = ("fn", "prim", "args", "params", "out", "node", "line")
+
+    def __init__(self, fn, prim, args, params, out, node, line):
+        self.fn = fn
+        self.prim = prim
+        self.args = args
+        self.params = params
+        self.out = out
+        self.node = node
+        self.line = line
+
+
+class Recorder:
+    """``grad_mode.state.apply_hook`` and ``.recorder`` for one recording call."""
+
+    def __init__(self, fullgraph):
+        self.fullgraph = fullgraph
+        self.slots = []
+        self.by_array = {}      # id(array) -> slot number
+        self.keep = []          # the arrays whose ids are keys above, alive while recording
+        self.steps = []
+        self.made = {}          # id(tensor) -> (tensor, maker module, maker function, line)
+        self.broken = None      # (what, line) of the first graph break
+        self.unexplained = 0    # arrays given to primitives that came from no recorded value
+        self.prev = None
+
+    # --- the hooks --------------------------------------------------------------------------
+    def graph_break(self, what, line=None):
+        if self.broken is None:
+            self.broken = (what, line or user_line())
+        if self.fullgraph:
+            what, line = self.broken
+            raise GraphBreak(f"chainrule.compile(fullgraph=True): {what} at {line} cannot be "
+                             "recorded (it reads tensor values in Python, or does something the "
+                             "replay cannot repeat); move it out of the compiled function or "
+                             "compile without fullgraph=True to let it run eagerly")
+
+    def born(self, t):
+        mod, name, frame, direct = _maker()
+        if mod is None:         # made by the recorder itself
+            return
+        ok = frame is not None
+        # tensor(t) copies t's values: a constant only when made from plain data (zeros_like(t)
+        # and t.new_zeros() read only t's shape and dtype)
+        if ok and not name.endswith("_like") and not name.startswith("new_"):
+            code = frame.f_code
+            for v in (frame.f_locals.get(a) for a in code.co_varnames[:code.co_argcount]):
+                if isinstance(v, Tensor) and id(v._data) in self.by_array and \
+                        self.slots[self.by_array[id(v._data)]].kind != "const":
+                    ok = False
+        # made inside chainrule (an RNN's zero state): its arguments could have come from
+        # values chainrule read itself, so such a constant is confirmed by the check run
+        self.made[id(t)] = (t, mod, name, user_line() if not ok else None,
+                            "direct" if ok and direct else "checked" if ok else None)
+
+    def __call__(self, op, inputs, params, arrays, name):
+        line = user_line()
+        args = []
+        for i, v in enumerate(inputs):
+            if isinstance(v, Tensor):
+                r = self.ref(v)
+                if arrays is not None and arrays[i] is not v._data:
+                    a = arrays[i]
+                    if not isinstance(a, _ndarray) or a.shape != v._data.shape:
+                        self.graph_break(f"{op.name}'s operands (a conversion the recorder "
+                                         "cannot express)")
+                    r = Ref(r.n, a.dtype)
+                args.append(r)
+            elif arrays is not None and isinstance(arrays[i], _ndarray):
+                args.append(self.const(arrays[i]))
+            else:
+                args.append(v)
+        kw = self.encode(params) if params else {}
+        stack = list(kw.values())
+        while stack:                    # x[mask]: how many elements come out depends on values
+            v = stack.pop()
+            if isinstance(v, Ref) and self.slots[v.n].kind != "const" and \
+                    self.slots[v.n].array.dtype == bool:
+                self.graph_break(f"{op.name} with a boolean mask from a tensor (the result's "
+                                 "shape depends on the values)")
+            elif type(v) in (tuple, list):
+                stack.extend(v)
+        hook = _grad_state.apply_hook
+        _grad_state.apply_hook = self.prev
+        try:
+            out = apply(op, inputs, params, arrays, name)
+        finally:
+            _grad_state.apply_hook = hook
+        n = self.add("step", len(self.steps), out._data, out)
+        self.steps.append(Step(op, True, args, kw, n, out._grad_fn, line))
+        return out
+
+    def nondiff(self, fn, args, kwargs):
+        refs = [self.ref(a) if isinstance(a, Tensor) else
+                self.encode_value(a) if isinstance(a, _ndarray) else a for a in args]
+        kw = self.encode(kwargs) if kwargs else {}
+        token = B.quiet_fp()
+        try:
+            value = fn(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        finally:
+            B.restore_fp(token)
+        t = wrap(B.xp.asarray(value))
+        self.made.pop(id(t), None)
+        n = self.add("step", len(self.steps), t._data, t)
+        self.steps.append(Step(fn, False, refs, kw, n, None, None))
+        return t
+
+    # --- values -----------------------------------------------------------------------------
+    def add(self, kind, index, array, tensor):
+        n = len(self.slots)
+        self.slots.append(Slot(n, kind, index, array, tensor))
+        self.by_array[id(array)] = n
+        self.keep.append(array)
+        return n
+
+    def const(self, array):
+        n = self.by_array.get(id(array))
+        if n is not None:
+            return Ref(n)
+        array = array.copy()
+        array.flags.writeable = False    # a constant is shared by every replay: never written
+        return Ref(self.add("const", None, array, None))
+
+    def check(self, slot, t):
+        """A graph break when ``t`` (slot's tensor, or one sharing its array) changed in place."""
+        if slot.box is None:
+            return
+        if t._vc is not slot.box and t is slot.tensor:     # a view took its base's counter
+            slot.box, slot.version = t._vc, t._vc[0]
+        elif slot.box[0] != slot.version:
+            self.graph_break("an in-place change to a tensor (noticed here)")
+
+    def ref(self, t):
+        """The slot holding tensor ``t``'s value (new for a tensor read from outside)."""
+        n = self.by_array.get(id(t._data))
+        if n is not None:
+            self.check(self.slots[n], t)
+            return Ref(n)
+        b = self.made.get(id(t))
+        if b is not None:
+            _, mod, name, line, ok = b
+            if not ok:
+                self.graph_break(f"{name}() (chainrule.{mod}) made a tensor the recorder cannot "
+                                 "follow", line)
+            elif ok == "checked":
+                self.unexplained += 1
+            return self.const(t._data)
+        return Ref(self.add("external", None, t._data, t))
+
+    def encode_value(self, a):
+        """An array argument: the slot it is, or came from by a cast (a loss's target as
+        int64, an index), else a constant."""
+        n = self.by_array.get(id(a))
+        if n is not None:
+            return Ref(n)
+        for s in self.slots:
+            if s.kind != "const" and s.array.shape == a.shape and s.array.size > 0 and \
+                    B.xp.array_equal(s.array, a):
+                self.unexplained += 1   # taken for a copy of s: the check run confirms it
+                return Ref(s.n, None if s.array.dtype == a.dtype else a.dtype)
+        self.unexplained += 1       # made from shapes alone, or from values: the check decides
+        return self.const(a)
+
+    def encode(self, params):
+        """params with Tensors and arrays (also inside tuples and lists) made Refs."""
+        out = {}
+        for k, v in params.items():
+            if isinstance(v, Tensor):
+                out[k] = self.ref(v)
+            elif isinstance(v, _ndarray):
+                out[k] = self.encode_value(v)
+            elif type(v) in (tuple, list) and any(isinstance(e, (Tensor, _ndarray)) for e in v):
+                out[k] = type(v)(self.ref(e) if isinstance(e, Tensor) else
+                                 self.encode_value(e) if isinstance(e, _ndarray) else e
+                                 for e in v)
+            else:
+                out[k] = v
+        return out
+
+    def input(self, index, t):
+        n = self.by_array.get(id(t._data))
+        if n is None:
+            n = self.add("input", index, t._data, t)
+        return n
+
+    def finish_checks(self):
+        """Graph breaks found at the end: values changed in place, hooks on intermediates."""
+        for s in self.slots:
+            if s.box is not None and s.box[0] != s.version:
+                self.graph_break("an in-place change to a tensor the function read or made",
+                                 "the function's body")
+                break
+        for st in self.steps:
+            if st.node is not None and st.node.pre_hooks:
+                self.graph_break("register_hook() or retain_grad() on a tensor made inside "
+                                 "the function", "the function's body")
+                break
+
+
+class Meta:
+    """What a recording keeps of a value once its code is written: shape and dtype (not the
+    array of the recording call, nor its tensor and graph)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def astype(self, dtype):
+        return Meta(self.shape, B.xp.dtype(dtype))
+
+
+def lighten(rec):
+    """Let go of the recording call's arrays, tensors and graph, once the code is written:
+    only constants keep their arrays."""
+    for s in rec.slots:
+        if s.kind != "const":
+            s.array = Meta(s.array.shape, s.array.dtype)
+            s.tensor = None
+            s.box = None
+    for st in rec.steps:
+        st.node = None
+    rec.by_array = rec.made = None
+    rec.keep = []
+
+
+def replay_with_graph(rec, given):
+    """Run the recorded steps again as tensor operations (recording a graph) from ``given``
+    ({slot number: tensor}, the inputs): what a compiled call's backward falls back to under
+    ``create_graph=True``.  Returns {slot number: tensor}."""
+    from ..functional._args import nondiff
+    values = dict(given)
+    for st in rec.steps:
+        def value(v):
+            if isinstance(v, Ref):
+                s = rec.slots[v.n]
+                t = values.get(v.n)
+                if t is None:
+                    t = values[v.n] = wrap(s.array)     # a constant
+                return t
+            return v
+
+        def raw(v):
+            if isinstance(v, Ref):
+                a = value(v)._data
+                return a if v.dtype is None else a.astype(v.dtype)
+            if type(v) in (tuple, list):
+                return type(v)(raw(e) for e in v)
+            return v
+        params = {k: raw(v) for k, v in st.params.items()}
+        if st.prim:
+            inputs = tuple(value(v) for v in st.args)
+            arrays = None
+            if any(isinstance(v, Ref) and v.dtype is not None for v in st.args):
+                arrays = [raw(v) if isinstance(v, Ref) else v for v in st.args]
+            values[st.out] = apply(st.fn, inputs, params, arrays)
+        else:
+            values[st.out] = nondiff(st.fn, *[value(v) if isinstance(v, Ref) and
+                                             rec.slots[v.n].kind != "const" else raw(v)
+                                             for v in st.args], **params)
+    return values
+
+
+def _same(a, b, r1, r2):
+    """Whether two recorded arguments (or params) are the same, constants by value."""
+    if isinstance(a, Ref) or isinstance(b, Ref):
+        if not (isinstance(a, Ref) and isinstance(b, Ref)) or a.n != b.n or a.dtype != b.dtype:
+            return False
+        s1, s2 = r1.slots[a.n], r2.slots[b.n]
+        if s1.kind != s2.kind:
+            return False
+        return s1.kind != "const" or (s1.array.shape == s2.array.shape and
+                                      B.xp.array_equal(s1.array, s2.array, equal_nan=True))
+    if type(a) is not type(b):
+        return False
+    if type(a) in (tuple, list):
+        return len(a) == len(b) and all(_same(x, y, r1, r2) for x, y in zip(a, b))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same(a[k], b[k], r1, r2) for k in a)
+    if isinstance(a, _ndarray):
+        return a.shape == b.shape and B.xp.array_equal(a, b, equal_nan=True)
+    if callable(a) and hasattr(a, "__code__"):      # a function made anew on each call
+        cells = [c.cell_contents for c in (a.__closure__ or ())]
+        others = [c.cell_contents for c in (b.__closure__ or ())]
+        return a.__code__ is b.__code__ and len(cells) == len(others) and \
+            all(x is y or _same(x, y, r1, r2) for x, y in zip(cells, others))
+    try:
+        return a is b or a == b or (a != a and b != b)
+    except Exception:   # noqa: BLE001 - objects that refuse comparison: the same object only
+        return False
+
+
+def differences(r1, r2, result1, result2):
+    """(what, line) of the first difference between two recordings of one function, or None."""
+    if len(r1.steps) != len(r2.steps):
+        return ("Python took another path on other input values (a branch on tensor values "
+                "the recorder did not see)", "the function's body")
+    for s1, s2 in zip(r1.steps, r2.steps):
+        where = s1.line or "the function's body"
+        name = s1.fn.name if s1.prim else getattr(s1.fn, "__name__", "a NumPy function")
+        if not _same(s1.fn, s2.fn, r1, r2) or not _same(s1.args, s2.args, r1, r2):
+            return (f"{name} got other operands on other input values", where)
+        for k in s1.params:
+            if not _same(s1.params[k], s2.params.get(k), r1, r2):
+                return (f"{name}'s {k} is computed from tensor values outside any operation the "
+                        "recorder sees (in NumPy), or equals an input by chance, so a replay could "
+                        "not recompute it", where)
+    o1 = result1 if type(result1) in (tuple, list) else (result1,)
+    o2 = result2 if type(result2) in (tuple, list) else (result2,)
+    if len(o1) != len(o2):
+        return ("the function returned other outputs on other input values", "its return")
+    return None
+
+
+def freed(array):
+    """A node's record of an input its rules read only the shape and dtype of."""
+    return Freed(array)
