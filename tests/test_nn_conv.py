@@ -252,6 +252,21 @@ def test_max_pool1d_matches_2d():
     np.testing.assert_array_equal(idx.numpy(), want_idx)
 
 
+@pytest.mark.filterwarnings("ignore:vmap")      # the winners are found once per example
+def test_max_pooling_under_vmap_gives_each_examples_result():
+    """vmap's examples have no values of their own: max pooling's winners, found by an op
+    without a gradient, run per example (they were once read from the stand-in's empty array)."""
+    x = _t(_tied(np.random.default_rng(6), (3, 2, 7, 6)))
+    for pool in (lambda t: F.max_pool2d(t, 3, 2, 1, return_indices=True),
+                 lambda t: F.max_pool1d(t[0], 2, return_indices=True),
+                 lambda t: F.adaptive_max_pool2d(t, (3, 2), return_indices=True)):
+        got = cr.func.vmap(pool)(x)
+        want = [pool(x[i]) for i in range(3)]
+        for k in range(2):
+            np.testing.assert_array_equal(got[k].detach().numpy(),
+                                          np.stack([w[k].detach().numpy() for w in want]))
+
+
 AVG_GRID = [
     ((2, 3, 4, 5), dict(kernel_size=2)),
     ((1, 2, 6, 5), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,

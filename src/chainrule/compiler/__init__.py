@@ -399,7 +399,7 @@ class Compiled:
     def _check(self, rec, result, args, kwargs, tensors, reachable):
         """Run the function a second time on the same inputs with their elements shuffled,
         and compare the two recordings (torch.jit.trace's ``check_trace``): an array that
-        NumPy computed from tensor values outside any primitive (max pooling's positions)
+        NumPy computed from tensor values outside any primitive (max unpooling's positions)
         differs between them, and a replay could not recompute it: a graph break."""
         rng = B.xp.random.default_rng(0)
 

@@ -13,10 +13,12 @@ torch's messages and call them.
 ``unfold`` and ``fold`` are that same ``convolution`` (and its transpose) with an identity kernel of
 one output channel per kernel offset.
 
-Max pooling is a composite: the window maxima's positions are found with NumPy and the output is
-``input.reshape(-1)[positions]``, an ``index`` node named ``MaxPool{2,3}DWithIndicesBackward0``
-that keeps one int64 an output, as torch (its VJP scatters the gradient back to the winners, and
-that scatter's VJP gathers).
+Max pooling is a composite: the window maxima's positions are found with NumPy
+(``max_pool_places``, torch's indices) and the output is ``input.reshape(-1)[positions]``, an
+``index`` node named ``MaxPool{2,3}DWithIndicesBackward0`` that keeps one int64 an output, as
+torch (its VJP scatters the gradient back to the winners, and that scatter's VJP gathers).  The
+positions come from ops without a gradient run through ``functional._args.nondiff`` (as argmax), so
+``chainrule.compile`` records them and a replay finds them again on its own inputs.
 """
 import math
 
@@ -25,6 +27,7 @@ from ... import functional as CF
 from ... import ops
 from ..._backend import xp
 from ...functional import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from ...functional._args import nondiff
 from ...ops.nn import pool_out_size, spatial_pad, windows
 from ...tensor import Tensor, apply, wrap
 
@@ -345,30 +348,69 @@ def window_argmax(win, nd):
     return pick
 
 
-def take_winners(x, plane, nd, overlap, name, empty=None):
-    """x's values at ``plane`` (per leading index, the winner's flat place in its plane of the
-    last nd dims), recorded as one index node named ``name``: its VJP scatters back to the
-    winners (adding up where ``overlap`` lets windows share one), and that scatter's gathers.
-    Where the mask ``empty`` is set (a window with no input element) the value is the lowest of
-    x's dtype (-inf), read from one element appended to x's values, and gets no gradient."""
-    size = x.shape[-nd:]
-    lead = x.shape[:-nd]
-    start = xp.arange(math.prod(lead)).reshape(tuple(lead) + (1,) * nd) * math.prod(size)
+def take_winners(x, plane, nd, overlap, name, pool=None):
+    """x's values at ``plane`` (a tensor: per leading index, the winner's flat place in its
+    plane of the last nd dims), recorded as one index node named ``name``: its VJP scatters back
+    to the winners (adding up where ``overlap`` lets windows share one), and that scatter's
+    gathers.  ``pool`` (kernel, stride, padding, dilation) marks a max pooling: a window of it
+    with no input element gets the lowest value of x's dtype (-inf), read from one element
+    appended to x's values, and no gradient.
+
+    The index is computed from ``plane`` by ``winner_index`` through ``nondiff``, so
+    chainrule.compile records it as an op of the replay, not as a constant."""
+    size = tuple(x.shape[-nd:])
     flat = CF.reshape(x, (-1,))
-    index = start + plane
-    if empty is not None:
-        dt = x._data.dtype
-        low = -xp.inf if dt.kind == "f" else xp.iinfo(dt).min
-        flat = CF.cat([flat, wrap(xp.full((1,), low, dtype=dt))])
-        index = xp.where(empty, x.numel(), index)
-    return apply(ops.index, (flat,), {"index": index, "accumulate": overlap}, name=name)
+    if pool is not None and empty_windows(size, *pool, tuple(plane.shape[-nd:])) is None:
+        pool = None
+    index = nondiff(winner_index, plane, size=size, pool=pool)
+    if pool is not None:
+        flat = CF.cat([flat, nondiff(lowest_value, x)])
+    return apply(ops.index, (flat,), {"index": index._data, "accumulate": overlap}, name=name)
 
 
-def _max_pool_positions(a, kernel, stride, pad, dil, out):
+def winner_index(plane, size, pool=None):
+    """The winners' places in the flattened input: ``plane`` (*lead, *out) plus the offset of
+    its plane; with ``pool`` (kernel, stride, padding, dilation), a window with no input element
+    points one past the end (where ``take_winners`` appends the lowest value)."""
+    nd = len(size)
+    lead = plane.shape[:-nd]
+    per = math.prod(size)
+    index = xp.arange(math.prod(lead)).reshape(tuple(lead) + (1,) * nd) * per + plane
+    if pool is not None:
+        empty = empty_windows(size, *pool, plane.shape[-nd:])
+        if empty is not None:
+            index = xp.where(empty, math.prod(lead) * per, index)
+    return index
+
+
+def lowest_value(a):
+    """One element: the lowest value of ``a``'s dtype (-inf for floats)."""
+    low = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
+    return xp.full((1,), low, dtype=a.dtype)
+
+
+def _first_inside(out, s, p, d):
+    """Per window along one dim, the first position of its scan that is not left padding."""
+    start = xp.arange(out) * s - p
+    return start + d * ((xp.maximum(-start, 0) + d - 1) // d)
+
+
+def empty_windows(size, kernel, stride, pad, dil, out):
+    """A mask (of shape ``out``) of the windows that hold no input element at all, or None when
+    there is none: it depends on the sizes alone, never on values."""
+    nd = len(size)
+    empty = False
+    for i, (n, s, p, d, o) in enumerate(zip(size, stride, pad, dil, out)):
+        first = _first_inside(o, s, p, d).reshape((-1,) + (1,) * (nd - 1 - i))
+        empty = empty | (first >= n)
+    return empty if xp.any(empty) else None
+
+
+def _max_pool_coords(a, kernel, stride, pad, dil, out):
     """Per output position and spatial dim, the input coordinate of the window's maximum:
-    torch's choice (the first maximum in scan order; the last NaN; never the padding); and a
-    mask of the windows that hold no input element at all (None when there is none): torch gives
-    them -inf and the place its scan would have started, which lies outside the input."""
+    torch's choice (the first maximum in scan order; the last NaN; never the padding).  A window
+    that holds no input element at all gets the place its scan would have started (torch's
+    index there), which lies outside the input."""
     nd = len(kernel)
     size = a.shape[-nd:]
     low = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
@@ -386,15 +428,20 @@ def _max_pool_positions(a, kernel, stride, pad, dil, out):
             invalid = invalid | (c < 0) | (c >= n)
         if xp.any(invalid):     # a window of -inf: its max is in the padding; torch takes the
             for i, (s, p, d) in enumerate(zip(stride, pad, dil)):      # first real element
-                start = (xp.arange(out[i]) * s - p).reshape((-1,) + (1,) * (nd - 1 - i))
-                first = start + d * ((xp.maximum(-start, 0) + d - 1) // d)
+                first = _first_inside(out[i], s, p, d).reshape((-1,) + (1,) * (nd - 1 - i))
                 coords[i] = xp.where(invalid, first, coords[i])
-            empty = False
-            for c, n in zip(coords, size):
-                empty = empty | (c >= n)
-            if xp.any(empty):
-                return coords, empty
-    return coords, None
+    return coords
+
+
+def max_pool_places(a, kernel, stride, pad, dil, out):
+    """torch's indices of max pooling ``a`` (*lead, *size): per window, the winner's flat place
+    h·W + w in its plane, int64.  NumPy alone: max pooling calls it through ``nondiff``, an op
+    without a gradient that chainrule.compile records and replays like argmax."""
+    coords = _max_pool_coords(a, kernel, stride, pad, dil, out)
+    plane = coords[0]
+    for c, n in zip(coords[1:], a.shape[len(a.shape) - len(kernel) + 1:]):
+        plane = plane * n + c
+    return plane.astype(xp.int64, copy=False)
 
 
 def max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
@@ -405,19 +452,17 @@ def max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
     out = tuple(pool_out_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(size, kernel, stride, pad, dil))
     _check_out_size(op, x, nd, out)
-    a = x._data
-    coords, empty = _max_pool_positions(a, kernel, stride, pad, dil, out)
-    plane = coords[0]                   # the winner's place in its plane, h·W + w: torch's indices
-    for c, n in zip(coords[1:], size[1:]):
-        plane = plane * n + c
+    # the winners' places in their planes: torch's indices, found by an op without a gradient
+    plane = nondiff(max_pool_places, x, kernel=kernel, stride=stride, pad=pad, dil=dil, out=out)
     # the graph keeps one int64 an output, as torch: the winner's place in the flattened input,
     # read from a view of it (one index array where a coordinate each needs nd + 2 and is slower);
     # windows that overlap can share a winner: its gradients must add up
     overlap = any(s < d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dil))
-    result = take_winners(x, plane, nd, overlap, f"MaxPool{nd}DWithIndicesBackward0", empty)
+    result = take_winners(x, plane, nd, overlap, f"MaxPool{nd}DWithIndicesBackward0",
+                          (kernel, stride, pad, dil))
     if not return_indices:
         return result
-    return result, wrap(plane.astype(xp.int64))
+    return result, plane
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

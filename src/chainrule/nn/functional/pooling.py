@@ -8,6 +8,8 @@ None is a primitive:
   through ``conv.take_winners``, an index node; its VJP scatters the gradient back to the
   winners and that scatter's VJP gathers, so they differentiate to any order.  Ties go to the
   first maximum of a window in scan order and a window with NaN to its last NaN, as torch.
+  The winners are found by ops without a gradient run through ``functional._args.nondiff``
+  (``adaptive_max_places``, ``fractional_max_places``), so ``chainrule.compile`` replays them.
 - ``max_unpool`` is the adjoint of that gather: an ``index_scatter`` of the input into zeros.
 - ``lp_pool`` is torch's own composite of ``avg_pool`` and powers.
 """
@@ -17,7 +19,8 @@ from ... import creation
 from ... import functional as CF
 from ... import ops
 from ..._backend import xp
-from ...tensor import apply, wrap
+from ...functional._args import nondiff
+from ...tensor import apply
 from .conv import (adaptive_sizes, avg_pool1d, avg_pool2d, avg_pool3d, check_tensor,
                    max_pool1d, max_pool2d, max_pool3d, take_winners, tuple_arg, type_name,
                    window_argmax)
@@ -59,7 +62,7 @@ def _winner_plane(a, starts, ends, kernel):
         shape = s.shape[:-1] + tuple(s.shape[-1] if j == i else 1 for j in range(nd))
         coord = xp.minimum(s.reshape(shape) + off, e.reshape(shape) - 1)
         plane = plane * n + coord
-    return plane
+    return plane.astype(xp.int64, copy=False)
 
 
 # =========================================================================================
@@ -90,20 +93,24 @@ def _adaptive_max(op, nd, input, output_size, return_indices):
         raise NotImplementedError(f"\"{op}\" not implemented for '{type_name(x._data.dtype)}' "
                                   "(convert the input with .float())")
     size, out = adaptive_sizes(op, x, nd, output_size)
-    starts = [(xp.arange(o) * n) // o for n, o in zip(size, out)]
-    ends = [-((-(xp.arange(o) + 1) * n) // o) for n, o in zip(size, out)]
-    kernel = tuple(int((e - s).max()) if o else 1 for s, e, o in zip(starts, ends, out))
-    plane = _winner_plane(x._data, starts, ends, kernel)
+    plane = nondiff(adaptive_max_places, x, out=tuple(out))
     overlap = any(o and n % o for n, o in zip(size, out))
     name = f"AdaptiveMaxPool{max(nd, 2)}DBackward0"
-    result = take_winners(x, plane.astype(xp.int64), nd, bool(overlap), name)
+    result = take_winners(x, plane, nd, bool(overlap), name)
     if return_indices:
-        return result, _long(plane, result.shape)
+        return result, plane
     return result
 
 
-def _long(plane, shape):
-    return wrap(xp.broadcast_to(plane, shape).astype(xp.int64))
+def adaptive_max_places(a, out):
+    """torch's indices of adaptive max pooling ``a`` (*lead, *size) to ``out``: per window
+    (rows floor(i·H/h) to ceil((i+1)·H/h), etc.), the winner's flat place in its plane, int64.
+    NumPy alone, called through ``nondiff`` (an op chainrule.compile replays)."""
+    size = a.shape[len(a.shape) - len(out):]
+    starts = [(xp.arange(o) * n) // o for n, o in zip(size, out)]
+    ends = [-((-(xp.arange(o) + 1) * n) // o) for n, o in zip(size, out)]
+    kernel = tuple(int((e - s).max()) if o else 1 for s, e, o in zip(starts, ends, out))
+    return _winner_plane(a, starts, ends, kernel)
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
@@ -395,9 +402,10 @@ def _fractional(op, nd, input, kernel_size, output_size, output_ratio, return_in
     batch = 1 if ndim == nd + 1 else x.shape[0]
     planes = x.shape[-nd - 1]
     if samples is None:
-        u = creation.rand(batch, planes, nd, dtype=x.dtype)._data
+        samples = creation.rand(batch, planes, nd, dtype=x.dtype)
     else:
-        u = check_tensor(samples, "_random_samples", op)._data
+        samples = check_tensor(samples, "_random_samples", op)
+        u = samples._data
         if u.ndim != 3:
             raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {u.ndim}")
         if u.shape[2] != nd:
@@ -410,18 +418,24 @@ def _fractional(op, nd, input, kernel_size, output_size, output_ratio, return_in
             raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
         if u.dtype != x._data.dtype:
             raise RuntimeError("Expect _random_samples to have the same dtype as input")
-        u = u[:batch]
-    if ndim == nd + 1:
-        u = u[0]
+    plane = nondiff(fractional_max_places, x, samples, kernel=kernel, out=out)
+    result = take_winners(x, plane, nd, True, f"FractionalMaxPool{nd}DBackward0")
+    if return_indices:
+        return result, plane
+    return result
+
+
+def fractional_max_places(a, u, kernel, out):
+    """torch's indices of fractional max pooling ``a`` (*lead, *size) with the samples ``u``
+    (N, C, nd) placing the windows: per window, the winner's flat place in its plane, int64.
+    NumPy alone, called through ``nondiff`` (an op chainrule.compile replays)."""
+    nd = len(kernel)
+    size = a.shape[a.ndim - nd:]
+    u = u[:a.shape[0]] if a.ndim == nd + 2 else u[0]
     starts = [_intervals(u[..., s:s + 1], n, o, k)
               for s, n, o, k in zip(_SAMPLE_OF_DIM[nd], size, out, kernel)]
     ends = [s + k for s, k in zip(starts, kernel)]
-    plane = _winner_plane(x._data, starts, ends, kernel)
-    result = take_winners(x, plane.astype(xp.int64), nd, True,
-                          f"FractionalMaxPool{nd}DBackward0")
-    if return_indices:
-        return result, _long(plane, result.shape)
-    return result
+    return _winner_plane(a, starts, ends, kernel)
 
 
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
