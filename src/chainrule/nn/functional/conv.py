@@ -406,40 +406,43 @@ def empty_windows(size, kernel, stride, pad, dil, out):
     return empty if xp.any(empty) else None
 
 
-def _max_pool_coords(a, kernel, stride, pad, dil, out):
-    """Per output position and spatial dim, the input coordinate of the window's maximum:
-    torch's choice (the first maximum in scan order; the last NaN; never the padding).  A window
-    that holds no input element at all gets the place its scan would have started (torch's
-    index there), which lies outside the input."""
+def max_pool_places(a, kernel, stride, pad, dil, out):
+    """torch's indices of max pooling ``a`` (*lead, *size): per window, the winner's flat place
+    h·W + w in its plane, int64: the first maximum in scan order, the last NaN, never the
+    padding; a window that holds no input element at all gets the place its scan would have
+    started (torch's index there), which lies outside the input.  NumPy alone: max pooling
+    calls it through ``nondiff``, an op without a gradient that chainrule.compile records and
+    replays like argmax."""
     nd = len(kernel)
-    size = a.shape[-nd:]
+    size = a.shape[a.ndim - nd:]
     low = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
     pads = tuple((p, (o - 1) * s + d * (k - 1) + 1 - n - p)
                  for n, k, s, p, d, o in zip(size, kernel, stride, pad, dil, out))
     win = windows(spatial_pad(a, pads, low), kernel, stride, dil, out)
-    offsets = xp.unravel_index(window_argmax(win, nd), kernel)
+    pick = window_argmax(win, nd)           # the winner's flat offset in its window
+    if not any(lo > 0 or hi > 0 for lo, hi in pads):
+        # every window lies inside the input: the place is the window's first place plus the
+        # offset's, h·W + w = (i·s + ki·d)·W + (j·s + kj·d), the second a lookup
+        base = table = 0
+        for i, (n, k, s, d, o) in enumerate(zip(size, kernel, stride, dil, out)):
+            axis = (-1,) + (1,) * (nd - 1 - i)
+            base = base * n + (xp.arange(o) * s).reshape(axis)
+            table = table * n + (xp.arange(k) * d).reshape(axis)
+        return (base + table.reshape(-1)[pick]).astype(xp.int64, copy=False)
+    offsets = xp.unravel_index(pick, kernel)
     coords = []
     for i, (s, p, d) in enumerate(zip(stride, pad, dil)):
         start = (xp.arange(out[i]) * s - p).reshape((-1,) + (1,) * (nd - 1 - i))
         coords.append(start + offsets[i] * d)
-    if any(lo > 0 or hi > 0 for lo, hi in pads):
-        invalid = False
-        for c, n in zip(coords, size):
-            invalid = invalid | (c < 0) | (c >= n)
-        if xp.any(invalid):     # a window of -inf: its max is in the padding; torch takes the
-            for i, (s, p, d) in enumerate(zip(stride, pad, dil)):      # first real element
-                first = _first_inside(out[i], s, p, d).reshape((-1,) + (1,) * (nd - 1 - i))
-                coords[i] = xp.where(invalid, first, coords[i])
-    return coords
-
-
-def max_pool_places(a, kernel, stride, pad, dil, out):
-    """torch's indices of max pooling ``a`` (*lead, *size): per window, the winner's flat place
-    h·W + w in its plane, int64.  NumPy alone: max pooling calls it through ``nondiff``, an op
-    without a gradient that chainrule.compile records and replays like argmax."""
-    coords = _max_pool_coords(a, kernel, stride, pad, dil, out)
+    invalid = False
+    for c, n in zip(coords, size):
+        invalid = invalid | (c < 0) | (c >= n)
+    if xp.any(invalid):         # a window of -inf: its max is in the padding; torch takes the
+        for i, (s, p, d) in enumerate(zip(stride, pad, dil)):          # first real element
+            first = _first_inside(out[i], s, p, d).reshape((-1,) + (1,) * (nd - 1 - i))
+            coords[i] = xp.where(invalid, first, coords[i])
     plane = coords[0]
-    for c, n in zip(coords[1:], a.shape[len(a.shape) - len(kernel) + 1:]):
+    for c, n in zip(coords[1:], size[1:]):
         plane = plane * n + c
     return plane.astype(xp.int64, copy=False)
 
