@@ -122,6 +122,7 @@ CASES = {c.id: c for c in [
          "sum(sin(x)·exp(−x²) + log1p(x²)), 10⁶ float32 values, forward+backward"),
     Case("W6", "w6_cnn", "CNN step: Conv2d(1,16,3) → ReLU → MaxPool2d(2) → Linear, "
                          "batch 64, 8×8 images, float32"),
+    Case("W6c", "w6c_cnn_compiled", "W6 with the forward and loss in chainrule.compile"),
     Case("W7-add", "w7_graph_memory", "graph memory: y ← y + 1.0, 20 times, on a 4 MiB float32 "
          "tensor requiring grad", size={"op": "add"}, graph_memory=True),
     Case("W7-tanh", "w7_graph_memory", "graph memory: y ← tanh(0.5·y), 20 times, on a 4 MiB "

@@ -82,8 +82,9 @@ def numpy_(d, **size):
                    forward)
 
 
-def torchlike(lib, d):
-    """chainrule's and PyTorch's version: the same code."""
+def torchlike(lib, d, compiled=False):
+    """chainrule's and PyTorch's version: the same code (``compiled``: the forward pass and loss
+    in ``chainrule.compile``, W6c)."""
     nn = lib.nn
     missing = [name for name in ("Conv2d", "ReLU", "MaxPool2d", "Linear") if
                not hasattr(nn, name)] + [f"functional.{name}" for name in ("cross_entropy",)
@@ -103,6 +104,8 @@ def torchlike(lib, d):
         h = pool(relu(conv(x)))
         return nn.functional.cross_entropy(fc(h.flatten(1)), y)
 
+    if compiled:            # fullgraph: a graph break (max pooling's, once) fails the check
+        loss = lib.compile(loss, fullgraph=True)
     return sgd_program(lib, loss, p, LR)
 
 
