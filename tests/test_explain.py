@@ -100,6 +100,12 @@ def test_explain_refuses_a_tensor_without_graph():
         cr.explain(cr.tensor(1.0))
 
 
+def test_explain_refuses_a_leaf_with_a_clear_error():
+    # a leaf that requires grad has no recorded op: say so, instead of a KeyError from inside
+    with pytest.raises(ValueError, match="explain\(\): the output is a leaf tensor"):
+        cr.explain(cr.tensor(1.0, requires_grad=True))
+
+
 def test_a_5000_node_graph_draws_collapsed_and_in_full():
     x = cr.tensor(1.0, requires_grad=True)
     y = x

@@ -580,6 +580,9 @@ def explain(output, wrt=None, names=None, max_paths=8):
       b: 3 → 3.001 moves J: 33 → 33.006, ΔJ/Δb = 6.000   ✓ autograd: 6
     ...
     """
+    if getattr(output, "_grad_fn", None) is None and getattr(output, "requires_grad", False):
+        raise ValueError("explain(): the output is a leaf tensor, with no recorded op to explain; "
+                         "pass a value computed from tensors with requires_grad=True")
     frame = inspect.currentframe().f_back
     try:
         rec = Recording(output, names, frame)
