@@ -23,6 +23,8 @@ ALLOWED = {
     # torch.optim.swa_utils imports lr_scheduler's _format_param and batchnorm's _BatchNorm
     ("optim/swa_utils.py", "_BatchNorm"): "PyTorch's name",
     ("optim/swa_utils.py", "_format_param"): "PyTorch's name",
+    # torch's _InstanceNorm subclasses batchnorm's _NormBase
+    ("nn/modules/instancenorm.py", "_NormBase"): "PyTorch's name",
 }
 
 CORE = ("tensor", "graph", "engine", "ops", "_fns", "_tensorf", "_backend", "dtypes", "grad_mode",

@@ -4,57 +4,22 @@ Parameters, buffers, their ``state_dict`` keys, the printed form and the warning
 """
 import warnings
 
-from ... import creation
-from ... import dtypes as D
-from .. import init
 from ..functional.normalization import instance_norm
-from ..parameter import Parameter
-from .module import Module
+from .normalization import _NormBase
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
-class _InstanceNorm(Module):
-    """The body of InstanceNorm1d/2d/3d; ``_no_batch_dim`` is the rank of an unbatched input."""
+class _InstanceNorm(_NormBase):
+    """The body of InstanceNorm1d/2d/3d; ``_no_batch_dim`` is the rank of an unbatched input.
+    Without an affine map or running statistics by default, unlike batch norm."""
 
     _no_batch_dim = 0
 
     def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=False,
                  track_running_stats=False, device=None, dtype=None, *, bias=True):
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        self.register_parameter(
-            "weight", Parameter(creation.empty(num_features, dtype=dtype)) if affine else None)
-        self.register_parameter(
-            "bias", Parameter(creation.empty(num_features, dtype=dtype))
-            if affine and bias else None)
-        if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", creation.tensor(0, dtype=D.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
-
-    def reset_running_stats(self):
-        """running_mean ← 0, running_var ← 1, num_batches_tracked ← 0."""
-        if self.track_running_stats:
-            self.running_mean.zero_()
-            self.running_var.fill_(1)
-            self.num_batches_tracked.zero_()
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
 
     def _check_input_dim(self, input):
         dims = (self._no_batch_dim, self._no_batch_dim + 1)
@@ -81,11 +46,6 @@ class _InstanceNorm(Module):
         if input.dim() == self._no_batch_dim:
             return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)
         return self._apply_instance_norm(input)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

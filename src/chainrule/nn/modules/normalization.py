@@ -130,10 +130,9 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _BatchNorm(Module):
-    """The body of BatchNorm1d/2d/3d (they differ only in the input dims they accept)."""
-
-    _dims = ()
+class _NormBase(Module):
+    """What batch and instance normalisation share (torch's ``_NormBase``): the affine
+    parameters, the running statistics and their buffers, and the printed form."""
 
     def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
@@ -165,6 +164,17 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         _reset_affine(self)
 
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """The body of BatchNorm1d/2d/3d (they differ only in the input dims they accept)."""
+
+    _dims = ()
+
     def _check_input_dim(self, input):
         if input.dim() not in self._dims:
             want = " or ".join(f"{d}D" for d in self._dims)
@@ -183,11 +193,6 @@ class _BatchNorm(Module):
         return _fn.batch_norm(input, self.running_mean if track else None,
                               self.running_var if track else None, self.weight, self.bias,
                               use_batch, factor, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
