@@ -9,7 +9,6 @@ import itertools
 import math
 import time
 
-import numpy as np
 import pytest
 
 import chainrule

@@ -25,9 +25,9 @@ import json
 import pathlib
 
 from ._backend import xp
-from .explainer import (Recording, format_number, format_shape, forward_formula, local_formula,
+from .explainer import (format_number, format_shape, forward_formula, local_formula,
                         partial_symbol, value_text, vjp_formula)
-from .graph import Freed, FreedConstant, Node
+from .graph import Freed, FreedConstant
 from .tensor import Tensor
 from .viz import single_use_chains
 
