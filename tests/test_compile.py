@@ -778,3 +778,26 @@ def test_a_compiled_step_peaks_no_higher_than_eager(fn):
     assert compiled <= eager + 2 ** 16, \
         f"the compiled step peaks at {compiled / 4 / BIG:.2f} arrays, eager at " \
         f"{eager / 4 / BIG:.2f}"
+
+
+def test_a_second_output_counts_its_own_gradients():
+    # each output's backward adds three gradients into x: the second's first one is an
+    # assignment, not `g_x0 += ...` (its count once went on from the first backward's)
+    def f(x):
+        return (x * x * x).sum(), (x * x * x).tanh().sum()
+    data = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+    want = []
+    for order in ((0, 1), (1, 0)):
+        x = cr.tensor(data, requires_grad=True)
+        outs = f(x)
+        outs[order[0]].backward(retain_graph=True)
+        outs[order[1]].backward()
+        want.append(x.grad.numpy().copy())
+    c = cr.compile(f)
+    for _ in range(3):
+        for order, w in zip(((0, 1), (1, 0)), want):
+            x = cr.tensor(data, requires_grad=True)
+            outs = c(x)
+            outs[order[0]].backward(retain_graph=True)
+            outs[order[1]].backward()
+            np.testing.assert_array_equal(x.grad.numpy(), w)

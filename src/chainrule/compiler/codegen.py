@@ -359,6 +359,7 @@ class _Writer:
         root = rec.slots[self.outputs[k]]
         root_node = root.tensor._grad_fn if root.kind == "step" else None
         lines, reads, edges = [], [], []
+        self.count = {}     # each backward counts its own deliveries (a second output's too)
         grad = {}           # slot -> name of its gradient so far
         gin = {}            # boundary slot -> name of its gradient
         if root_node is None or id(root_node) not in step_of:
