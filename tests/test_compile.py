@@ -801,3 +801,24 @@ def test_a_second_output_counts_its_own_gradients():
             outs[order[0]].backward(retain_graph=True)
             outs[order[1]].backward()
             np.testing.assert_array_equal(x.grad.numpy(), w)
+
+
+def test_a_buffer_with_a_view_is_never_reused():
+    # r = u.reshape(...) is a view of u's buffer: exp, u's last reader, must not write into
+    # u, or r (read after it) would hold exp(u)
+    def f(x):
+        u = -x
+        r = u.reshape(4, 3)
+        e = u.exp()
+        return (e.reshape(4, 3) + r).sum()
+    data = np.linspace(-1, 1, 12, dtype=np.float32)
+    want = float(np.sum(np.exp(-data)) + np.sum(-data))
+    x = cr.tensor(data, requires_grad=True)
+    c = cr.compile(f)
+    for _ in range(3):
+        out = c(x)
+        assert out.item() == pytest.approx(want, rel=1e-6)
+        out.backward()
+        np.testing.assert_array_equal(x.grad.numpy(), -np.exp(-data) - 1)
+        x.grad = None
+    assert "out=" not in c.explain()

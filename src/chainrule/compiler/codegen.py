@@ -11,8 +11,9 @@ for bit, when every gradient of an input arrives inside the compiled function.
 Memory: the forward drops each large array after its last use, and writes an elementwise
 result (a primitive that is one NumPy ufunc, ``UFUNCS``) with ``out=`` into an operand's buffer
 when the trace proves that buffer dead: made by such a ufunc in this forward, read last by this
-op, neither saved for the backward nor returned nor shared with another value, with the
-result's shape and dtype (the same loop runs, so the same bits).  The backward pops the saved
+op and only ever read by such ufuncs (so no view of it exists), neither saved for the backward
+nor returned nor shared with another value, with the result's shape and dtype (the same loop
+runs, so the same bits).  The backward pops the saved
 arrays from the box the node hands it (``saved.pop()``) and drops each after its last use; under
 ``backward()`` without ``retain_graph`` the node has already let go of them, so they are freed
 there, as the engine frees each node's as it goes.
@@ -262,6 +263,7 @@ class _Writer:
         done = {}               # (op, operands, params) -> the slot that already holds it
         same = {}               # step index -> the slot whose array it is (computed above)
         last = {}               # slot -> index of the last step that reads it
+        viewed = set()          # slots read by a step that may return a view of them
         for i, st in enumerate(rec.steps):
             # (not an output: two outputs sharing one array would see each other's in-place
             # changes)
@@ -272,14 +274,17 @@ class _Writer:
                 continue
             if key is not None:
                 done[key] = st.out
+            ufunc = st.prim and not st.params and id(st.fn) in UFUNCS
             stack = list(st.args) + list(st.params.values())
             while stack:
                 v = stack.pop()
                 if isinstance(v, Ref):
                     last[v.n] = i
+                    if not ufunc:       # reshape, a transpose, an index: its result may
+                        viewed.add(v.n)     # share the buffer, which must then stay
                 elif type(v) in (tuple, list):
                     stack.extend(v)
-        aliased = set(same.values())
+        aliased = set(same.values()) | viewed
         fresh = set()           # slots holding an array this forward made and nothing else sees
         lines = []
         for i, st in enumerate(rec.steps):
@@ -292,8 +297,9 @@ class _Writer:
                 a = rec.slots[st.out].array
                 for v in st.args:
                     # a dead buffer: made here by a ufunc, read last by this step, not saved
-                    # for the backward, not returned, not another value's alias, same shape
-                    # and dtype as the result: the ufunc writes the result into it
+                    # for the backward, not returned, not another value's alias, read by
+                    # ufuncs only (no view of it lives on), same shape and dtype as the
+                    # result: the ufunc writes the result into it
                     if isinstance(v, Ref) and v.dtype is None and v.n in fresh and \
                             last.get(v.n) == i and v.n not in keep and v.n not in aliased:
                         b = rec.slots[v.n].array
