@@ -674,3 +674,151 @@ def test_library_modules_compiled_match_eager_bitwise(make, x):
             model.zero_grad(set_to_none=True)
             np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
     assert m._compiled.recordings == 1 and got.grad_fn.name() == "CompiledFunctionBackward"
+
+
+# --- buffers: the generated code writes into dead buffers and lets saved arrays go ---------
+
+BIG = 2 ** 18           # float32 values (1 MiB): over codegen.BIG, so the code drops arrays
+
+
+def _w5(lib):
+    return lambda x: (lib.sin(x) * lib.exp(-x ** 2) + lib.log1p(x ** 2)).sum()
+
+
+def _chain(x):
+    """A temporary read once (``-x``, ``u * 3``), one read twice, one saved (tanh's output)."""
+    u = (-x).exp()
+    v = (u * 3.0).tanh()
+    return ((v + u) * x.sin() - 1.5).sum()
+
+
+def _big_x(seed=0):
+    return np.random.default_rng(seed).standard_normal(BIG).astype(np.float32)
+
+
+@pytest.mark.parametrize("fn", [_w5(cr), _chain], ids=["w5", "chain"])
+def test_buffer_reuse_keeps_inputs_saved_values_and_gradients(fn):
+    data = _big_x()
+    x = cr.tensor(data.copy(), requires_grad=True)
+    ref = cr.tensor(data.copy(), requires_grad=True)
+    want_out = fn(ref)
+    want_out.backward()
+    c = cr.compile(fn)
+    for _ in range(3):                  # the recording, the probing replay, the specialised one
+        out = c(x)
+        out.backward()
+        np.testing.assert_array_equal(x.detach().numpy(), data)  # the input is never a buffer
+        np.testing.assert_array_equal(out.detach().numpy(), want_out.detach().numpy())
+        np.testing.assert_array_equal(x.grad.numpy(), ref.grad.numpy())
+        x.grad = None
+    assert "out=" in c.explain()        # the point of the test: a result went into a buffer
+
+
+def test_a_saved_value_is_never_a_buffer():
+    # y = exp(-x) is saved (exp's rule reads its output) and read last by y * 2: the product
+    # must not overwrite it, or the backward would read 2·exp(-x)
+    def f(x):
+        y = (-x).exp()
+        return (y * 2.0).sum()
+    data = _big_x(1)
+    x = cr.tensor(data, requires_grad=True)
+    c = cr.compile(f)
+    for _ in range(3):
+        c(x).backward()
+        np.testing.assert_array_equal(x.grad.numpy(), -2.0 * np.exp(-data))
+        x.grad = None
+    src = c.explain()
+    assert "out=v1)" in src             # -x went into its own buffer for exp ...
+    assert "out=v2" not in src          # ... and exp's output, saved, into none
+
+
+def test_retain_graph_twice_gives_the_same_gradients_with_buffers_released():
+    data = _big_x(2)
+    x = cr.tensor(data, requires_grad=True)
+    c = cr.compile(_chain)
+    c(x)
+    for _ in range(2):                  # the probing backward, then the specialised one
+        out = c(x)
+        out.backward(retain_graph=True)
+        first = x.grad.numpy().copy()
+        out.backward()                  # the generated backward released nothing the first time
+        np.testing.assert_array_equal(x.grad.numpy(), 2 * first)
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.backward()
+        x.grad = None
+    call = out.grad_fn.params["call"]
+    assert call.saved is None           # the node let go of its saved arrays
+
+
+def _peak(step):
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        step()                          # the first call (a recording when compiled)
+        step()
+        tracemalloc.reset_peak()
+        step()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("fn", [_w5(cr), _chain], ids=["w5", "chain"])
+def test_a_compiled_step_peaks_no_higher_than_eager(fn):
+    x = cr.tensor(_big_x(3), requires_grad=True)
+    c = cr.compile(fn)
+
+    def run(f):
+        def step():
+            f(x).backward()
+            x.grad = None
+        return step
+    eager, compiled = _peak(run(fn)), _peak(run(c))
+    # no array more than eager (the slack: about 25 KiB of Python objects, whatever the size)
+    assert compiled <= eager + 2 ** 16, \
+        f"the compiled step peaks at {compiled / 4 / BIG:.2f} arrays, eager at " \
+        f"{eager / 4 / BIG:.2f}"
+
+
+def test_a_second_output_counts_its_own_gradients():
+    # each output's backward adds three gradients into x: the second's first one is an
+    # assignment, not `g_x0 += ...` (its count once went on from the first backward's)
+    def f(x):
+        return (x * x * x).sum(), (x * x * x).tanh().sum()
+    data = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+    want = []
+    for order in ((0, 1), (1, 0)):
+        x = cr.tensor(data, requires_grad=True)
+        outs = f(x)
+        outs[order[0]].backward(retain_graph=True)
+        outs[order[1]].backward()
+        want.append(x.grad.numpy().copy())
+    c = cr.compile(f)
+    for _ in range(3):
+        for order, w in zip(((0, 1), (1, 0)), want):
+            x = cr.tensor(data, requires_grad=True)
+            outs = c(x)
+            outs[order[0]].backward(retain_graph=True)
+            outs[order[1]].backward()
+            np.testing.assert_array_equal(x.grad.numpy(), w)
+
+
+def test_a_buffer_with_a_view_is_never_reused():
+    # r = u.reshape(...) is a view of u's buffer: exp, u's last reader, must not write into
+    # u, or r (read after it) would hold exp(u)
+    def f(x):
+        u = -x
+        r = u.reshape(4, 3)
+        e = u.exp()
+        return (e.reshape(4, 3) + r).sum()
+    data = np.linspace(-1, 1, 12, dtype=np.float32)
+    want = float(np.sum(np.exp(-data)) + np.sum(-data))
+    x = cr.tensor(data, requires_grad=True)
+    c = cr.compile(f)
+    for _ in range(3):
+        out = c(x)
+        assert out.item() == pytest.approx(want, rel=1e-6)
+        out.backward()
+        np.testing.assert_array_equal(x.grad.numpy(), -np.exp(-data) - 1)
+        x.grad = None
+    assert "out=" not in c.explain()

@@ -164,8 +164,9 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     deps = dependencies(roots)
     ready = [n for n in dict.fromkeys(roots) if n not in deps]
 
-    prev_mode = _grad_state.enabled
+    prev_mode, prev_releasing = _grad_state.enabled, _grad_state.releasing
     _grad_state.enabled = create_graph
+    _grad_state.releasing = not retain_graph
     token = B.quiet_fp()
     try:
         while ready:
@@ -195,6 +196,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
                         ready.append(e)
     finally:
         _grad_state.enabled = prev_mode
+        _grad_state.releasing = prev_releasing
         B.restore_fp(token)
 
     wanted = None if inputs is None else {id(t) for t in inputs}

@@ -15,6 +15,10 @@ class _State(threading.local):
     # chainrule.compile's recorder while it records a call: told of every tensor made outside
     # ``apply`` (``born``) and of every look at values it cannot replay (``graph_break``)
     recorder = None
+    # True while the engine's reverse pass runs without retain_graph: a compiled call's
+    # generated backward then lets go of each saved array after its last use (a vjp called
+    # from anywhere else, such as the explainer, keeps them)
+    releasing = False
 
 
 state = _State()

@@ -79,7 +79,11 @@ class CompiledOp:
         if F is not ArrayF:
             return self.with_graph(g, call.inputs, edges)
         prog = self.program
-        grads = prog.backwards[self.k](g, saved)
+        box = [saved]           # the generated backward pops it: it then holds the only
+        del saved               # references, and drops each array after its last use
+        if _grad_state.releasing:     # backward() without retain_graph: the node lets go now
+            self.release(call.node())
+        grads = prog.backwards[self.k](g, box)
         if not self.probed:         # the first backward probed every delivery: write it again
             self.probed = True
             prog.specialize()

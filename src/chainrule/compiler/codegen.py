@@ -8,6 +8,16 @@ the VJP rules of the recorded nodes, called in the order the engine's reverse pa
 shape and added up in the order the engine adds them.  So the gradients are the eager ones, bit
 for bit, when every gradient of an input arrives inside the compiled function.
 
+Memory: the forward drops each large array after its last use, and writes an elementwise
+result (a primitive that is one NumPy ufunc, ``UFUNCS``) with ``out=`` into an operand's buffer
+when the trace proves that buffer dead: made by such a ufunc in this forward, read last by this
+op and only ever read by such ufuncs (so no view of it exists), neither saved for the backward
+nor returned nor shared with another value, with the result's shape and dtype (the same loop
+runs, so the same bits).  The backward pops the saved
+arrays from the box the node hands it (``saved.pop()``) and drops each after its last use; under
+``backward()`` without ``retain_graph`` the node has already let go of them, so they are freed
+there, as the engine frees each node's as it goes.
+
 The source is kept (``Program.source``): ``chainrule.compile(f).explain()`` prints it.
 """
 import re
@@ -15,12 +25,20 @@ import re
 from .. import _backend as B
 from .._fns import ArrayF, Scattered
 from ..graph import Freed, Node
+from ..ops import elementwise as E
 from .recording import Ref
 
 xp = B.xp
 BIG = 1 << 16       # arrays of this many elements or more are dropped after their last use
 _NAME = re.compile(r"\b(v|g)(\d+)\b")
 _LITERAL = (int, float, bool, str, type(None), type(Ellipsis), slice)
+# primitives whose forward is this NumPy ufunc and nothing else: the forward may write their
+# result into a dead buffer with ``out=`` (the same loop, so the same bits)
+UFUNCS = {id(p): u for p, u in (
+    (E.add, xp.add), (E.sub, xp.subtract), (E.mul, xp.multiply), (E.div, xp.true_divide),
+    (E.pow, xp.power), (E.neg, xp.negative), (E.exp, xp.exp), (E.log, xp.log),
+    (E.log1p, xp.log1p), (E.sqrt, xp.sqrt), (E.sin, xp.sin), (E.cos, xp.cos),
+    (E.tanh, xp.tanh))}
 
 
 def deliver(acc, gi, shape, dtype):
@@ -86,11 +104,12 @@ class Program:
             if lines is None:
                 continue
             src += ["", f"def backward_{k}(g, saved):",
-                    f"    ({unpack}) = saved" if saved else "    # (reads no saved value)"]
+                    f"    ({unpack}) = saved.pop()" if saved else
+                    "    # (reads no saved value)"]
             body = [ln if type(ln) is str else
                     ln.text("deliver" if shown and self.seen[ln.k] is None else self.seen[ln.k])
                     for ln in lines]
-            src += w.drop(body, "g", set())
+            src += w.drop(body, ("g", "v"), set())
         return "\n".join(src) + "\n"
 
     @property
@@ -239,17 +258,62 @@ class _Writer:
     # --- forward ----------------------------------------------------------------------------
     def forward(self, saved):
         rec = self.rec
-        lines = []
+        keep = set(saved) | set(self.outputs)
+        # first the plan: which steps repeat an earlier one, and where each slot is last read
         done = {}               # (op, operands, params) -> the slot that already holds it
-        for st in rec.steps:
+        same = {}               # step index -> the slot whose array it is (computed above)
+        last = {}               # slot -> index of the last step that reads it
+        viewed = set()          # slots read by a step that may return a view of them
+        for i, st in enumerate(rec.steps):
             # (not an output: two outputs sharing one array would see each other's in-place
             # changes)
             key = _step_key(st) if st.prim and st.out not in self.outputs else None
             if key is not None and key in done:     # the same op on the same values again
-                lines.append(f"    v{st.out} = v{done[key]}    # computed above")
+                same[i] = done[key]
+                last[done[key]] = i
                 continue
             if key is not None:
                 done[key] = st.out
+            ufunc = st.prim and not st.params and id(st.fn) in UFUNCS
+            stack = list(st.args) + list(st.params.values())
+            while stack:
+                v = stack.pop()
+                if isinstance(v, Ref):
+                    last[v.n] = i
+                    if not ufunc:       # reshape, a transpose, an index: its result may
+                        viewed.add(v.n)     # share the buffer, which must then stay
+                elif type(v) in (tuple, list):
+                    stack.extend(v)
+        aliased = set(same.values()) | viewed
+        fresh = set()           # slots holding an array this forward made and nothing else sees
+        lines = []
+        for i, st in enumerate(rec.steps):
+            if i in same:
+                lines.append(f"    v{st.out} = v{same[i]}    # computed above")
+                continue
+            ufunc = UFUNCS.get(id(st.fn)) if st.prim and not st.params else None
+            into = None
+            if ufunc is not None:
+                a = rec.slots[st.out].array
+                for v in st.args:
+                    # a dead buffer: made here by a ufunc, read last by this step, not saved
+                    # for the backward, not returned, not another value's alias, read by
+                    # ufuncs only (no view of it lives on), same shape and dtype as the
+                    # result: the ufunc writes the result into it
+                    if isinstance(v, Ref) and v.dtype is None and v.n in fresh and \
+                            last.get(v.n) == i and v.n not in keep and v.n not in aliased:
+                        b = rec.slots[v.n].array
+                        if b.shape == a.shape and b.dtype == a.dtype and a.ndim:
+                            into = v.n
+                            break
+                if a.ndim and st.out not in aliased:
+                    fresh.add(st.out)
+            if into is not None:
+                fn = self.put(ufunc, "np", "np_" + ufunc.__name__)
+                args = ", ".join(self.arg(a) for a in st.args)
+                lines.append(f"    v{st.out} = {fn}({args}, out=v{into})    # into v{into}'s "
+                             "buffer: read last here")
+                continue
             if st.prim:
                 fn = self.put(st.fn.forward, "op", st.fn.name)
             else:
@@ -258,10 +322,10 @@ class _Writer:
             if rec.slots[st.out].array.ndim == 0 or not st.prim:   # a ufunc on 0-d: a scalar
                 call = f"asarray({call})"
             lines.append(f"    v{st.out} = {call}")
-        lines = self.drop(lines, "v", set(saved) | set(self.outputs))
+        lines = self.drop(lines, "v", keep)
         outs = [self.var(n) for n in self.outputs]
-        keep = "".join(f"{self.var(n)}, " for n in saved)
-        lines.append(f"    return ({''.join(o + ', ' for o in outs)}), ({keep})")
+        kept = "".join(f"{self.var(n)}, " for n in saved)
+        lines.append(f"    return ({''.join(o + ', ' for o in outs)}), ({kept})")
         args = ", ".join(f"x{i}" for i in range(len(self.boundary)))
         head = []
         for i, n in enumerate(self.boundary):
@@ -271,20 +335,21 @@ class _Writer:
                         f"{s.array.dtype.name}{', requires grad' if s.requires_grad else ''}")
         return head + [f"def forward({args}):"] + lines
 
-    def drop(self, lines, prefix, keep):
+    def drop(self, lines, prefixes, keep):
         """``lines`` with ``del v7`` after the last line that reads a large array (at least
-        ``BIG`` elements) that is neither kept nor returned: NumPy frees it there, as the
-        engine frees a value once no node needs it, so the peak memory is eager mode's."""
+        ``BIG`` elements) named with one of ``prefixes`` that is not in ``keep`` (slot
+        numbers): NumPy frees it there, as the engine frees a value once no node needs it, so
+        the peak memory is at most eager mode's."""
         last = {}
         for i, line in enumerate(lines):
             for m in _NAME.finditer(line):
-                if m.group(1) == prefix:
-                    last[int(m.group(2))] = i
+                if m.group(1) in prefixes:
+                    last[m.group(1), int(m.group(2))] = i
         out = []
         gone = {}
-        for n, i in last.items():
-            if n not in keep and self.rec.slots[n].array.size >= BIG:
-                gone.setdefault(i, []).append(f"{prefix}{n}")
+        for (p, n), i in last.items():
+            if (p != "v" or n not in keep) and self.rec.slots[n].array.size >= BIG:
+                gone.setdefault(i, []).append(f"{p}{n}")
         for i, line in enumerate(lines):
             out.append(line)
             if i in gone:
@@ -300,6 +365,7 @@ class _Writer:
         root = rec.slots[self.outputs[k]]
         root_node = root.tensor._grad_fn if root.kind == "step" else None
         lines, reads, edges = [], [], []
+        self.count = {}     # each backward counts its own deliveries (a second output's too)
         grad = {}           # slot -> name of its gradient so far
         gin = {}            # boundary slot -> name of its gradient
         if root_node is None or id(root_node) not in step_of:
