@@ -52,11 +52,12 @@ class Primitive:
 
     __slots__ = ("name", "kind", "linear", "backward_name", "forward", "vjps", "formulas",
                  "vjp_texts", "saves", "reads", "saves_out", "domain", "examples", "nary", "doc",
-                 "show")
+                 "show", "grads")
 
     def __init__(self, name, forward, vjps, *, kind, linear, backward_name, formulas, vjp_texts,
-                 saves, reads, saves_out, domain, examples, nary, doc, show):
+                 saves, reads, saves_out, domain, examples, nary, doc, show, grads=None):
         self.name = name
+        self.grads = grads
         self.kind = kind
         self.linear = linear
         self.backward_name = backward_name
@@ -82,6 +83,9 @@ class Primitive:
         culprit search and the explainer make on a node (``autograd.Function`` nodes answer it
         too)."""
         kw = params or _NO_PARAMS
+        if self.grads is not None:      # every gradient in one call, sharing their work
+            return self.grads(F, g, out, *inputs, wanted=tuple(e is not None for e in edges),
+                              **kw)[:len(inputs)]
         rules = self.vjps
         if self.nary:
             return [rules(F, g, out, *inputs, i=i, **kw) if e is not None else None
@@ -135,7 +139,7 @@ _NO_PARAMS = {}
 
 def defprim(name, forward, *vjps, kind, linear=None, backward_name=None, formulas=(),
             vjp_texts=(), saves=(), reads=None, saves_out=False, domain=(-2.0, 2.0), examples=(),
-            nary=False, show=None):
+            nary=False, show=None, grads=None):
     """Register a primitive.
 
     kind: one of ``KINDS`` (above); it supplies the batching rule, the default VJP texts and,
@@ -158,6 +162,10 @@ def defprim(name, forward, *vjps, kind, linear=None, backward_name=None, formula
         module) runs on chainrule and on torch; one shape per tensor input.  A unary elementwise
         op defaults to ``x.name()`` on a (3, 4) tensor and ``m.name(x)`` on a 0-d one.
     show: how the explainer writes the op, e.g. ``"{x}·{y}"`` (default ``name(x, ...)``).
+    grads: optional ``grads(F, g, out, *inputs, wanted=(bool, ...), **params)`` returning every
+        input's gradient (None where not wanted) in one call, for an op whose gradients share
+        work (attention's weights and dS); the reverse pass then calls it instead of the
+        per-input rules, which stay for the registry's tests, the explainer and ``compile``.
 
     A rule whose gradient is sparse (``x[index]``'s: only the indexed elements) returns
     ``F.index_scatter(g, shape, index, accumulate)``; on arrays that is a ``Scattered`` value
@@ -189,7 +197,7 @@ def defprim(name, forward, *vjps, kind, linear=None, backward_name=None, formula
                   formulas=tuple(formulas),
                   vjp_texts=tuple(vjp_texts), saves=saves, reads=reads, saves_out=saves_out,
                   domain=domain, examples=tuple(examples), nary=nary, doc=forward.__doc__,
-                  show=show)
+                  show=show, grads=grads)
     REGISTRY[name] = p
     return p
 

@@ -17,7 +17,7 @@ import math
 
 from .._backend import xp
 from .._fns import ArrayF
-from . import REGISTRY, Primitive, defprim
+from . import defprim
 from .reductions import leading_sum, trailing_sum
 
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -560,7 +560,7 @@ binary_cross_entropy = defprim(
 # intermediate of size L·S per head (the scores, the masked scores, the weights, the dropped
 # weights) and run six nodes each way.  As one node it keeps q, k, v, the float mask and the
 # attention weights P, and its backward shares P and dS between the gradients
-# (``_Attention.vjp`` below).
+# (``_sdpa_grads``, the entry's ``grads``).
 #
 # How the node keeps P: a node keeps its inputs and its output, so when a gradient will be
 # wanted (param ``weights``, set by the public function) the forward writes the output and P
@@ -733,20 +733,9 @@ def _sdpa_rule(i):
     return rule
 
 
-class _Attention(Primitive):
-    """The registry entry, answering the engine's one call with all gradients at once (the
-    per-input rules, used by the registry's tests and the explainer, each redo P)."""
-
-    __slots__ = ()
-
-    def vjp(self, F, g, out, inputs, params, edges):
-        wanted = tuple(e is not None for e in edges)
-        return _sdpa_grads(F, g, out, *inputs, **(params or {}), wanted=wanted)[:len(inputs)]
-
-
-_sdpa_entry = defprim(
+scaled_dot_product_attention = defprim(
     "scaled_dot_product_attention", _sdpa, _sdpa_rule(0), _sdpa_rule(1), _sdpa_rule(2),
-    _sdpa_rule(3),
+    _sdpa_rule(3), grads=_sdpa_grads,
     kind="other", backward_name="ScaledDotProductFlashAttentionForCpuBackward0",
     # no per-element formulas: each output row mixes every key and value (the VJP texts say it)
     formulas=(None, None, None, None),
@@ -763,13 +752,8 @@ _sdpa_entry = defprim(
         ("m.nn.functional.scaled_dot_product_attention(x, y, z, enable_gqa=True)",
          (1, 4, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2)),
     ])
-# the same entry as an _Attention (its joint vjp), in the registry's place
-scaled_dot_product_attention = REGISTRY[_sdpa_entry.name] = _Attention(
-    _sdpa_entry.name, _sdpa_entry.forward, _sdpa_entry.vjps, kind=_sdpa_entry.kind,
-    linear=None, backward_name=_sdpa_entry.backward_name, formulas=_sdpa_entry.formulas,
-    vjp_texts=_sdpa_entry.vjp_texts, saves=_sdpa_entry.saves, reads=None, saves_out=True,
-    domain=_sdpa_entry.domain, examples=_sdpa_entry.examples, nary=False,
-    doc=_sdpa_entry.doc, show=None)
+
+
 # -- issue 13: fused primitives for speed
 # =========================================================================================
 # Each of these has a composite that gives the same values (up to rounding); they are
