@@ -1069,6 +1069,18 @@ def _bessel_y11(x):
             * 0.797884560802865355879892119868763737 / _sqrt(x))
 
 
+def _chebyshev_recurrence(two_x, p, q, n, r=0.0):
+    """P_n from the recurrence every Chebyshev family shares, P_k = two_x·P_{k-1} − P_{k-2},
+    starting at P_0 = p, P_1 = q (torch's loop: it stops at a NaN and then returns ``r``)."""
+    k = 2
+    while k <= n and not _isnan(q):
+        r = two_x * q - p
+        p = q
+        q = r
+        k += 1
+    return r
+
+
 def _chebyshev_polynomial_t1(x, n):
     if n < 0:
         return 0.0
@@ -1082,16 +1094,7 @@ def _chebyshev_polynomial_t1(x, n):
         return 1.0
     if n == 1:
         return x
-    p = 1.0
-    q = x
-    r = x
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    return _chebyshev_recurrence(x + x, 1.0, x, n, r=x)
 
 
 def _chebyshev_polynomial_u1(x, n):
@@ -1109,16 +1112,7 @@ def _chebyshev_polynomial_u1(x, n):
         return 1.0
     if n == 1:
         return x + x
-    p = 1.0
-    q = x + x
-    r = 0.0
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    return _chebyshev_recurrence(x + x, 1.0, x + x, n)
 
 
 def _chebyshev_polynomial_v1(x, n):
@@ -1140,16 +1134,7 @@ def _chebyshev_polynomial_v1(x, n):
         return 1.0
     if n == 1:
         return x + x - 1.0
-    p = 1.0
-    q = x + x - 1.0
-    r = 0.0
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    return _chebyshev_recurrence(x + x, 1.0, x + x - 1.0, n)
 
 
 def _chebyshev_polynomial_w1(x, n):
@@ -1173,16 +1158,7 @@ def _chebyshev_polynomial_w1(x, n):
         return 1.0
     if n == 1:
         return x + x + 1.0
-    p = 1.0
-    q = x + x + 1.0
-    r = 0.0
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    return _chebyshev_recurrence(x + x, 1.0, x + x + 1.0, n)
 
 
 def _hermite_polynomial_h1(x, n):
@@ -1433,16 +1409,8 @@ def _shifted_chebyshev_polynomial_t1(x, n):
         return 1.0
     if n == 1:
         return x + x - 1.0
-    p = 1.0
-    q = x + x - 1.0
-    r = 0.0
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x - 1.0 + (x + x - 1.0)) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    y = x + x - 1.0          # the shifted polynomial is the plain one at 2x - 1
+    return _chebyshev_recurrence(y + y, 1.0, y, n)
 
 
 def _shifted_chebyshev_polynomial_u1(x, n):
@@ -1462,16 +1430,8 @@ def _shifted_chebyshev_polynomial_u1(x, n):
         return 1.0
     if n == 1:
         return x + x - 1.0 + (x + x - 1.0)
-    p = 1.0
-    q = x + x - 1.0 + (x + x - 1.0)
-    r = 0.0
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x - 1.0 + (x + x - 1.0)) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    y = x + x - 1.0          # the shifted polynomial is the plain one at 2x - 1
+    return _chebyshev_recurrence(y + y, 1.0, y + y, n)
 
 
 def _shifted_chebyshev_polynomial_v1(x, n):
@@ -1493,16 +1453,8 @@ def _shifted_chebyshev_polynomial_v1(x, n):
         return 1.0
     if n == 1:
         return x + x - 1.0 + (x + x - 1.0) - 1.0
-    p = 1.0
-    q = x + x - 1.0 + (x + x - 1.0) - 1.0
-    r = 0.0
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x - 1.0 + (x + x - 1.0)) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    y = x + x - 1.0          # the shifted polynomial is the plain one at 2x - 1
+    return _chebyshev_recurrence(y + y, 1.0, y + y - 1.0, n)
 
 
 def _shifted_chebyshev_polynomial_w1(x, n):
@@ -1524,16 +1476,8 @@ def _shifted_chebyshev_polynomial_w1(x, n):
         return 1.0
     if n == 1:
         return x + x - 1.0 + (x + x - 1.0) + 1.0
-    p = 1.0
-    q = x + x - 1.0 + (x + x - 1.0) + 1.0
-    r = 0.0
-    k = 2
-    while k <= n and not _isnan(q):
-        r = (x + x - 1.0 + (x + x - 1.0)) * q - p
-        p = q
-        q = r
-        k += 1
-    return r
+    y = x + x - 1.0          # the shifted polynomial is the plain one at 2x - 1
+    return _chebyshev_recurrence(y + y, 1.0, y + y + 1.0, n)
 
 
 def _spherical_bessel_j01(x):
