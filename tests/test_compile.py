@@ -423,7 +423,8 @@ def test_explain_prints_the_generated_forward_and_backward():
     src = f.explain()
     assert "def forward(x0, x1):" in src and "def backward_0(g, saved):" in src
     assert "# x1: closure variable w, (1,) float32, requires grad" in src
-    assert "mul_vjp1(F, " in src and "PowBackward0" in src
+    # mul's rule written out as the ufunc call it makes
+    assert "g_x1 = np_multiply(" in src and "PowBackward0" in src
     compile(src.replace("# recording", "# r"), "<explain>", "exec")    # it is Python
 
 
@@ -821,4 +822,4 @@ def test_a_buffer_with_a_view_is_never_reused():
         out.backward()
         np.testing.assert_array_equal(x.grad.numpy(), -np.exp(-data) - 1)
         x.grad = None
-    assert "out=" not in c.explain()
+    assert "out=" not in c.explain().split("def backward")[0]

@@ -84,6 +84,14 @@ class CompiledOp:
         if _grad_state.releasing:     # backward() without retain_graph: the node lets go now
             self.release(call.node())
         grads = prog.backwards[self.k](g, box)
+        if len(grads) > 1:      # one array for two inputs (``a + b``'s gradient): the engine
+            seen = set()        # may keep each as a leaf's .grad, so each gets its own
+            for i, a in enumerate(grads):
+                if a is not None:
+                    if id(a) in seen:
+                        grads = list(grads)
+                        grads[i] = a.copy()
+                    seen.add(id(a))
         if not self.probed:         # the first backward probed every delivery: write it again
             self.probed = True
             prog.specialize()

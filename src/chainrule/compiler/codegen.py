@@ -26,17 +26,18 @@ from .. import _backend as B
 from .._fns import ArrayF, Scattered
 from ..graph import Freed, Node
 from ..ops import elementwise as E
+from .inline import ARRAY, Ufunc, place, trace_rule
 from .recording import Ref
 
 xp = B.xp
 BIG = 1 << 16       # arrays of this many elements or more are dropped after their last use
-_NAME = re.compile(r"\b(v|g)(\d+)\b")
+_NAME = re.compile(r"\b(v|g|t)(\d+)\b")
 _LITERAL = (int, float, bool, str, type(None), type(Ellipsis), slice)
 # primitives whose forward is this NumPy ufunc and nothing else: the forward may write their
 # result into a dead buffer with ``out=`` (the same loop, so the same bits)
 UFUNCS = {id(p): u for p, u in (
     (E.add, xp.add), (E.sub, xp.subtract), (E.mul, xp.multiply), (E.div, xp.true_divide),
-    (E.pow, xp.power), (E.neg, xp.negative), (E.exp, xp.exp), (E.log, xp.log),
+    (E.neg, xp.negative), (E.exp, xp.exp), (E.log, xp.log),
     (E.log1p, xp.log1p), (E.sqrt, xp.sqrt), (E.sin, xp.sin), (E.cos, xp.cos),
     (E.tanh, xp.tanh))}
 
@@ -106,10 +107,10 @@ class Program:
             src += ["", f"def backward_{k}(g, saved):",
                     f"    ({unpack}) = saved.pop()" if saved else
                     "    # (reads no saved value)"]
-            body = [ln if type(ln) is str else
+            body = [ln if type(ln) is str else ln.text() if type(ln) is Ufunc else
                     ln.text("deliver" if shown and self.seen[ln.k] is None else self.seen[ln.k])
                     for ln in lines]
-            src += w.drop(body, ("g", "v"), set())
+            src += w.drop(body, ("g", "v", "t"), set())
         return "\n".join(src) + "\n"
 
     @property
@@ -216,6 +217,7 @@ class _Writer:
         self.freeds = {}                # (slot, dtype) -> the Freed record rules get for it
         self.sites = []                 # every delivery of a rule's result, in order
         self.count = {}                 # slot -> how many gradients it has received so far
+        self.temps = []                 # the size of each temporary t0, t1, ... of the backwards
 
     def var(self, n):
         s = self.rec.slots[n]
@@ -348,7 +350,8 @@ class _Writer:
         out = []
         gone = {}
         for (p, n), i in last.items():
-            if (p != "v" or n not in keep) and self.rec.slots[n].array.size >= BIG:
+            size = self.temps[n] if p == "t" else self.rec.slots[n].array.size
+            if (p != "v" or n not in keep) and size >= BIG:
                 gone.setdefault(i, []).append(f"{p}{n}")
         for i, line in enumerate(lines):
             out.append(line)
@@ -402,7 +405,7 @@ class _Writer:
             else:
                 result.append("None")
         lines.append(f"    return ({''.join(r + ', ' for r in result)})")
-        return lines, reads, edges
+        return place(lines), reads, edges
 
     def rules(self, st, g, lines, reads, grad, gin):
         node, op = st.node, st.fn
@@ -470,8 +473,82 @@ class _Writer:
                 shape = repr(tuple(a0.shape))
                 dtype = self.put(a0.dtype, "dt", "dt_" + a0.dtype.name)
             nth = self.count[target] = self.count.get(target, -1) + 1
+            ufuncs = None
+            if not op.nary and v.dtype is None:
+                ufuncs = self.inline(st, i, g, out, new, name, s.array, kept)
+            if ufuncs is not None:
+                lines += ufuncs
+                continue
             lines.append(Site(len(self.sites), new, name, call, shape, dtype, nth))
             self.sites.append(lines[-1])
+
+    def inline(self, st, i, g, out, new, acc, a, kept):
+        """The instructions that compute rule i of step ``st`` as the ufunc calls it makes
+        (``inline.trace_rule``) and deliver the result to ``new`` (adding it to ``acc``), or
+        None: when the rule makes other calls, or when its arrays are not all of the input's
+        shape and float dtype ``a`` (then the delivery would sum or cast, and a result could
+        not go into an operand's buffer)."""
+        if a.ndim == 0 or a.dtype.kind != "f" or _refers(st.params):
+            return None
+        texts, metas, args = [g], [self.rec.slots[st.out].array], [ARRAY]
+        if st.node.out_data is not None:
+            texts.append(out)
+            metas.append(self.rec.slots[st.out].array)
+            args.append(ARRAY)
+        else:
+            args.append(None)
+        for k, v in enumerate(st.args):
+            if isinstance(v, Ref):
+                if v.dtype is not None:
+                    return None
+                if k not in kept:       # the rule gets the record of its shape, as called
+                    args.append(self.freeds[v.n, None])
+                    continue
+                texts.append(self.arg(v))
+                metas.append(self.rec.slots[v.n].array)
+                args.append(ARRAY)
+            else:
+                args.append(v)
+        traced = trace_rule(st.fn.vjps[i], args, st.params)
+        if traced is None:
+            return None
+        ops, result = traced
+        n_in = len(texts)
+        used = {o.n for _, operands in ops for o in operands if type(o) is not float and
+                type(o) is not int and o.n < n_in}
+        if result < n_in:
+            used.add(result)
+        if any(metas[k].shape != a.shape or metas[k].dtype != a.dtype for k in used):
+            return None
+        names = list(texts)
+        code = []
+        for j, (fn, operands) in enumerate(ops):
+            last = j == len(ops) - 1 and acc is None
+            dest = new if last else f"t{len(self.temps)}"
+            if not last:
+                self.temps.append(a.size)
+            ops_text = [names[o.n] if type(o) not in (int, float) else self.arg(o)
+                        for o in operands]
+            name = fn if fn == "**" else self.put(fn, "np", "np_" + fn.__name__)
+            code.append(Ufunc(dest, name, ops_text))
+            names.append(dest)
+        if acc is not None:
+            code.append(Ufunc(new, self.put(xp.add, "np", "np_add"), [acc, names[result]]))
+        elif result < n_in:             # the rule returns an operand unchanged
+            code.append(Ufunc(new, None, [names[result]]))
+        return code
+
+
+def _refers(params):
+    """Whether ``params`` name a recorded value (a Ref), also inside tuples and lists."""
+    stack = list(params.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Ref):
+            return True
+        if type(v) in (tuple, list):
+            stack.extend(v)
+    return False
 
 
 def generate(rec, outputs, boundary, needs_grad, labels=None):

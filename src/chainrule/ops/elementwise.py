@@ -78,13 +78,17 @@ div = defprim("div", _div,
 
 
 def _pow(x, y):
-    """out = x ** y"""
+    """out = x ** y (x·x for y = 2, as torch: one rounding, and faster than C's pow)"""
+    if type(y) in (int, float) and y == 2 and type(x) is xp.ndarray and x.dtype.kind == "f":
+        return xp.square(x)
     return xp.power(x, y)
 
 
 def _pow_vjp_x(F, g, out, x, y):
     # d/dx x**y = y·x**(y-1), taken as 0 where y == 0 (so d/dx x**0 = 0 even at x = 0, as torch)
     if isinstance(y, (int, float)):
+        if y == 2:      # x ** 1 is x: torch's y·x^(y-1) without the pass that copies x
+            return g * (y * x)
         return F.zeros_like(g) if y == 0 else g * (y * x ** (y - 1))
     return F.where(F.raw(y) == 0, 0.0, g * (y * x ** (y - 1)))
 
