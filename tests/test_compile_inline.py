@@ -162,9 +162,11 @@ def test_a_buffer_handed_to_a_called_rule_is_never_written_again():
                 Ufunc("g5", "np_multiply", ["g4", "v2"]),
                 Ufunc("g_x0", "np_add", ["g5", "g3"]),
                 "    return (g_x0, )"]
-    free = place(lines("other_vjp0(F, g1, None)"))
+    free = lines("other_vjp0(F, g1, None)")
+    place(free, keep=False)
     assert free[1].out == "t0" and free[3].out == "g4" and free[4].out == "g5"
-    handed = place(lines("reshape_vjp0(F, g4, None, shape=(3, 4))"))
+    handed = lines("reshape_vjp0(F, g4, None, shape=(3, 4))")
+    place(handed, keep=False)
     assert handed[1].out == "t0" and handed[3].out is None and handed[4].out == "g5"
 
 
@@ -179,3 +181,54 @@ def test_compiled_backward_with_views_matches_eager_bitwise():
     got, c = _grads(f, [x])
     want, _ = _grads(f, [x], compiled=False)
     np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_buffers_kept_between_calls_never_reach_a_result():
+    # the backward's temporaries live in arrays the program keeps (P): a gradient it returned
+    # must not be one of them, or the next call would overwrite a .grad the user holds
+    fn = lambda x: (cr.sin(x) * cr.exp(-x ** 2) + cr.log1p(x ** 2)).sum()   # noqa: E731
+    f = cr.compile(fn, mode="reduce-overhead")
+    xs = [RNG.standard_normal(100) for _ in range(4)]
+    grads = []
+    for x in xs:
+        t = cr.tensor(x, requires_grad=True)
+        f(t).backward()
+        grads.append(t.grad)
+    assert "out=P[" in f.explain()
+    for x, g in zip(xs, grads):
+        e = cr.tensor(x, requires_grad=True)
+        fn(e).backward()
+        np.testing.assert_array_equal(g.numpy(), e.grad.numpy())
+
+
+def test_two_calls_backward_in_turn_with_their_graphs_retained():
+    # two live calls of one program, their backwards interleaved: each takes the kept
+    # buffers in turn and gets its own gradients
+    fn = lambda x: (cr.tanh(x) * cr.cos(x)).sum()   # noqa: E731
+    f = cr.compile(fn, mode="reduce-overhead")
+    f(cr.ones(5, requires_grad=True)).backward()
+    a, b = cr.tensor(RNG.standard_normal(5), requires_grad=True), \
+        cr.tensor(RNG.standard_normal(5), requires_grad=True)
+    la, lb = f(a), f(b)
+    la.backward(retain_graph=True)
+    lb.backward(retain_graph=True)
+    la.backward()
+    lb.backward()
+    for t in (a, b):
+        e = cr.tensor(t.detach().numpy(), requires_grad=True)
+        fn(e).backward()
+        np.testing.assert_array_equal(t.grad.numpy(), 2 * e.grad.numpy())
+
+
+def test_only_the_workspace_keeping_modes_keep_buffers():
+    fn = lambda x: (cr.sin(x) * cr.exp(x)).sum()    # noqa: E731
+    sources = {}
+    for mode in (None, "default", "reduce-overhead", "max-autotune"):
+        f = cr.compile(fn, mode=mode)
+        for _ in range(3):
+            f(cr.ones(4, requires_grad=True)).backward()
+        sources[mode] = f.explain()
+    assert "out=P[" not in sources[None] and "out=P[" not in sources["default"]
+    assert "out=P[" in sources["reduce-overhead"] and "out=P[" in sources["max-autotune"]
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fast, should be one of: default"):
+        cr.compile(fn, mode="fast")

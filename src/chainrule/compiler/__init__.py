@@ -45,6 +45,9 @@ __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "rese
 cache_size_limit = 8
 
 _SIMPLE = (int, float, bool, str, type(None), complex)
+# torch.compile's modes; the ones that keep a workspace between calls (CUDA graphs there)
+MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+_KEEPING = ("reduce-overhead", "max-autotune")
 _weakref = weakref.ref
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -347,8 +350,11 @@ def _code_names(code):
 class Compiled:
     """What ``chainrule.compile(fn)`` returns for a function: call it as ``fn``."""
 
-    def __init__(self, fn, fullgraph, dynamic, options, disable, module=None):
+    def __init__(self, fn, fullgraph, dynamic, options, disable, module=None, mode=None):
         self.fn = fn
+        # the CUDA-graph modes keep their workspace from one call to the next: here, the
+        # generated backward's scratch arrays (see docs/compile.md, "mode")
+        self.keep_buffers = mode in _KEEPING
         self.fullgraph = fullgraph
         self.dynamic = dynamic
         self.options = dict(options or {})
@@ -507,7 +513,7 @@ class Compiled:
                 outputs.append(("plain", None))
                 needs.append(False)
         program = generate(rec, slots, boundary_slots, needs,
-                           self._labels(rec, boundary_slots))
+                           self._labels(rec, boundary_slots), self.keep_buffers)
         saved = program.saved_slots
         checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
                   [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
@@ -652,7 +658,10 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     """Record ``model`` (a function or an ``nn.Module``) once per signature and replay later
     calls as generated NumPy code; torch.compile's signature and uses (see docs/compile.md).
 
-    backend and mode are accepted and ignored (there is one backend: generated NumPy);
+    ``mode="reduce-overhead"`` (and "max-autotune", torch's CUDA-graph modes, which keep their
+    workspace between calls) keeps the generated backward's scratch arrays from one call to
+    the next: faster on large arrays, at the cost of holding them; the other modes and
+    ``backend`` change nothing (there is one backend: generated NumPy).
     ``dynamic`` is accepted: every shape and non-tensor argument is part of the signature, as
     torch's ``dynamic=False``.  ``options={"guards": [callable, ...]}`` adds each callable's
     result to the signature: the way to mark Python state the function branches on.
@@ -664,18 +673,20 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     >>> f(x).backward(); f(x).backward(); x.grad
     tensor([4., 4., 4.])
     """
+    if mode is not None and mode not in MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(MODES)}")
     if model is None:
         def decorate(fn):
             return compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                            options=options, disable=disable)
         return decorate
     if isinstance(model, Module):
-        c = Compiled(model, fullgraph, dynamic, options, disable, module=model)
+        c = Compiled(model, fullgraph, dynamic, options, disable, module=model, mode=mode)
         return OptimizedModule(model, c)
     if not callable(model):
         raise TypeError(f"chainrule.compile expects a function or an nn.Module, got "
                         f"{type(model).__name__}")
-    return Compiled(model, fullgraph, dynamic, options, disable)
+    return Compiled(model, fullgraph, dynamic, options, disable, mode=mode)
 
 
 def reset():

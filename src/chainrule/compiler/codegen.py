@@ -32,6 +32,7 @@ from .recording import Ref
 xp = B.xp
 BIG = 1 << 16       # arrays of this many elements or more are dropped after their last use
 _NAME = re.compile(r"\b(v|g|t)(\d+)\b")
+_FIXED = re.compile(r"[xv]\d+|[-+.\deE]+|c\d+")     # what a backward never writes
 _LITERAL = (int, float, bool, str, type(None), type(Ellipsis), slice)
 # primitives whose forward is this NumPy ufunc and nothing else: the forward may write their
 # result into a dead buffer with ``out=`` (the same loop, so the same bits)
@@ -205,7 +206,8 @@ def what_delivery_does(acc, gi, shape, dtype):
 
 
 class _Writer:
-    def __init__(self, rec, outputs, boundary, labels):
+    def __init__(self, rec, outputs, boundary, labels, keep=False):
+        self.keep = keep                # keep the backward's scratch buffers between calls
         self.labels = labels            # what each boundary input is, for the source's header
         self.rec = rec
         self.outputs = outputs          # slot number per output
@@ -218,6 +220,7 @@ class _Writer:
         self.sites = []                 # every delivery of a rule's result, in order
         self.count = {}                 # slot -> how many gradients it has received so far
         self.temps = []                 # the size of each temporary t0, t1, ... of the backwards
+        self.computed = {}
 
     def var(self, n):
         s = self.rec.slots[n]
@@ -369,6 +372,7 @@ class _Writer:
         root_node = root.tensor._grad_fn if root.kind == "step" else None
         lines, reads, edges = [], [], []
         self.count = {}     # each backward counts its own deliveries (a second output's too)
+        self.computed = {}  # (ufunc, operands) -> the temporary holding it, in this backward
         grad = {}           # slot -> name of its gradient so far
         gin = {}            # boundary slot -> name of its gradient
         if root_node is None or id(root_node) not in step_of:
@@ -405,7 +409,15 @@ class _Writer:
             else:
                 result.append("None")
         lines.append(f"    return ({''.join(r + ', ' for r in result)})")
-        return place(lines), reads, edges
+        pool = place(lines, self.keep)
+        if pool:        # the buffers that never leave the call: kept from one to the next
+            kept = self.put([], "pool", f"pool_{k}")
+            sizes = ", ".join(f"({tuple(sh)!r}, {self.put(dt, 'dt', 'dt_' + dt.name)})"
+                              for sh, dt in pool)
+            make = self.put(_buffers, "fn", "buffers")
+            lines.insert(0, f"    P = {kept}.pop() if {kept} else {make}([{sizes}])")
+            lines.insert(len(lines) - 1, f"    {kept}.append(P)")
+        return lines, reads, edges
 
     def rules(self, st, g, lines, reads, grad, gin):
         node, op = st.node, st.fn
@@ -522,21 +534,40 @@ class _Writer:
             return None
         names = list(texts)
         code = []
+        meta = (a.shape, a.dtype)
         for j, (fn, operands) in enumerate(ops):
             last = j == len(ops) - 1 and acc is None
-            dest = new if last else f"t{len(self.temps)}"
-            if not last:
-                self.temps.append(a.size)
             ops_text = [names[o.n] if type(o) not in (int, float) else self.arg(o)
                         for o in operands]
             name = fn if fn == "**" else self.put(fn, "np", "np_" + fn.__name__)
-            code.append(Ufunc(dest, name, ops_text))
+            # the same call on values the backward never writes (inputs, saved values,
+            # numbers), made earlier in this backward: its result is still there (``place``
+            # keeps a buffer while a later line reads it), e.g. pow's 2·x for x ** 2 used twice
+            key = (name, tuple(ops_text)) if all(
+                _FIXED.fullmatch(o) for o in ops_text) else None
+            if key in self.computed:
+                if last:
+                    code.append(Ufunc(new, None, [self.computed[key]]))
+                names.append(self.computed[key])
+                continue
+            dest = new if last else f"t{len(self.temps)}"
+            if not last:
+                self.temps.append(a.size)
+                if key is not None:
+                    self.computed[key] = dest
+            code.append(Ufunc(dest, name, ops_text, meta=None if fn == "**" else meta))
             names.append(dest)
         if acc is not None:
-            code.append(Ufunc(new, self.put(xp.add, "np", "np_add"), [acc, names[result]]))
+            code.append(Ufunc(new, self.put(xp.add, "np", "np_add"), [acc, names[result]],
+                              meta=meta))
         elif result < n_in:             # the rule returns an operand unchanged
             code.append(Ufunc(new, None, [names[result]]))
         return code
+
+
+def _buffers(metas):
+    """The arrays a backward keeps between calls (``P``), one per (shape, dtype)."""
+    return [xp.empty(shape, dtype) for shape, dtype in metas]
 
 
 def _refers(params):
@@ -551,10 +582,11 @@ def _refers(params):
     return False
 
 
-def generate(rec, outputs, boundary, needs_grad, labels=None):
+def generate(rec, outputs, boundary, needs_grad, labels=None, keep=False):
     """The ``Program`` of recording ``rec`` with output slots ``outputs`` (``needs_grad[k]``:
-    output k gets a backward) and inputs ``boundary`` (slot numbers, described by ``labels``)."""
-    w = _Writer(rec, outputs, boundary, labels)
+    output k gets a backward) and inputs ``boundary`` (slot numbers, described by ``labels``);
+    ``keep``: the backwards keep their scratch buffers from one call to the next."""
+    w = _Writer(rec, outputs, boundary, labels, keep)
     bodies = []
     reads = []
     for k in range(len(outputs)):

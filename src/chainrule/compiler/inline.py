@@ -143,14 +143,15 @@ class Ufunc:
     takes NumPy's fast paths for small exponents: never written in place), or an alias
     ``dest = operand`` (``fn`` None: a rule that returns its gradient unchanged)."""
 
-    __slots__ = ("dest", "fn", "operands", "out", "note")
+    __slots__ = ("dest", "fn", "operands", "out", "note", "meta")
 
-    def __init__(self, dest, fn, operands, note=""):
+    def __init__(self, dest, fn, operands, note="", meta=None):
         self.dest = dest
         self.fn = fn            # a name in the code's namespace, "**", or None
         self.operands = operands
         self.out = None
         self.note = note
+        self.meta = meta        # (shape, dtype) of the result
 
     def reads(self):
         return [a for a in self.operands if _WORD.fullmatch(a)]
@@ -179,17 +180,25 @@ class _Def:
         self.escaped = False
 
 
-def place(lines):
+def place(lines, keep):
     """Set ``out`` on the ``Ufunc`` instructions of ``lines`` (a backward: strings, delivery
     sites and ``Ufunc``s) where a buffer this backward made is dead: every assignment bound
     to it read for the last time at this instruction or before, and none of them handed to a
-    rule that is called (its result could be a view of the buffer, as ``reshape``'s is).  A buffer belongs to the
-    backward only when a ``Ufunc`` made it; an alias shares its operand's buffer, and ``+=``
-    (a delivery site's third gradient on) writes into its target's."""
+    rule that is called (its result could be a view of the buffer, as ``reshape``'s is).
+
+    With ``keep`` (``mode="reduce-overhead"``), returns the buffers that never leave the call
+    (neither returned nor handed to a called rule) as a list of (shape, dtype): the
+    instruction that makes such a buffer writes into
+    ``P[j]`` instead, an array the program keeps from one call to the next (``P`` is taken
+    from a pool at the start of the backward and put back at its end), so a replay allocates
+    only what it returns.  Buffers whose lives do not overlap share a ``P[j]``."""
     cur, plan = {}, []
     for i, ln in enumerate(lines):          # the assignments, and where each is read last
         if type(ln) is str:
-            names, dest = _WORD.findall(ln), None
+            names, dest = ([] if ln.lstrip().startswith("#") else _WORD.findall(ln)), None
+            for n in names:                 # returned
+                if n in cur:
+                    cur[n].escaped = True
         elif type(ln) is Ufunc:
             names, dest = ln.reads(), ln.dest
         else:
@@ -205,6 +214,7 @@ def place(lines):
             new = cur[dest] = _Def(dest, None, i)
         plan.append((ln, read, new))
     buffers = {}            # buffer id -> the assignments bound to it
+    made = {}               # buffer id -> (index, the Ufunc that allocates it)
     count = 0
     for i, (ln, read, new) in enumerate(plan):
         if new is None:
@@ -220,6 +230,7 @@ def place(lines):
                 if b is None:
                     count += 1
                     b = count
+                    made[b] = (i, ln)
                 else:
                     ln.out = next(d.name for d in read if d.buffer == b)
                 new.buffer = b
@@ -227,7 +238,19 @@ def place(lines):
             new.buffer = read[0].buffer if read[0].name == new.name else None
         if new.buffer is not None:
             buffers.setdefault(new.buffer, []).append(new)
-    return lines
+    pool, ends = [], []     # per P[j]: (shape, dtype), and the last instruction using it
+    for b, (i, ln) in sorted(made.items(), key=lambda kv: kv[1][0]) if keep else ():
+        defs = buffers[b]
+        if ln.meta is None or any(d.escaped for d in defs):
+            continue
+        j = next((j for j, m in enumerate(pool) if m == ln.meta and ends[j] < i), None)
+        if j is None:
+            j = len(pool)
+            pool.append(ln.meta)
+            ends.append(0)
+        ends[j] = max(d.last for d in defs)
+        ln.out = f"P[{j}]"
+    return pool
 
 
 def _dead_operand(read, buffers, i):
