@@ -111,7 +111,7 @@ CASES = {c.id: c for c in [
     Case("W3c", "w3c_mlp_large_compiled", "W3 with the forward and loss in chainrule.compile"),
     Case("W4c-10k", "w4c_chain_compiled", "W4-10k's chain in chainrule.compile",
          size={"n": 10_000}),
-    Case("W5c", "w5c_elementwise_compiled", "W5 in chainrule.compile"),
+    Case("W5c", "w5c_elementwise_compiled", "W5 in chainrule.compile(mode=\"reduce-overhead\")"),
     Case("W3", "w3_mlp_large", "MLP 784→512→512→10 ReLU, batch 256, float32, SGD step",
          memory=True),
     Case("W4-10k", "w4_chain", "chain y = y·1.0001 + 0.0001, 10,000 steps, forward+backward",
