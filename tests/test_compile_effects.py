@@ -459,6 +459,38 @@ def test_embedding_max_norm_is_a_graph_break_even_when_nothing_is_rescaled_yet()
     check_break(make)
 
 
+def test_an_optimizer_load_state_dict_is_a_graph_break():
+    def make():
+        w = _param()
+        opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
+        opt.step()
+        saved = {"state": {}, "param_groups": opt.state_dict()["param_groups"]}
+
+        def fn(x):
+            opt.load_state_dict(saved)                      # BREAK
+            return x * 2
+
+        def observe(out):
+            seen = [len(opt.state)]
+            opt.step()                  # a momentum buffer: forgotten by the next load
+            return seen
+        return fn, observe
+    check_break(make)
+
+
+def test_iterating_a_data_loader_is_a_graph_break():
+    """Each call takes the next batch: a replay would take the first batch again."""
+    def make():
+        data = cr.utils.data.TensorDataset(cr.arange(12.0).reshape(6, 2))
+        batches = iter(cr.utils.data.DataLoader(data, batch_size=2))
+
+        def fn(x):
+            (xb,) = next(batches)                           # BREAK
+            return x * xb.sum(0)
+        return fn, lambda out: []
+    check_break(make)
+
+
 # --- random state ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["manual_seed", "Generator.manual_seed", "set_rng_state",

@@ -344,6 +344,8 @@ class Optimizer:
         Parameters are matched by position.  Floating state tensors are copied and cast to
         their parameter's dtype, except ``step``.
         """
+        graph_break(f"{type(self).__name__}.load_state_dict() (it replaces the optimizer's "
+                    "state outside the recorded operations)")
         state_dict = state_dict.copy()          # shallow, as torch (and Module)
         for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
             result = pre_hook(self, state_dict)
