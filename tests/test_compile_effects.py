@@ -43,9 +43,9 @@ def _runs(make, compiled, calls=3, **kw):
     return seen, [str(w.message) for w in caught if "chainrule.compile" in str(w.message)], fn
 
 
-def check_break(make, calls=3):
+def check_break(make, calls=3, marker="# BREAK"):
     """The compiled function matches eager over ``calls`` calls, warns once with the line
-    marked ``# BREAK``, and fullgraph=True raises GraphBreak naming that line."""
+    marked ``marker``, and fullgraph=True raises GraphBreak naming that line."""
     eager, quiet, _ = _runs(make, False, calls)
     assert quiet == []
     compiled, warned, fn = _runs(make, True, calls)
@@ -53,7 +53,7 @@ def check_break(make, calls=3):
         assert len(e) == len(c)
         for a, b in zip(e, c):
             np.testing.assert_array_equal(b, a, err_msg=f"call {k}")
-    line = _line_of(fn)
+    line = _line_of(fn, marker)
     assert len(warned) == 1, warned
     assert f"{FILE}:{line}" in warned[0] and "graph break" in warned[0], warned[0]
     cr.manual_seed(0)
@@ -489,6 +489,39 @@ def test_iterating_a_data_loader_is_a_graph_break():
             return x * xb.sum(0)
         return fn, lambda out: []
     check_break(make)
+
+
+@pytest.mark.parametrize("call", ["scale", "update"])
+def test_an_enabled_grad_scaler_is_a_graph_break(call):
+    """scale() multiplies by a Python number that update() changes between calls."""
+    def make():
+        scaler = cr.amp.GradScaler("cpu", init_scale=4.0)
+        scaler._per_optimizer_states = {0: {"found_inf": True}}
+
+        def fn(x):
+            if call == "scale":
+                return scaler.scale(x * 2)                  # BREAK scale
+            scaler.update()                                 # BREAK update
+            return x * scaler.get_scale()
+
+        def observe(out):
+            if call == "scale":
+                scaler.update(new_scale=scaler.get_scale() / 2)
+            else:
+                scaler._per_optimizer_states = {0: {"found_inf": True}}
+            return [scaler.get_scale()]
+        return fn, observe
+    check_break(make, marker=f"# BREAK {call}")
+
+
+def test_a_disabled_grad_scaler_records():
+    scaler = cr.amp.GradScaler("cpu", enabled=False)
+    f = cr.compile(lambda x: scaler.scale(x * 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f(cr.ones(2))
+        f(cr.ones(2))
+    assert f.broken is None and f.recordings == 1
 
 
 # --- random state ------------------------------------------------------------------------------
