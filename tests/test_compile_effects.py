@@ -579,9 +579,10 @@ def test_set_default_dtype_is_a_graph_break():
 # --- replay-safe calls -------------------------------------------------------------------------
 
 def test_calls_that_change_nothing_are_recorded_and_replayed():
-    """share_memory_ (a no-op here), a training flag set to what it is, get_rng_state and a
-    fresh Generator: nothing a replay would need to repeat."""
-    m = nn.Linear(2, 1)
+    """share_memory_ (a no-op here), a training flag set to what it is, get_rng_state, a
+    fresh Generator, batch norm in training without running statistics (the batch's
+    statistics are recorded operations): nothing a replay would need to repeat."""
+    m = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2, track_running_stats=False))
     w = cr.tensor([1.0, 2.0])
 
     def fn(x):
@@ -589,7 +590,7 @@ def test_calls_that_change_nothing_are_recorded_and_replayed():
         m.train()
         cr.get_rng_state()
         cr.Generator()
-        return m(x * w)
+        return m(x.reshape(1, 2) * cr.tensor([[1.0], [-2.0], [0.5]]) * w)
     f = cr.compile(fn)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
