@@ -12,7 +12,7 @@ import functools
 import warnings
 
 from . import dtypes as D
-from .grad_mode import no_grad
+from .grad_mode import graph_break, no_grad
 from .tensor import Tensor
 
 __all__ = ["autocast", "GradScaler", "custom_fwd", "custom_bwd", "is_autocast_available"]
@@ -128,6 +128,8 @@ class GradScaler:
         disabled."""
         if not self._enabled:
             return outputs
+        # the scale is a Python number update() changes: a replay would keep this call's
+        graph_break("GradScaler.scale() (its scale is a Python number that update() changes)")
         s = self._scale_value()
         if isinstance(outputs, Tensor):
             return outputs * s
@@ -178,6 +180,7 @@ class GradScaler:
         steps (or sets ``new_scale``); a no-op when disabled."""
         if not self._enabled:
             return
+        graph_break("GradScaler.update() (it changes the scale outside the recorded operations)")
         if new_scale is not None:
             self._scale = float(new_scale.item() if isinstance(new_scale, Tensor) else new_scale)
         else:

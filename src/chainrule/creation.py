@@ -7,7 +7,7 @@ import warnings
 from . import _backend as B
 from . import dtypes as D
 from ._backend import xp
-from .grad_mode import state as _grad_state
+from .grad_mode import graph_break, state as _grad_state
 from .tensor import Tensor, check_device, wrap
 
 
@@ -27,6 +27,9 @@ class Generator:
     def manual_seed(self, seed):
         """Seed with any int in [-2**63, 2**64), as torch: a negative seed is its value modulo
         2**64 (``manual_seed(-1).initial_seed()`` is 2**64 - 1)."""
+        # the draws after it depend on it: a replay that skipped it would go on from the state
+        # the last draw left (chainrule.manual_seed and seed() come here too)
+        graph_break("seeding a random number generator (it changes what later draws return)")
         seed = int(seed)
         if not _INT64_MIN <= seed < _UINT64_END:
             raise ValueError(f"Overflow when unpacking long long: manual_seed({seed}) takes an "
@@ -47,6 +50,8 @@ class Generator:
     def set_state(self, new_state):
         """Restore a state from ``get_state()`` (a uint8 tensor)."""
         import ast
+        graph_break("setting a random number generator's state (it changes what later draws "
+                    "return)")
         state = new_state
         if not isinstance(state, Tensor) or state.dtype != D.uint8:
             raise TypeError("expected a torch.ByteTensor, but got "

@@ -3,6 +3,7 @@ import builtins
 
 from . import _backend as B
 from ._backend import xp
+from .grad_mode import graph_break
 
 
 class dtype:
@@ -65,6 +66,8 @@ def set_default_dtype(d):
     d = to_dtype(d)
     if d not in (float32, float64):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    if d is not _default[0]:    # later tensors' dtype depends on it: a replay would not set it
+        graph_break("set_default_dtype() (it changes the dtype of tensors made later)")
     _default[0] = d
     from . import _printing
     _printing.default_float_dtype = d.np

@@ -24,6 +24,18 @@ class _State(threading.local):
 state = _State()
 
 
+def graph_break(what):
+    """Tell chainrule.compile's recorder, when one is recording a call, that ``what`` ran:
+    something its replay would not repeat (an optimizer's step, a seed, a write into a tensor's
+    array outside any recorded operation).  The compiled function then falls back to eager (a
+    graph break, named by ``what`` and the user's line); outside a recording, nothing happens.
+    Library code that changes state behind the recorder's back calls it on entry, before it
+    looks at anything: a call that changes nothing this time may change something next time."""
+    r = state.recorder
+    if r is not None:
+        r.graph_break(what)
+
+
 def is_grad_enabled():
     """True when operations on tensors that require grad are recorded."""
     return state.enabled

@@ -128,6 +128,10 @@ class Tensor:
             raise RuntimeError("only Tensors of floating point dtype can require gradients "
                                f"(this one is {D.of(self._data)}; convert it first with "
                                ".float() or .double())")
+        if bool(requires_grad) != self._requires_grad:
+            # a replay would not change the flag again (a call that changes nothing is safe:
+            # a tensor's requires_grad is part of a compiled call's signature)
+            _observed("requires_grad_() (it changes a tensor's requires_grad)")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -256,6 +260,8 @@ class Tensor:
     def detach_(self):
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._grad_fn is not None or self._requires_grad:
+            _observed("detach_() (it changes a tensor's history in place)")
         self._grad_fn = None
         self._requires_grad = False
         return self
@@ -266,6 +272,7 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None or self._retains_grad:
             return
+        _observed("retain_grad() (it adds a hook the replay would not add)")
         self._retains_grad = True
         import weakref
         # Weak references both ways: the hook lives in the node, so a strong reference to the
@@ -290,6 +297,7 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        _observed("register_hook() (it adds a hook the replay would not add)")
         if self._grad_fn is not None:
             return self._grad_fn.register_prehook(_TensorHook(hook))
         if self._hooks is None:

@@ -7,7 +7,7 @@ import math
 from .. import dtypes as D
 from .. import ops
 from .._backend import xp
-from ..grad_mode import state as _grad_state
+from ..grad_mode import graph_break, state as _grad_state
 from ..tensor import Tensor, apply, dim_index, wrap
 from ._args import (index_arg, index_error, numpy_names, required_dim, tensor_arg,
                     torch_order)
@@ -1290,6 +1290,7 @@ def inplace_view(x, fn, *args):
     write nothing and change the shape instead, so they check and hand over the history here
     (the same steps as ``_inplace``'s: refuse a leaf or a view of one that requires grad, record
     the op on a stand-in for x's old self, then make x the op's result)."""
+    graph_break(f"{fn.__name__}_ (an in-place change)")    # the caller's x changes shape
     if fn is t and x._data.ndim > 2:
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is "
                            f"{x._data.ndim}D; use transpose_(dim0, dim1)")
@@ -1326,6 +1327,7 @@ def resize_(x, *sizes, memory_format=None):
     leaves them uninitialised)"""
     if x._requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
+    graph_break("resize_ (an in-place change)")
     shape = _shape_arg(sizes, "resize_")
     n = math.prod(shape)
     flat = x._data.reshape(-1)

@@ -14,6 +14,7 @@ import warnings
 
 from .._backend import xp
 from ..creation import check_normal, check_uniform, checked_fill, numpy_rng
+from ..grad_mode import graph_break
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
@@ -71,6 +72,7 @@ def _calculate_correct_fan(tensor, mode):
 def _check(tensor, random=None):
     """nn.init fills a chainrule Tensor; random values (``random``: the sampler's name) only a
     floating one, as in torch."""
+    graph_break("nn.init (it fills a tensor in place outside the recorded operations)")
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init expects a chainrule Tensor, got {type(tensor).__name__}")
     if random and not tensor.is_floating_point():
@@ -286,6 +288,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     >>> bool(((w @ w.T) - chainrule.eye(3, dtype=chainrule.float64)).abs().max() < 1e-12)
     True
     """
+    _check(tensor)
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported (orthogonal_ got "
                          f"shape {list(tensor.shape)})")

@@ -26,6 +26,7 @@ import weakref
 from bisect import bisect_right
 from collections import Counter
 
+from ..grad_mode import graph_break
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -90,6 +91,13 @@ def _track_step_called(optimizer):
 
     wrapper._wrapped_by_lr_sched = True
     optimizer.step = wrapper
+
+
+def _stepped(scheduler):
+    """A scheduler's ``step()`` sets the optimizer's learning rates and the scheduler's own
+    counters in Python, which chainrule.compile's replay would not repeat: a graph break."""
+    graph_break(f"{type(scheduler).__name__}.step() (it changes the learning rates outside the "
+                "recorded operations)")
 
 
 class LRScheduler:
@@ -158,6 +166,7 @@ class LRScheduler:
     def step(self, epoch=None):
         """Advance one epoch (or, deprecated, jump to ``epoch``) and set the new rates.  Call
         it after ``optimizer.step()``."""
+        _stepped(self)
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
                 warnings.warn(
@@ -514,6 +523,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch=None):
         """Record this epoch's ``metrics`` (a number or a 0-d tensor); reduce lr if needed."""
+        _stepped(self)
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -783,6 +793,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def step(self, epoch=None):
         """Advance one epoch, or go to ``epoch`` (a float: fractions of an epoch allowed)."""
+        _stepped(self)
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -1028,6 +1039,7 @@ class SequentialLR(_SchedulersState, LRScheduler):
 
     def step(self):
         """Advance one epoch in the scheduler whose turn it is."""
+        _stepped(self)
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
@@ -1064,6 +1076,7 @@ class ChainedScheduler(_SchedulersState, LRScheduler):
 
     def step(self):
         """Step each scheduler in turn."""
+        _stepped(self)
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")

@@ -18,7 +18,7 @@ from itertools import chain
 from .. import _backend as B
 from .. import dtypes as D
 from .._backend import xp
-from ..grad_mode import enable_grad
+from ..grad_mode import enable_grad, graph_break
 from ..graph import RemovableHandle
 from ..tensor import Tensor, wrap
 
@@ -70,6 +70,10 @@ def _hooked_step(func):
     @functools.wraps(func)
     def step(*args, **kwargs):
         self = args[0]
+        # the update writes the parameters' arrays, unseen by chainrule.compile's recorder:
+        # every optimizer's step passes here, so a compiled function that steps runs eagerly
+        graph_break(f"{type(self).__name__}.step() (it changes the parameters and the "
+                    "optimizer's state outside the recorded operations)")
         if self.__dict__.get("_in_hooked_step"):
             return func(*args, **kwargs)
         for pre_hook in chain(_global_optimizer_pre_hooks.values(),
@@ -241,6 +245,8 @@ class Optimizer:
         """Reset the gradients of all optimized tensors: to None (the default, as torch), or
         to zeros with ``set_to_none=False``.  A parameter whose grad is None is skipped by
         ``step``; one whose grad is zero is not (weight decay and momentum still act)."""
+        graph_break(f"{type(self).__name__}.zero_grad() (it changes .grad outside the recorded "
+                    "operations)")
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad
@@ -338,6 +344,8 @@ class Optimizer:
         Parameters are matched by position.  Floating state tensors are copied and cast to
         their parameter's dtype, except ``step``.
         """
+        graph_break(f"{type(self).__name__}.load_state_dict() (it replaces the optimizer's "
+                    "state outside the recorded operations)")
         state_dict = state_dict.copy()          # shallow, as torch (and Module)
         for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
             result = pre_hook(self, state_dict)

@@ -10,7 +10,7 @@ from copy import deepcopy
 
 from ..creation import tensor as _tensor
 from ..dtypes import long
-from ..grad_mode import no_grad
+from ..grad_mode import graph_break, no_grad
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _BatchNorm
 from ..tensor import Tensor
@@ -146,6 +146,8 @@ class AveragedModel(Module):
 
     def update_parameters(self, model):
         """Average ``model``'s current parameters (and buffers with ``use_buffers``) in."""
+        graph_break("AveragedModel.update_parameters() (it changes the averaged parameters "
+                    "outside the recorded operations)")
         self_param = (itertools.chain(self.module.parameters(), self.module.buffers())
                       if self.use_buffers else self.parameters())
         model_param = (itertools.chain(model.parameters(), model.buffers())
@@ -189,6 +191,8 @@ def update_bn(loader, model, device=None):
     >>> model = chainrule.nn.Sequential(chainrule.nn.Linear(2, 2), chainrule.nn.BatchNorm1d(2))
     >>> chainrule.optim.swa_utils.update_bn([chainrule.randn(8, 2)], model)
     """
+    graph_break("update_bn() (it recomputes running statistics outside the recorded "
+                "operations)")
     momenta = {}
     for module in model.modules():
         if isinstance(module, _BatchNorm):

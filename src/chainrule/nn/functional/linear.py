@@ -9,6 +9,7 @@ from ... import ops
 from ..._backend import xp
 from ...creation import numpy_rng
 from ...functional._args import tensor_arg
+from ...grad_mode import graph_break
 from ...tensor import Tensor, apply, wrap
 
 __all__ = ["linear", "bilinear", "embedding", "one_hot", "dropout", "dropout1d", "dropout2d",
@@ -157,6 +158,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 def _renorm_rows(w, idx, max_norm, norm_type):
     """torch's embedding_renorm_: rows looked up whose norm exceeds max_norm are scaled down."""
+    graph_break("embedding's max_norm (it rescales the weight's rows in place)")
     rows = xp.unique(idx)
     data = w._data
     sel = data[rows]

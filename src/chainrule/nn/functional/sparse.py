@@ -13,7 +13,7 @@ from ... import dtypes as D
 from ..._backend import xp
 from ...functional.indexing import gather, index_add
 from ...functional._args import tensor_arg
-from ...grad_mode import no_grad
+from ...grad_mode import graph_break, no_grad
 from ...tensor import Tensor, wrap
 from .linear import embedding
 
@@ -30,6 +30,7 @@ def embedding_renorm_(input, indices, max_norm, norm_type):
             [0.3000, 0.4000]])
     """
     w = tensor_arg(input, "embedding_renorm_")
+    graph_break("embedding_renorm_ (it rescales the weight's rows in place)")
     idx = xp.unique(tensor_arg(indices, "embedding_renorm_")._data.reshape(-1))
     with no_grad():
         data = w._data

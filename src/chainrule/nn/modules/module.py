@@ -269,7 +269,14 @@ class Module:
         """Set training mode (``Dropout`` drops, ``BatchNorm`` uses batch statistics)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for _, m in self.named_modules():
+        modules = [m for _, m in self.named_modules()]
+        if any(m.training != mode for m in modules):
+            # what later calls compute depends on it, and a replay would not set it again; a
+            # call that changes nothing is no break (the replay runs the recorded mode's
+            # operations), though a flag changed outside between calls is then not set back
+            grad_mode.graph_break(f"{type(self).__name__}.train({mode}) (it changes the "
+                                  "module's training flag)")
+        for m in modules:
             m.__dict__["training"] = mode
         return self
 
@@ -284,6 +291,8 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of every parameter (to None, or to zeros in place)."""
+        grad_mode.graph_break("Module.zero_grad() (it changes .grad outside the recorded "
+                              "operations)")
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
@@ -388,6 +397,8 @@ class Module:
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        grad_mode.graph_break("load_state_dict() (it writes the parameters and buffers outside the "
+                              "recorded operations)")
         for module_prefix, m in self.named_modules():
             hooks = m.__dict__.get("_load_state_dict_pre_hooks")
             for hook in list(hooks.values()) if hooks else ():

@@ -12,6 +12,7 @@ import warnings
 from ... import dtypes as D
 from ... import functional as _f
 from ..._backend import xp
+from ...grad_mode import graph_break
 from ...tensor import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
@@ -60,6 +61,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Scale every ``.grad`` by min(max_norm / (total_norm + 1e-6), 1), in place."""
+    graph_break("clipping gradients (it changes .grad outside the recorded operations)")
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
@@ -108,6 +110,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     >>> chainrule.nn.utils.clip_grad_value_([p], 1.0); p.grad
     tensor([ 1.0000, -0.5000])
     """
+    graph_break("clipping gradients (it changes .grad outside the recorded operations)")
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:

@@ -7,6 +7,7 @@ batch's index array, which gives the same batch as stacking the samples one by o
 """
 import numpy as np
 
+from ...grad_mode import graph_break
 from ...tensor import Tensor
 from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -158,6 +159,9 @@ class _DataLoaderIter:
         return len(self._loader)
 
     def __next__(self):
+        # the batch depends on where the pass is, Python state a replay would not advance (and
+        # the recorder's check run would take a second batch in the recording call)
+        graph_break("iterating a DataLoader (each batch comes from where the pass is)")
         loader = self._loader
         if self._indices is None:
             return self._next_from_stream(loader)

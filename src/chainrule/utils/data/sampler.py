@@ -84,7 +84,7 @@ class RandomSampler(Sampler):
         """The order as a stream of int64 arrays, drawn lazily as torch does (in chunks), so that
         ``num_samples=10**10`` with replacement costs one chunk of memory at a time."""
         n = len(self.data_source)
-        gen = (self.generator or _fresh_generator())._gen
+        gen = creation.numpy_rng(self.generator or _fresh_generator())   # a draw: seen
         if not self.replacement:
             full, rest = divmod(self.num_samples, n)
             for _ in range(full):
