@@ -354,8 +354,9 @@ def _random(x):
 
 
 def _inplace(x):
-    x.add_(1)                                   # BREAK
-    return x * 2
+    y = x * 1.0
+    y.add_(1)                                   # BREAK
+    return y * 2
 
 
 class _Twice(cr.autograd.Function):
@@ -430,7 +431,7 @@ def test_explain_prints_the_generated_forward_and_backward():
 
 def _backward_inside(x):
     w = x * 2
-    (w * w).sum().backward()                    # BREAK
+    (w * w).sum().backward(retain_graph=True)   # BREAK
     return w
 
 

@@ -145,8 +145,9 @@ def run_backward(outputs, grads, retain_graph, create_graph, inputs=None, accumu
     Returns ``{id(tensor): gradient}`` for ``inputs`` (for every leaf when ``inputs`` is None and
     ``accumulate`` is False).
     """
-    if _grad_state.recorder is not None:    # chainrule.compile replays no backward pass
-        _grad_state.recorder.graph_break("backward() or autograd.grad() (the replay would skip it)")
+    if _grad_state.recorder is not None:    # chainrule.compile records a training step's
+        return _grad_state.recorder.backward(  # backward, or falls back to eager
+            run_backward, outputs, grads, retain_graph, create_graph, inputs, accumulate, trace)
     F = ArrayF
     if create_graph:
         from .functional import TensorF as F
@@ -334,6 +335,18 @@ def _accumulate(leaf, g, fresh, create_graph):
             old = leaf._grad
             old._data = _add(old._data, g)
             old._vc[0] += 1
+
+
+def accumulate_grad(leaves, positions, grads, g):
+    """What the engine does with a compiled training step's gradients ``grads`` of
+    ``leaves[positions[i]]`` (chainrule.compile): each added into its leaf's ``.grad`` as the
+    reverse pass adds a leaf's total, an array kept without a copy only when nothing else
+    holds it (not the seed ``g``, not a view, not the same array as another leaf's)."""
+    seen = set()
+    for i, gi in zip(positions, grads):
+        fresh = gi is not g and type(gi) is B.ndarray and gi.base is None and id(gi) not in seen
+        seen.add(id(gi))
+        _accumulate(leaves[i], gi, fresh, False)
 
 
 def _run_prehooks(node, g, create_graph):

@@ -71,7 +71,8 @@ class Tensor:
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
-        _observed("setting .data")
+        if _grad_state.recorder is not None:    # chainrule.compile: recorded, or a break
+            _grad_state.recorder.set_data(self, value)
         self._data = value._data
 
     @property
@@ -84,6 +85,8 @@ class Tensor:
                 "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
                 "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
                 "access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        if _grad_state.recorder is not None:    # chainrule.compile: a .grad backward made
+            _grad_state.recorder.grad_read(self)
         return self._grad
 
     @grad.setter

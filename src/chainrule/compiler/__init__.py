@@ -35,8 +35,8 @@ from ..graph import Node
 from ..nn.modules.module import Module
 from ..tensor import Tensor, wrap
 from .codegen import generate
-from .recording import (GraphBreak, Recorder, Ref, differences, freed, lighten,
-                        replay_with_graph)
+from .recording import (Effect, GraphBreak, Recorder, Ref, StopRecording, differences,
+                        freed, lighten, replay_with_graph)
 
 __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "reset"]
 
@@ -49,6 +49,7 @@ _SIMPLE = (int, float, bool, str, type(None), complex)
 MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _KEEPING = ("reduce-overhead", "max-autotune")
 _weakref = weakref.ref
+EAGER = object()        # what a replay returns when this call must run eagerly instead
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -154,6 +155,7 @@ class _Entry:
         self.ops = ops                  # per output: CompiledOp or None
         self.freeds = freeds            # per output: the node's records of its inputs
         self.checks = checks            # boundary positions and outputs whose arrays are saved
+        self.leaves = None              # a training step: the leaves it adds gradients into
 
     def ok(self):
         for t, shape, dtype, rg in self.externals:
@@ -167,14 +169,22 @@ class _Entry:
         return True
 
     def run(self, tensors):
+        """The outputs of a replay on ``tensors`` (the call's argument tensors), or ``EAGER``
+        when a training step's leaf is no longer one the recording could add into."""
         bt = [tensors[b] if type(b) is int else b for b in self.boundary] if tensors else \
             self.boundary
         prog = self.program
         if prog.forward is None:        # the first replay: write the code now
             prog.render()
+        arrays = [t._data for t in bt]
+        if self.leaves is not None:     # a training step: it adds into these leaves' .grad
+            for i in self.leaves:
+                if bt[i]._grad_fn is not None or bt[i]._hooks or not bt[i]._requires_grad:
+                    return EAGER
+            arrays.append(bt)
         token = B.quiet_fp()
         try:
-            outs, saved = prog.forward(*[t._data for t in bt])
+            outs, saved = prog.forward(*arrays)
         finally:
             B.restore_fp(token)
         results = []
@@ -184,6 +194,12 @@ class _Entry:
                 continue
             a = outs[k]
             t = wrap(a.copy() if mode == "const" else a)
+            if mode == "dead":      # a training step's loss: its graph was used and freed
+                node = Node(self.ops[k], self.freeds[k], (None,) * len(bt),
+                            {"call": Call(None, [], bt)})
+                node.freed = True
+                t._requires_grad = True
+                t._grad_fn = node
             if mode == "node":
                 edges = prog.edges[k]
                 nxt = [None] * len(bt)
@@ -378,7 +394,10 @@ class Compiled:
             key = (key, guard())
         entry = self.cache.get(key)
         if entry is not None and entry.ok():
-            return entry.run(tensors)
+            result = entry.run(tensors)
+            if result is not EAGER:
+                return result
+            return self.fn(*args, **kwargs)
         if entry is None and len(self.cache) >= cache_size_limit:
             if not self.full_warned:
                 self.full_warned = True
@@ -394,9 +413,12 @@ class Compiled:
     def _name(self):
         return getattr(self.fn, "__qualname__", None) or type(self.fn).__name__
 
-    def _trace(self, args, kwargs, tensors, reachable, fullgraph):
-        """Run the function once under a new ``Recorder``: (the recorder, the result)."""
+    def _trace(self, args, kwargs, tensors, reachable, fullgraph, check=False):
+        """Run the function once under a new ``Recorder``: (the recorder, the result).  The
+        check run (``check``) stops where a training step's first effect would change state
+        (result None)."""
         rec = Recorder(fullgraph)
+        rec.checking = check
         rec.prev = None
         for i, t in enumerate(tensors):
             rec.input(i, t)
@@ -409,6 +431,8 @@ class Compiled:
         _grad_state.recorder = rec
         try:
             result = self.fn(*args, **kwargs)
+        except StopRecording:
+            result = None
         finally:
             _grad_state.apply_hook = None
             _grad_state.recorder = None
@@ -434,7 +458,7 @@ class Compiled:
             for t, a in saved:
                 t._data = shuffled(a)
             rec2, result2 = self._trace(args2, kwargs2, [swap[id(t)] for t in tensors],
-                                        reachable, False)
+                                        reachable, False, check=True)
         except Exception as e:          # noqa: BLE001 - the check itself could not run
             return (f"running it again on shuffled inputs raised {type(e).__name__} (the "
                     "recording could not be checked)", None)
@@ -449,6 +473,11 @@ class Compiled:
         reachable = self._reachable()
         rec, result = self._trace(args, kwargs, tensors, reachable, self.fullgraph)
         # the check is needed only where an array reached a primitive from no recorded value
+        if rec.broken is None and rec.unexplained_before is not None and \
+                rec.unexplained > rec.unexplained_before:
+            rec.graph_break("an array that came from no recorded value after a training step's "
+                            "first backward() or update (the check run stops before it)",
+                            "the function's body")
         if rec.broken is None and rec.unexplained and self.options.get("check", True):
             found = self._check(rec, result, args, kwargs, tensors, reachable)
             if found is not None:
@@ -494,6 +523,8 @@ class Compiled:
         boundary_slots = [s.n for s in keep]
         boundary = [s.index if s.kind == "input" else s.tensor for s in keep]
         outputs, needs = [], []
+        roots = {st.params["root"].n for st in rec.steps if type(st.fn) is Effect and
+                 st.fn.kind == "backward"}
         for t, n in zip(outs, slots):
             s = rec.slots[n]
             if s.kind in ("input", "external") and t is s.tensor:
@@ -501,6 +532,14 @@ class Compiled:
                 needs.append(False)
             elif s.kind == "const":
                 outputs.append(("const", None))
+                needs.append(False)
+            elif t._requires_grad and roots:    # a training step returns its loss
+                if n not in roots:
+                    rec.graph_break("returning a tensor that requires grad from a function "
+                                    "that calls backward() (return the loss, or .detach() it)",
+                                    "its return")
+                    return None
+                outputs.append(("dead", None))
                 needs.append(False)
             elif t._requires_grad:
                 if s.kind != "step" or t is not s.tensor or t._grad_fn is None:
@@ -517,15 +556,23 @@ class Compiled:
         saved = program.saved_slots
         checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
                   [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
-        ops = [CompiledOp(program, k, self._name()) if lines is not None else None
-               for k, (lines, _) in enumerate(program.bodies)]
+        ops = [CompiledOp(program, k, self._name()) if lines is not None or mode == "dead"
+               else None for k, ((lines, _), (mode, _)) in enumerate(zip(program.bodies,
+                                                                         outputs))]
         freeds = [tuple(freed(rec.slots[n].array) for n in boundary_slots) for _ in slots]
         externals = [(s.tensor, s.array.shape, s.array.dtype, s.requires_grad)
                      for s in keep if s.kind == "external"]
         guards = self._guards([s.tensor for s in keep if s.kind == "external"])
+        leaves = None
+        if rec.effects:         # the boundary positions a training step adds gradients into
+            leaves = sorted({boundary_slots.index(r.n) for st in rec.steps
+                             if type(st.fn) is Effect and st.fn.kind == "backward"
+                             for r in st.params["leaves"]})
         lighten(rec)
-        return _Entry(program, boundary, externals, guards, outputs, structure, ops, freeds,
-                      checks)
+        entry = _Entry(program, boundary, externals, guards, outputs, structure, ops, freeds,
+                       checks)
+        entry.leaves = leaves
+        return entry
 
     def _reachable(self):
         """The tensors of the module (parameters, buffers) or of the function's globals and

@@ -24,10 +24,11 @@ import re
 
 from .. import _backend as B
 from .._fns import ArrayF, Scattered
+from ..engine import accumulate_grad
 from ..graph import Freed, Node
 from ..ops import elementwise as E
 from .inline import ARRAY, Ufunc, place, trace_rule
-from .recording import Ref
+from .recording import Effect, Ref
 
 xp = B.xp
 BIG = 1 << 16       # arrays of this many elements or more are dropped after their last use
@@ -100,7 +101,14 @@ class Program:
         """The source; ``shown``: as ``explain()`` prints it (a delivery not yet probed is
         written as the ``deliver`` call the probe makes)."""
         w, saved = self.writer, self.saved_order
-        src = w.forward(saved)
+
+        def render(ln):
+            if type(ln) is str:
+                return ln
+            if type(ln) is Ufunc:
+                return ln.text()
+            return ln.text("deliver" if shown and self.seen[ln.k] is None else self.seen[ln.k])
+        src = [render(ln) for ln in w.forward(saved)]
         unpack = "".join(f"{w.var(n)}, " for n in saved)
         for k, (lines, edges) in enumerate(self.bodies):
             if lines is None:
@@ -108,10 +116,7 @@ class Program:
             src += ["", f"def backward_{k}(g, saved):",
                     f"    ({unpack}) = saved.pop()" if saved else
                     "    # (reads no saved value)"]
-            body = [ln if type(ln) is str else ln.text() if type(ln) is Ufunc else
-                    ln.text("deliver" if shown and self.seen[ln.k] is None else self.seen[ln.k])
-                    for ln in lines]
-            src += w.drop(body, ("g", "v", "t"), set())
+            src += w.drop([render(ln) for ln in lines], ("g", "v", "t"), set())
         return "\n".join(src) + "\n"
 
     @property
@@ -208,6 +213,8 @@ def what_delivery_does(acc, gi, shape, dtype):
 class _Writer:
     def __init__(self, rec, outputs, boundary, labels, keep=False):
         self.keep = keep                # keep the backward's scratch buffers between calls
+        self.effects = any(type(st.fn) is Effect for st in rec.steps)
+        self.effect_bodies = {}         # step index of a recorded backward -> its lines
         self.labels = labels            # what each boundary input is, for the source's header
         self.rec = rec
         self.outputs = outputs          # slot number per output
@@ -270,6 +277,12 @@ class _Writer:
         last = {}               # slot -> index of the last step that reads it
         viewed = set()          # slots read by a step that may return a view of them
         for i, st in enumerate(rec.steps):
+            if type(st.fn) is Effect:   # a training step's effect: what it reads stays whole
+                done = {}               # (and values read after it are read again)
+                for n in self.effect_reads(i, st):
+                    last[n] = i
+                    viewed.add(n)
+                continue
             # (not an output: two outputs sharing one array would see each other's in-place
             # changes)
             key = _step_key(st) if st.prim and st.out not in self.outputs else None
@@ -289,10 +302,14 @@ class _Writer:
                         viewed.add(v.n)     # share the buffer, which must then stay
                 elif type(v) in (tuple, list):
                     stack.extend(v)
+        self.read_later = set(last)
         aliased = set(same.values()) | viewed
         fresh = set()           # slots holding an array this forward made and nothing else sees
         lines = []
         for i, st in enumerate(rec.steps):
+            if type(st.fn) is Effect:
+                lines += self.effect_lines(i, st)
+                continue
             if i in same:
                 lines.append(f"    v{st.out} = v{same[i]}    # computed above")
                 continue
@@ -327,11 +344,15 @@ class _Writer:
             if rec.slots[st.out].array.ndim == 0 or not st.prim:   # a ufunc on 0-d: a scalar
                 call = f"asarray({call})"
             lines.append(f"    v{st.out} = {call}")
-        lines = self.drop(lines, "v", keep)
+        if self.effects:        # one function: its backwards' names are dropped too
+            lines = self.drop(lines, ("v", "g", "t"), keep)
+        else:
+            lines = self.drop(lines, "v", keep)
         outs = [self.var(n) for n in self.outputs]
         kept = "".join(f"{self.var(n)}, " for n in saved)
         lines.append(f"    return ({''.join(o + ', ' for o in outs)}), ({kept})")
-        args = ", ".join(f"x{i}" for i in range(len(self.boundary)))
+        args = ", ".join([f"x{i}" for i in range(len(self.boundary))] +
+                         (["T"] if self.effects else []))
         head = []
         for i, n in enumerate(self.boundary):
             s = rec.slots[n]
@@ -347,7 +368,7 @@ class _Writer:
         the peak memory is at most eager mode's."""
         last = {}
         for i, line in enumerate(lines):
-            for m in _NAME.finditer(line):
+            for m in _NAME.finditer(_words(line)):
                 if m.group(1) in prefixes:
                     last[m.group(1), int(m.group(2))] = i
         out = []
@@ -362,13 +383,68 @@ class _Writer:
                 out.append(f"    del {', '.join(sorted(gone[i]))}")
         return out
 
+    # --- a training step's effects ----------------------------------------------------------
+    def effect_reads(self, i, st):
+        """The slots effect step ``i`` reads (a backward: every value its rules read)."""
+        found = []
+        stack = list(st.args) + list(st.params.values())
+        while stack:
+            v = stack.pop()
+            if isinstance(v, Ref):
+                found.append(v.n)
+            elif type(v) in (tuple, list):
+                stack.extend(v)
+        if st.fn.kind == "backward":
+            found += self.effect_bodies[i][1]
+        return found
+
+    def tensor_of(self, n):
+        """The expression for the tensor object behind slot n (``T``: the boundary tensors)."""
+        s = self.rec.slots[n]
+        if s.kind == "grad":
+            return f"T[{self.boundary.index(s.index)}]._grad"
+        return f"T[{self.boundary.index(n)}]"
+
+    def effect_lines(self, i, st):
+        kind, p = st.fn.kind, st.params
+        where = f"  {st.line}" if st.line else ""
+        if kind == "backward":
+            lines, _, edges = self.effect_bodies[i]
+            g = self.arg(p["grad"]) if p["grad"] is not None else self.put(
+                _ones(self.rec.slots[p["root"].n].array), "c", "ones")
+            out = [f"    # backward(){where}", f"    g = {g}"] + lines
+            names = [f"g_x{j}" for j in edges]
+            fn = self.put(accumulate_grad, "fn", "accumulate_grad")
+            out.append(f"    {fn}(T, {tuple(edges)!r}, ({''.join(n + ', ' for n in names)}), g)")
+            for n in p["grads"]:        # a .grad read later (by the update)
+                if n in self.read_later:
+                    out.append(f"    v{n} = {self.tensor_of(n)}._data")
+            return out
+        if kind == "set_data":
+            target, value = st.args
+            return [f"    {self.tensor_of(target.n)}._data = {self.arg(value)}    # .data ={where}"]
+        if kind in ("copy", "fill"):
+            target = st.args[0]
+            if kind == "copy":
+                fn = self.put(xp.copyto, "np", "np_copyto")
+                line = f"    {fn}({self.var(target.n)}, {self.arg(st.args[1])}, casting='unsafe')"
+            else:
+                line = f"    {self.var(target.n)}[...] = {self.arg(p['value'])}"
+            out = [line + f"    # in place{where}"]
+            if p["bump"]:
+                out.append(f"    {self.tensor_of(target.n)}._vc[0] += 1")
+            return out
+        fn = self.put(p["fn"], "call", re.sub(r"\W+", "_", p["what"]).strip("_"))
+        return [f"    {fn}()    # {p['what']}, called again{where}"]
+
     # --- backward ---------------------------------------------------------------------------
-    def backward(self, k):
-        """Lines of backward for output k, the slots it reads, and the boundary positions it
-        sends gradients to."""
+    def backward(self, k, root_n=None):
+        """Lines of backward for output k (or, for a training step's recorded ``backward()``,
+        from slot ``root_n``: then ``k`` names its kept buffers), the slots it reads, and the
+        boundary positions it sends gradients to."""
         rec = self.rec
         step_of = {id(st.node): st for st in rec.steps if st.node is not None}
-        root = rec.slots[self.outputs[k]]
+        root = rec.slots[self.outputs[k] if root_n is None else root_n]
         root_node = root.tensor._grad_fn if root.kind == "step" else None
         lines, reads, edges = [], [], []
         self.count = {}     # each backward counts its own deliveries (a second output's too)
@@ -422,7 +498,7 @@ class _Writer:
     def rules(self, st, g, lines, reads, grad, gin):
         node, op = st.node, st.fn
         out = "None"
-        if node.out_data is not None:
+        if self.rec.out_kept(node):
             out = self.var(st.out)
             reads.append(st.out)
         # what the node keeps, as tensor.apply decides: saves, or what the needed rules read
@@ -503,7 +579,7 @@ class _Writer:
         if a.ndim == 0 or a.dtype.kind != "f" or _refers(st.params):
             return None
         texts, metas, args = [g], [self.rec.slots[st.out].array], [ARRAY]
-        if st.node.out_data is not None:
+        if self.rec.out_kept(st.node):
             texts.append(out)
             metas.append(self.rec.slots[st.out].array)
             args.append(ARRAY)
@@ -565,6 +641,21 @@ class _Writer:
         return code
 
 
+def _words(line):
+    """The text of a line of generated code, for finding the names it reads."""
+    if type(line) is str:
+        return line
+    if type(line) is Ufunc:
+        return line.text()
+    return line.text(None)
+
+
+def _ones(a):
+    one = xp.ones(a.shape, a.dtype)
+    one.flags.writeable = False     # the seed of every replay's backward: never written
+    return one
+
+
 def _buffers(metas):
     """The arrays a backward keeps between calls (``P``), one per (shape, dtype)."""
     return [xp.empty(shape, dtype) for shape, dtype in metas]
@@ -589,6 +680,10 @@ def generate(rec, outputs, boundary, needs_grad, labels=None, keep=False):
     w = _Writer(rec, outputs, boundary, labels, keep)
     bodies = []
     reads = []
+    for i, st in enumerate(rec.steps):      # a training step's backward() calls, in place
+        if type(st.fn) is Effect and st.fn.kind == "backward":
+            lines, r, edges = w.backward(f"s{i}", st.params["root"].n)
+            w.effect_bodies[i] = (lines[:-1], r, edges)     # (its return: accumulate_grad)
     for k in range(len(outputs)):
         if needs_grad[k]:
             lines, r, edges = w.backward(k)

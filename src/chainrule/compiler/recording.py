@@ -34,8 +34,24 @@ _MAKERS = {
 }
 
 
+class StopRecording(Exception):
+    """Raised in the check run where a training step's first effect would change state."""
+
+
 class GraphBreak(Exception):
     """Raised inside a recording with ``fullgraph=True`` (torch's ``Unsupported``)."""
+
+
+def seen_nodes(node):
+    """Every node reachable from ``node`` (not itself), without recursion."""
+    found, stack, seen = [], [node], {id(node)}
+    while stack:
+        for e in stack.pop().next:
+            if e is not None and not isinstance(e, Tensor) and id(e) not in seen:
+                seen.add(id(e))
+                found.append(e)
+                stack.append(e)
+    return found
 
 
 def user_line():
@@ -73,11 +89,13 @@ def _maker():
 
 class Slot:
     """One value of the recording: ``kind`` is "input" (argument ``index``), "external" (a
-    tensor read from outside: ``tensor``), "const" (an array made inside: ``array``) or "step"
-    (the output of step ``index``).  ``array`` is its value during the recording; ``box`` and
+    tensor read from outside: ``tensor``), "const" (an array made inside: ``array``), "step"
+    (the output of step ``index``) or "grad" (the ``.grad`` of the input or external slot
+    ``index`` after a recorded ``backward()``).  ``array`` is its value during the recording; ``box`` and
     ``version`` the version counter it was seen with (in-place changes are graph breaks)."""
 
-    __slots__ = ("n", "kind", "index", "array", "tensor", "box", "version", "requires_grad")
+    __slots__ = ("n", "kind", "index", "array", "tensor", "box", "version", "requires_grad",
+                 "stale")
 
     def __init__(self, n, kind, index, array, tensor):
         self.n = n
@@ -88,6 +106,7 @@ class Slot:
         self.box = None if tensor is None else tensor._vc
         self.version = None if tensor is None else tensor._vc[0]
         self.requires_grad = tensor is not None and tensor._requires_grad
+        self.stale = None       # what made its value out of date (an optimizer's step), if any
 
 
 class Ref:
@@ -118,6 +137,29 @@ class Step:
         self.line = line
 
 
+class Effect:
+    """What a step's ``fn`` is when the step changes state instead of making a value (a
+    training step's ``backward()``, ``w.data = ...``, ``p.grad.zero_()``, ``opt.step()``):
+    ``kind`` is "backward", "set_data", "copy", "fill" or "call"; the step's args and params
+    say what it reads and writes (see ``Recorder``'s methods of the same names)."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __eq__(self, other):
+        return type(other) is Effect and other.kind == self.kind
+
+    def __hash__(self):
+        return hash(self.kind)
+
+    @property
+    def __name__(self):
+        return {"backward": "backward()", "set_data": "setting .data", "copy": "an in-place op",
+                "fill": "fill_", "call": "a call"}[self.kind]
+
+
 class Recorder:
     """``grad_mode.state.apply_hook`` and ``.recorder`` for one recording call."""
 
@@ -131,6 +173,11 @@ class Recorder:
         self.broken = None      # (what, line) of the first graph break
         self.unexplained = 0    # arrays given to primitives that came from no recorded value
         self.prev = None
+        self.effects = 0        # steps that change state (a training step): see ``Effect``
+        self.kept_out = {}      # id(node) -> whether it kept its output, before a backward
+        self.checking = False   # the check run: stop before the first effect
+        self.unexplained_before = None  # unexplained arrays before the first effect (but
+        # zero_grad(), which the check run passes over)
 
     # --- the hooks --------------------------------------------------------------------------
     def graph_break(self, what, line=None):
@@ -213,6 +260,169 @@ class Recorder:
         self.steps.append(Step(fn, False, refs, kw, n, None, None))
         return t
 
+    # --- effects: a whole training step ----------------------------------------------------
+    def _boundary(self, t):
+        """The slot of ``t`` itself when it is an argument or a tensor read from outside (or
+        a ``.grad`` after a recorded backward), else None."""
+        n = self.by_array.get(id(t._data))
+        if n is None:
+            return None
+        s = self.slots[n]
+        if s.kind not in ("input", "external", "grad") or s.stale:
+            return None
+        return s
+
+    def begins(self):
+        """An effect is about to change state: the check run stops here (it compares what
+        came before), and the arrays made from no recorded value so far are the ones it
+        checks."""
+        if self.checking:
+            raise StopRecording
+        if self.unexplained_before is None:
+            self.unexplained_before = self.unexplained
+
+    def effect(self, kind, args, params):
+        self.effects += 1
+        self.steps.append(Step(Effect(kind), False, args, params, None, None, user_line()))
+
+    def backward(self, run, outputs, grads, retain_graph, create_graph, inputs, accumulate,
+                 trace):
+        """``loss.backward()`` inside the function: recorded (the replay runs the generated
+        backward and adds into the leaves' ``.grad`` as the engine does) when it starts at one
+        recorded output, every node it reaches was recorded here and every leaf it reaches is
+        an argument or a tensor read from outside, without hooks; else a graph break.  The
+        backward itself runs eagerly, unrecorded."""
+        why = None
+        if not accumulate or create_graph or retain_graph or inputs is not None or \
+                len(outputs) != 1 or trace is not None:
+            why = "autograd.grad(), or backward() with retain_graph, create_graph or inputs"
+        leaves = []
+        if why is None:
+            root = outputs[0]
+            steps = {id(st.node) for st in self.steps if st.node is not None}
+            n = self.by_array.get(id(root._data))
+            if n is None or root._grad_fn is None or id(root._grad_fn) not in steps:
+                why = "backward() from a tensor the function did not compute"
+            seen, stack = set(), [root._grad_fn]
+            while why is None and stack:
+                node = stack.pop()
+                if id(node) not in steps:
+                    why = "backward() into a graph made outside the compiled function"
+                    break
+                for e in node.next:
+                    if e is None or id(e) in seen:
+                        continue
+                    seen.add(id(e))
+                    if isinstance(e, Tensor):
+                        s = self._boundary(e)
+                        if s is None or s.kind == "grad" or s.tensor is not e or e._hooks:
+                            why = "backward() to a leaf that is not an argument or a tensor " \
+                                  "read from outside, or one with hooks"
+                            break
+                        leaves.append(s.n)
+                    else:
+                        stack.append(e)
+        if why is not None:
+            self.graph_break(f"{why} (the replay would skip it)")
+            return self._unrecorded(run, outputs, grads, retain_graph, create_graph, inputs,
+                                    accumulate, trace)
+        for node in [root._grad_fn] + [e for e in seen_nodes(root._grad_fn)]:
+            self.kept_out[id(node)] = node.out_data is not None   # (the backward frees it)
+        self.begins()
+        seed = grads[0]
+        g = None if type(seed) is _ndarray and seed.shape == root._data.shape and \
+            seed.dtype == root._data.dtype and (seed == 1).all() and \
+            id(seed) not in self.by_array else self.encode_value(B.xp.asarray(seed))
+        self.effect("backward", [], {"root": Ref(n), "grad": g,
+                                     "leaves": [Ref(k) for k in leaves]})
+        st = self.steps[-1]
+        found = self._unrecorded(run, outputs, grads, retain_graph, create_graph, inputs,
+                                 accumulate, trace)
+        grads_of = []
+        for k in leaves:                # each leaf's .grad after it: a value later ops may read
+            leaf = self.slots[k].tensor
+            grads_of.append(self.add("grad", k, leaf._grad._data, leaf._grad))
+        st.params["grads"] = grads_of
+        return found
+
+    def out_kept(self, node):
+        """Whether ``node`` keeps its output for its rules (as it did before a recorded
+        backward freed it)."""
+        return self.kept_out.get(id(node), node.out_data is not None)
+
+    def _unrecorded(self, run, *args):
+        hook, rec = _grad_state.apply_hook, _grad_state.recorder
+        _grad_state.apply_hook = _grad_state.recorder = None
+        try:
+            return run(*args)
+        finally:
+            _grad_state.apply_hook, _grad_state.recorder = hook, rec
+
+    def grad_read(self, t):
+        """``t.grad`` read inside the function: fine when it is a gradient a recorded backward
+        made (or None); a ``.grad`` from before the call is a tensor the replay could not
+        find again (backward and zero_grad replace it)."""
+        g = t._grad
+        if g is None:
+            return
+        n = self.by_array.get(id(g._data))
+        if n is None or self.slots[n].kind != "grad" or self.slots[n].stale:
+            self.graph_break("reading .grad of a tensor before backward() in the same call (the "
+                             "replay would not see a later backward() or zero_grad() replace it)")
+
+    def set_data(self, t, value):
+        """``t.data = value``: recorded when t is an argument or a tensor read from outside
+        and value was computed here."""
+        s = self._boundary(t)
+        if s is None or s.kind == "grad" or s.tensor is not t or not isinstance(value, Tensor):
+            self.graph_break("setting .data of a tensor made inside the function, or to a "
+                             "value the recorder did not see")
+            return
+        self.begins()
+        self.effect("set_data", [Ref(s.n), self.ref(value)], {})
+
+    def in_place(self, x, what):
+        """Before an in-place op on x: whether it can be recorded (x's own array is an
+        argument, a tensor read from outside or a recorded ``.grad``, and no gradient is
+        recorded for it); else a graph break.  ``in_place_done`` records it after."""
+        s = self._boundary(x)
+        if s is None or (_grad_state.enabled and x._requires_grad):
+            self.graph_break(f"{what} (an in-place change)")
+            return None
+        self.begins()
+        return s
+
+    def in_place_done(self, s, x, value):
+        """After the in-place op: x's array now holds ``value`` (a recorded tensor, copied in
+        with NumPy's unsafe casting, as ``_write``) or the number ``value`` (``fill_``)."""
+        bump = x is s.tensor            # the replay bumps that tensor's version counter too
+        if isinstance(value, Tensor):
+            self.effect("copy", [Ref(s.n), self.ref(value)], {"bump": bump})
+        else:
+            self.effect("fill", [Ref(s.n)], {"value": value, "bump": bump})
+        if s.box is not None:
+            s.version = s.box[0]
+
+    def call(self, what, fn, stales):
+        """An optimizer's ``step()`` or a ``zero_grad()``: called again, as it is, by the
+        replay (it reads and writes tensors the recorder does not see, so it runs unrecorded
+        now).  Afterwards the ``.grad``s are out of date, and unless ``stales`` is "grads",
+        every tensor read from outside and the arguments among ``stales`` (the parameters):
+        reading them again in the same call is a graph break."""
+        if stales == "grads":       # zero_grad(): what the check run compares before the
+            if self.checking:       # first backward does not depend on it; it passes over it
+                self.effect("call", [], {"fn": fn, "what": what})
+                return None
+        else:
+            self.begins()
+        self.effect("call", [], {"fn": fn, "what": what})
+        touched = set() if stales == "grads" else {id(t) for t in stales}
+        for s in self.slots:        # (every tensor read from outside: the optimizer's state too)
+            if s.kind in ("grad", "external") and stales != "grads" or s.kind == "grad" or \
+                    (s.kind == "input" and id(s.tensor) in touched):
+                s.stale = s.stale or what
+        return self._unrecorded(fn)
+
     # --- values -----------------------------------------------------------------------------
     def add(self, kind, index, array, tensor):
         n = len(self.slots)
@@ -242,6 +452,9 @@ class Recorder:
         """The slot holding tensor ``t``'s value (new for a tensor read from outside)."""
         n = self.by_array.get(id(t._data))
         if n is not None:
+            if self.slots[n].stale:
+                self.graph_break(f"reading a tensor after {self.slots[n].stale} in the same call "
+                                 "(its value there is not the one the recording saw)")
             self.check(self.slots[n], t)
             return Ref(n)
         b = self.made.get(id(t))
@@ -293,8 +506,8 @@ class Recorder:
 
     def finish_checks(self):
         """Graph breaks found at the end: values changed in place, hooks on intermediates."""
-        for s in self.slots:
-            if s.box is not None and s.box[0] != s.version:
+        for s in self.slots:      # (a stale value was changed by a call the replay makes)
+            if s.box is not None and s.box[0] != s.version and not s.stale:
                 self.graph_break("an in-place change to a tensor the function read or made",
                                  "the function's body")
                 break
@@ -412,6 +625,10 @@ def _same(a, b, r1, r2):
 
 def differences(r1, r2, result1, result2):
     """(what, line) of the first difference between two recordings of one function, or None."""
+    if result2 is None and r2.checking:     # the check run stopped at the first effect
+        n = len(r2.steps)
+        r1 = _Prefix(r1, n)
+        result1 = None
     if len(r1.steps) != len(r2.steps):
         return ("Python took another path on other input values (a branch on tensor values "
                 "the recorder did not see)", "the function's body")
@@ -420,6 +637,8 @@ def differences(r1, r2, result1, result2):
         name = s1.fn.name if s1.prim else getattr(s1.fn, "__name__", "a NumPy function")
         if not _same(s1.fn, s2.fn, r1, r2) or not _same(s1.args, s2.args, r1, r2):
             return (f"{name} got other operands on other input values", where)
+        if type(s1.fn) is Effect:       # (a zero_grad() the check run passed over)
+            continue
         for k in s1.params:
             if not _same(s1.params[k], s2.params.get(k), r1, r2):
                 return (f"{name}'s {k} is computed from tensor values outside any operation the "
@@ -430,6 +649,14 @@ def differences(r1, r2, result1, result2):
     if len(o1) != len(o2):
         return ("the function returned other outputs on other input values", "its return")
     return None
+
+
+class _Prefix:
+    """The first n steps of a recording (what a check run that stopped is compared with)."""
+
+    def __init__(self, rec, n):
+        self.slots = rec.slots
+        self.steps = rec.steps[:n]
 
 
 def freed(array):

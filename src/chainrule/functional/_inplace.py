@@ -114,10 +114,21 @@ _INPLACE_UFUNCS = {add: xp.add, sub: xp.subtract, mul: xp.multiply, div: xp.true
 
 def inplace(x, fn, *args):
     """Apply ``fn(x, *args)`` and write the result into x's storage (``x += y``, ``x.mul_(y)``)."""
-    _in_place(fn.__name__ + "_")
+    rec = _grad_state.recorder
+    slot = rec.in_place(x, fn.__name__ + "_") if rec is not None else None
     _check_inplace(x, fn.__name__ + "_")
     recording = _grad_state.enabled and (x._requires_grad or builtins.any(
         isinstance(a, Tensor) and a._requires_grad for a in args))
+    if slot is not None and not recording:      # chainrule.compile records it (a training
+        r = fn(wrap(x._data), *args)            # step's update): the value, then the copy
+        _write(x, r, fn.__name__)
+        x._vc[0] += 1
+        rec.in_place_done(slot, x, r)
+        return x
+    if rec is not None and slot is None:
+        pass                    # a graph break already: the function runs eagerly from now on
+    elif rec is not None:
+        rec.graph_break(f"{fn.__name__}_ (an in-place change recorded in the graph)")
     if not recording:
         ufunc = _INPLACE_UFUNCS.get(fn)
         if ufunc is not None and _grad_state.apply_hook is None and _fits_in_place(x, args):
@@ -178,7 +189,18 @@ def _write(x, r, op):
 
 def fill_(x, value, name="FillBackward2"):
     """Fill x with ``value`` (a number or a 0-d tensor) in place; a tensor value gets gradients"""
-    _in_place("fill_")
+    rec = _grad_state.recorder
+    if rec is not None:         # chainrule.compile: a number into a tensor read from outside
+        slot = None if isinstance(value, Tensor) or (_grad_state.enabled and x._requires_grad) \
+            else rec.in_place(x, "fill_")
+        if slot is None:
+            rec.graph_break("fill_ (an in-place change)")
+        else:
+            v = checked_fill(value, x._data.dtype, "fill_")
+            x._data[...] = v
+            x._vc[0] += 1
+            rec.in_place_done(slot, x, v)
+            return x
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "

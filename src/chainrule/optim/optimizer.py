@@ -18,7 +18,7 @@ from itertools import chain
 from .. import _backend as B
 from .. import dtypes as D
 from .._backend import xp
-from ..grad_mode import enable_grad, graph_break
+from ..grad_mode import enable_grad, graph_break, state as _grad_state
 from ..graph import RemovableHandle
 from ..tensor import Tensor, wrap
 
@@ -71,9 +71,15 @@ def _hooked_step(func):
     def step(*args, **kwargs):
         self = args[0]
         # the update writes the parameters' arrays, unseen by chainrule.compile's recorder:
-        # every optimizer's step passes here, so a compiled function that steps runs eagerly
-        graph_break(f"{type(self).__name__}.step() (it changes the parameters and the "
-                    "optimizer's state outside the recorded operations)")
+        # every optimizer's step passes here.  A recorded training step calls it again on
+        # replay; with a closure (which computes a loss inside) the function runs eagerly
+        rec = _grad_state.recorder
+        if rec is not None and not self.__dict__.get("_in_hooked_step"):
+            if len(args) == 1 and not kwargs:
+                return rec.call(f"{type(self).__name__}.step()", self.step,
+                                [p for g in self.param_groups for p in g["params"]])
+            graph_break(f"{type(self).__name__}.step(closure) (it changes the parameters and "
+                        "the optimizer's state outside the recorded operations)")
         if self.__dict__.get("_in_hooked_step"):
             return func(*args, **kwargs)
         for pre_hook in chain(_global_optimizer_pre_hooks.values(),
@@ -245,8 +251,10 @@ class Optimizer:
         """Reset the gradients of all optimized tensors: to None (the default, as torch), or
         to zeros with ``set_to_none=False``.  A parameter whose grad is None is skipped by
         ``step``; one whose grad is zero is not (weight decay and momentum still act)."""
-        graph_break(f"{type(self).__name__}.zero_grad() (it changes .grad outside the recorded "
-                    "operations)")
+        if _grad_state.recorder is not None:    # a recorded training step calls it again
+            return _grad_state.recorder.call(f"{type(self).__name__}.zero_grad()",
+                                             functools.partial(self.zero_grad, set_to_none),
+                                             "grads")
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad

@@ -5,6 +5,7 @@ Assigning a ``Parameter``, a ``Module`` or a registered buffer as an attribute r
 ``state_dict()`` list things in the order they were assigned, as PyTorch does).  Walks over the
 module tree are iterative, like the engine's.
 """
+import functools
 from collections import OrderedDict, namedtuple
 
 from ... import dtypes, grad_mode
@@ -291,8 +292,10 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of every parameter (to None, or to zeros in place)."""
-        grad_mode.graph_break("Module.zero_grad() (it changes .grad outside the recorded "
-                              "operations)")
+        rec = grad_mode.state.recorder
+        if rec is not None:         # a recorded training step calls it again
+            return rec.call(f"{type(self).__name__}.zero_grad()",
+                            functools.partial(self.zero_grad, set_to_none), "grads")
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
