@@ -21,6 +21,8 @@ tensor(3., grad_fn=<SumBackward0>)
 tensor(3., grad_fn=<CompiledFunctionBackward>)
 """
 import functools
+import itertools
+import operator
 import os
 import weakref
 import sys
@@ -32,7 +34,7 @@ from .._fns import ArrayF
 from ..engine import SECOND_BACKWARD, grad, raise_modified
 from ..grad_mode import state as _grad_state
 from ..graph import Node
-from ..nn.modules.module import Module
+from ..nn.modules.module import Members, Module, tree_changes
 from ..tensor import Tensor, wrap
 from .codegen import generate
 from .recording import (GraphBreak, Recorder, Ref, differences, freed, lighten,
@@ -264,28 +266,28 @@ def _cell(cell):
 
 def _signature(args, kwargs, tensors):
     """The key of a call (appending its tensors to ``tensors``)."""
-    key = [_grad_state.enabled]
     if not kwargs:          # the common call: numbers and tensors, no containers
+        key = [_grad_state.enabled, (tuple, len(args))]    # as the general walk writes args
         for v in args:
             tp = type(v)
-            if tp is float or tp is int or tp is bool:
-                key.append((tp, v if v == v else repr(v)))
-            elif tp is Tensor:
+            if tp is Tensor:
                 d = v._data
                 alias = None
-                for i, t in enumerate(tensors):
-                    if t._data is d:
-                        alias = i
-                        break
+                if tensors:
+                    for i, t in enumerate(tensors):
+                        if t._data is d:
+                            alias = i
+                            break
                 tensors.append(v)
                 key.append((d.shape, d.dtype, v._requires_grad, alias))
+            elif tp is float or tp is int or tp is bool:
+                key.append((tp, v if v == v else repr(v)))
             else:
                 del tensors[:]
                 break
         else:
-            key.append((tuple, len(args)))   # as the general walk below writes args
-            return tuple(key[:1] + key[-1:] + key[1:-1])
-        key = [_grad_state.enabled]
+            return tuple(key)
+    key = [_grad_state.enabled]
     stack = [kwargs, args]
     while stack:
         v = stack.pop()
@@ -315,15 +317,47 @@ def _signature(args, kwargs, tensors):
     return tuple(key)
 
 
-def _module_key(mod):
-    key = []
-    for m in mod.modules():
-        key.append(m.training)
-    for _, p in mod.named_parameters():
-        key.append((id(p), p._data.shape, p._data.dtype, p._requires_grad))
-    for _, b in mod.named_buffers():
-        key.append((id(b), b._data.shape, b._data.dtype))
-    return tuple(key)
+_TRAINING = operator.attrgetter("training")
+_DICTS = operator.attrgetter("_modules", "_parameters", "_buffers")
+_VALUES = operator.methodcaller("values")
+_chain = itertools.chain.from_iterable
+
+
+class _ModuleTree:
+    """The part of a compiled module's signature its tree gives: every module's training
+    flag, and the identity of every module, parameter and buffer in it (and of the dicts that
+    hold them).  The flags are read on every call; the identities only when some module's
+    members changed since the last look (``tree_changes``: every ``Members`` dict counts its
+    writes), or on every call where the tree holds a dict that does not count them; the tree
+    is walked again only when an identity changed.  ``held`` keeps what the key names by
+    ``id`` alive, so an id is never another object's while a recording keyed by it lives.  A
+    parameter's shape, dtype and ``requires_grad`` are not in the key: the recording checks
+    those of the tensors it read (``_Entry.ok``) and records again when one changed."""
+
+    def __init__(self, mod):
+        self.mod = mod
+        self.numbers = {}       # identities -> a small number: the key hashes that, not them
+        self.walk()
+
+    def walk(self):
+        self.mods = list(self.mod.modules())
+        self.seen = tree_changes[0]
+        self.ids, self.held = self.identities()
+        self.number = self.numbers.setdefault(self.ids, len(self.numbers))
+        self.counted = all(type(d) is Members for d in self.held[:3 * len(self.mods)])
+
+    def identities(self):
+        dicts = list(_chain(map(_DICTS, self.mods)))
+        held = dicts + list(_chain(map(_VALUES, dicts)))
+        return tuple(map(id, held)), held
+
+    def key(self):
+        if not self.counted or tree_changes[0] != self.seen:
+            ids, _ = self.identities()
+            if ids != self.ids:         # a module, parameter or buffer was added or replaced
+                self.walk()
+            self.seen = tree_changes[0]
+        return tuple(map(_TRAINING, self.mods)), self.number
 
 
 def _code_names(code):
@@ -346,6 +380,8 @@ class Compiled:
         self.options = dict(options or {})
         self.disable = disable
         self.module = module
+        self.tree = None if module is None else _ModuleTree(module)
+        self.guards = tuple(self.options.get("guards", ()))
         self.cache = {}
         self.broken = None
         self.full_warned = False
@@ -358,9 +394,9 @@ class Compiled:
             return self.fn(*args, **kwargs)
         tensors = []
         key = _signature(args, kwargs, tensors)
-        if self.module is not None:
-            key = (key, _module_key(self.module))
-        for guard in self.options.get("guards", ()):
+        if self.tree is not None:
+            key = (key, self.tree.key())
+        for guard in self.guards:
             key = (key, guard())
         entry = self.cache.get(key)
         if entry is not None and entry.ok():
@@ -449,6 +485,8 @@ class Compiled:
                 UserWarning, stacklevel=_stacklevel())
             return result
         entry.called_with = _describe(args, kwargs, self.module)
+        # what the key names by id stays alive while the recording does (see _ModuleTree)
+        entry.held = None if self.tree is None else self.tree.held
         self.cache[key] = entry
         self.recordings += 1
         return result
