@@ -114,13 +114,17 @@ _INPLACE_UFUNCS = {add: xp.add, sub: xp.subtract, mul: xp.multiply, div: xp.true
 
 def inplace(x, fn, *args):
     """Apply ``fn(x, *args)`` and write the result into x's storage (``x += y``, ``x.mul_(y)``)."""
-    _in_place(fn.__name__ + "_")
-    _check_inplace(x, fn.__name__ + "_")
-    recording = _grad_state.enabled and (x._requires_grad or builtins.any(
-        isinstance(a, Tensor) and a._requires_grad for a in args))
+    state = _grad_state
+    if state.recorder is not None:
+        _in_place(fn.__name__ + "_")
+    recording = False
+    if state.enabled:           # (without grad mode the checks below have nothing to say)
+        _check_inplace(x, fn.__name__ + "_")
+        recording = x._requires_grad or builtins.any(
+            isinstance(a, Tensor) and a._requires_grad for a in args)
     if not recording:
         ufunc = _INPLACE_UFUNCS.get(fn)
-        if ufunc is not None and _grad_state.apply_hook is None and _fits_in_place(x, args):
+        if ufunc is not None and state.apply_hook is None and _fits_in_place(x, args):
             # x -= lr * g in an optimizer or a no_grad() block: one NumPy call writing into x
             # (the general path computes a new array and copies it back)
             a = args[0]
