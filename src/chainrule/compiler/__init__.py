@@ -47,6 +47,8 @@ __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "rese
 cache_size_limit = 8
 
 _SIMPLE = (int, float, bool, str, type(None), complex)
+_DATA = operator.attrgetter("_data")
+_quiet_fp, _restore_fp = B.quiet_fp, B.restore_fp
 _weakref = weakref.ref
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -163,32 +165,35 @@ class _Entry:
         prog = self.program
         if prog.forward is None:        # the first replay: write the code now
             prog.render()
-        token = B.quiet_fp()
+        token = _quiet_fp()
         try:
-            outs, saved = prog.forward(*[t._data for t in bt])
+            outs, saved = prog.forward(*map(_DATA, bt))
         finally:
-            B.restore_fp(token)
+            _restore_fp(token)
         results = []
-        for k, (mode, pos) in enumerate(self.outputs):
+        k = 0
+        for mode, pos in self.outputs:
             if mode == "same":
                 results.append(bt[pos])
+                k += 1
                 continue
             a = outs[k]
             t = wrap(a.copy() if mode == "const" else a)
             if mode == "node":
-                edges = prog.edges[k]
                 nxt = [None] * len(bt)
-                for i in edges:
+                for i in prog.edges[k]:
                     b = bt[i]
                     if b._requires_grad:
                         nxt[i] = b._grad_fn or b
-                checks = [(bt[i]._vc, bt[i]._vc[0], bt[i]._data) for i in self.checks[0]]
+                checks = [(bt[i]._vc, bt[i]._vc[0], bt[i]._data) for i in self.checks[0]] \
+                    if self.checks[0] else []
                 call = Call(saved, checks, bt)
                 node = Node(self.ops[k], self.freeds[k], tuple(nxt), {"call": call})
                 call.node = _weakref(node)
                 t._requires_grad = True
                 t._grad_fn = node
             results.append(t)
+            k += 1
         if self.checks[1]:          # outputs the backward reads: their in-place changes too
             for t in results:
                 if t._grad_fn is not None and type(t._grad_fn) is Node and \
@@ -361,6 +366,18 @@ class _ModuleTree:
 
 
 def _code_names(code):
+    """The global and free names ``code`` (and the functions defined in it) reads, sorted."""
+    found = _names_of.get(code)
+    if found is None:
+        found = _names_of[code] = sorted(_walk_names(code))
+    return found
+
+
+# code object -> its names: a recording asks three times, every recording of a function again
+_names_of = weakref.WeakKeyDictionary()
+
+
+def _walk_names(code):
     names, stack = set(), [code]
     while stack:
         c = stack.pop()
@@ -536,8 +553,10 @@ class Compiled:
             else:
                 outputs.append(("plain", None))
                 needs.append(False)
+        guards = self._guards([rec.slots[n].tensor for n in boundary_slots
+                               if rec.slots[n].kind == "external"])
         program = generate(rec, slots, boundary_slots, needs,
-                           self._labels(rec, boundary_slots))
+                           self._labels(rec, boundary_slots, guards))
         saved = program.saved_slots
         checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
                   [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
@@ -546,7 +565,6 @@ class Compiled:
         freeds = [tuple(freed(rec.slots[n].array) for n in boundary_slots) for _ in slots]
         externals = [(s.tensor, s.array.shape, s.array.dtype, s.requires_grad)
                      for s in keep if s.kind == "external"]
-        guards = self._guards([s.tensor for s in keep if s.kind == "external"])
         lighten(rec)
         return _Entry(program, boundary, externals, guards, outputs, structure, ops, freeds,
                       checks)
@@ -562,13 +580,14 @@ class Compiled:
         if code is None:
             return []
         g = getattr(fn, "__globals__", {})
-        found = [g[n] for n in sorted(_code_names(code)) if isinstance(g.get(n), Tensor)]
+        found = [g[n] for n in _code_names(code) if isinstance(g.get(n), Tensor)]
         found += [v for v in map(_cell, getattr(fn, "__closure__", None) or ())
                   if isinstance(v, Tensor)]
         return found
 
-    def _labels(self, rec, boundary_slots):
-        """What each input of the generated code is: an argument, a parameter, a global."""
+    def _labels(self, rec, boundary_slots, guards):
+        """What each input of the generated code is: an argument, a parameter, a global
+        (``guards``: where the tensors read from outside were found)."""
         names = {}
         if self.module is not None:
             for n, p in self.module.named_parameters():
@@ -579,8 +598,7 @@ class Compiled:
         cells = dict(zip(getattr(getattr(fn, "__code__", None), "co_freevars", ()),
                          getattr(fn, "__closure__", None) or ()))
         cell_names = {id(c): k for k, c in cells.items()}
-        for where, name, t in self._guards([rec.slots[n].tensor for n in boundary_slots
-                                            if rec.slots[n].kind == "external"]):
+        for where, name, t in guards:
             names[id(t)] = f"global {name}" if name is not None else \
                 f"closure variable {cell_names.get(id(where), '?')}"
         labels = []
@@ -600,7 +618,7 @@ class Compiled:
         ids = {id(t) for t in external}
         guards = []
         g = getattr(fn, "__globals__", {})
-        for name in sorted(_code_names(code)):
+        for name in _code_names(code):
             v = g.get(name)
             if isinstance(v, Tensor) and id(v) in ids:
                 guards.append((g, name, v))
