@@ -104,3 +104,17 @@ def test_training_flag_requires_grad_and_shape_changes_are_seen():
     m[0].weight.requires_grad_(True)
     m[0].bias.data = cr.full((1,), 2.0)                 # broadcasts: another recording
     _same(m, c, x)
+
+
+def test_a_module_copied_or_unpickled_is_watched_too():
+    import copy
+    import pickle
+    m = _model()
+    for other in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        c = cr.compile(other)
+        x = cr.randn(5, 3)
+        _same(other, c, x)
+        other[0]._parameters["weight"] = nn.Parameter(cr.full((4, 3), 0.5))
+        _same(other, c, x)
+        other[1] = nn.ReLU()
+        _same(other, c, x)
