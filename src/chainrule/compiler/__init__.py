@@ -345,8 +345,8 @@ class _ModuleTree:
         self.walk()
 
     def walk(self):
+        self.seen = tree_changes[0]     # read first: a change during the walk moves it again
         self.mods = list(self.mod.modules())
-        self.seen = tree_changes[0]
         self.ids, self.held = self.identities()
         self.number = self.numbers.setdefault(self.ids, len(self.numbers))
         self.counted = all(type(d) is Members for d in self.held[:3 * len(self.mods)])
@@ -357,11 +357,13 @@ class _ModuleTree:
         return tuple(map(id, held)), held
 
     def key(self):
-        if not self.counted or tree_changes[0] != self.seen:
+        now = tree_changes[0]
+        if not self.counted or now != self.seen:
             ids, _ = self.identities()
             if ids != self.ids:         # a module, parameter or buffer was added or replaced
                 self.walk()
-            self.seen = tree_changes[0]
+            else:
+                self.seen = now
         return tuple(map(_TRAINING, self.mods)), self.number
 
 
