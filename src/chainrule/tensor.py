@@ -534,6 +534,13 @@ class Tensor:
 
     def zero_(self):
         """Fill with zeros, in place."""
+        state = _grad_state
+        if state.recorder is None and not (state.enabled and self._requires_grad):
+            # fill_'s path without a node (zero fits every dtype): every optimizer step, once
+            # per gradient, so without the calls that find it has nothing else to do
+            self._data[...] = 0
+            self._vc[0] += 1
+            return self
         return _F.fill_(self, 0, name="ZeroBackward0")
 
     def fill_(self, value):
