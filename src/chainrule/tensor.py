@@ -545,6 +545,13 @@ class Tensor:
 
     def zero_(self):
         """Fill with zeros, in place."""
+        state = _grad_state
+        if state.recorder is None and not (state.enabled and self._requires_grad):
+            # fill_'s path without a node (zero fits every dtype): every optimizer step, once
+            # per gradient, so without the calls that find it has nothing else to do
+            self._data[...] = 0
+            self._vc[0] += 1
+            return self
         return _F.fill_(self, 0, name="ZeroBackward0")
 
     def fill_(self, value):
@@ -2063,8 +2070,8 @@ _object_new = object.__new__
 def init_slots(t, data, requires_grad=False):
     """Give ``t`` every slot of a new leaf tensor holding the ndarray ``data`` (not copied).
 
-    The one slot set-up: ``Tensor()``, ``wrap`` and vmap's batched tensors call it; ``apply``
-    inlines it (keep the two in step when a slot is added)."""
+    The one slot set-up: ``Tensor()`` and vmap's batched tensors call it; ``apply`` and
+    ``wrap`` inline it (keep the three in step when a slot is added)."""
     t._data = data
     t._requires_grad = requires_grad
     t._grad = None
@@ -2091,7 +2098,19 @@ def wrap(data, requires_grad=False, cls=None):
     """Wrap an ndarray in a new leaf tensor (no copy; a NumPy scalar becomes a 0-d array)."""
     if type(data) is not _ndarray:   # a NumPy scalar (0-d ufunc result) would be a copy, not
         data = xp.asarray(data)      # storage: in-place ops and .grad updates would be lost
-    return init_slots(_object_new(Tensor if cls is None else cls), data, requires_grad)
+    # init_slots(...), inlined: .data, .grad and every op without a node come through here
+    t = _object_new(Tensor if cls is None else cls)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad = None
+    t._grad_fn = None
+    t._vc = [0]
+    t._hooks = None
+    t._retains_grad = False
+    t._base = None
+    if _grad_state.recorder is not None:    # chainrule.compile records: a tensor made here
+        _grad_state.recorder.born(t)
+    return t
 
 
 def _rebuild(data, requires_grad, cls=None):
@@ -2127,7 +2146,12 @@ def apply(op, inputs, params=None, arrays=None, name=None):
     if hook is not None:        # vmap's batching rules, checkpoint's recorder (see grad_mode)
         return hook(op, inputs, params, arrays, name)
     if arrays is None:
-        arrays = [v._data if isinstance(v, Tensor) else v for v in inputs]
+        if len(inputs) == 2:        # the common binary op, without a list comprehension
+            a, b = inputs
+            arrays = [a._data if isinstance(a, Tensor) else a,
+                      b._data if isinstance(b, Tensor) else b]
+        else:
+            arrays = [v._data if isinstance(v, Tensor) else v for v in inputs]
     token = _quiet_fp()
     try:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)

@@ -21,6 +21,8 @@ tensor(3., grad_fn=<SumBackward0>)
 tensor(3., grad_fn=<CompiledFunctionBackward>)
 """
 import functools
+import itertools
+import operator
 import os
 import weakref
 import sys
@@ -32,7 +34,7 @@ from .._fns import ArrayF
 from ..engine import SECOND_BACKWARD, grad, raise_modified
 from ..grad_mode import state as _grad_state
 from ..graph import Node
-from ..nn.modules.module import Module
+from ..nn.modules.module import Members, Module, tree_changes
 from ..tensor import Tensor, wrap
 from .codegen import generate
 from .recording import (Effect, GraphBreak, Recorder, Ref, StopRecording, differences,
@@ -48,6 +50,8 @@ _SIMPLE = (int, float, bool, str, type(None), complex)
 # torch.compile's modes; the ones that keep a workspace between calls (CUDA graphs there)
 MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _KEEPING = ("reduce-overhead", "max-autotune")
+_DATA = operator.attrgetter("_data")
+_quiet_fp, _restore_fp = B.quiet_fp, B.restore_fp
 _weakref = weakref.ref
 EAGER = object()        # what a replay returns when this call must run eagerly instead
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -176,21 +180,23 @@ class _Entry:
         prog = self.program
         if prog.forward is None:        # the first replay: write the code now
             prog.render()
-        arrays = [t._data for t in bt]
+        arrays = list(map(_DATA, bt))
         if self.leaves is not None:     # a training step: it adds into these leaves' .grad
             for i in self.leaves:
                 if bt[i]._grad_fn is not None or bt[i]._hooks or not bt[i]._requires_grad:
                     return EAGER
             arrays.append(bt)
-        token = B.quiet_fp()
+        token = _quiet_fp()
         try:
             outs, saved = prog.forward(*arrays)
         finally:
-            B.restore_fp(token)
+            _restore_fp(token)
         results = []
-        for k, (mode, pos) in enumerate(self.outputs):
+        k = 0
+        for mode, pos in self.outputs:
             if mode == "same":
                 results.append(bt[pos])
+                k += 1
                 continue
             a = outs[k]
             t = wrap(a.copy() if mode == "const" else a)
@@ -201,19 +207,20 @@ class _Entry:
                 t._requires_grad = True
                 t._grad_fn = node
             if mode == "node":
-                edges = prog.edges[k]
                 nxt = [None] * len(bt)
-                for i in edges:
+                for i in prog.edges[k]:
                     b = bt[i]
                     if b._requires_grad:
                         nxt[i] = b._grad_fn or b
-                checks = [(bt[i]._vc, bt[i]._vc[0], bt[i]._data) for i in self.checks[0]]
+                checks = [(bt[i]._vc, bt[i]._vc[0], bt[i]._data) for i in self.checks[0]] \
+                    if self.checks[0] else []
                 call = Call(saved, checks, bt)
                 node = Node(self.ops[k], self.freeds[k], tuple(nxt), {"call": call})
                 call.node = _weakref(node)
                 t._requires_grad = True
                 t._grad_fn = node
             results.append(t)
+            k += 1
         if self.checks[1]:          # outputs the backward reads: their in-place changes too
             for t in results:
                 if t._grad_fn is not None and type(t._grad_fn) is Node and \
@@ -291,28 +298,28 @@ def _cell(cell):
 
 def _signature(args, kwargs, tensors):
     """The key of a call (appending its tensors to ``tensors``)."""
-    key = [_grad_state.enabled]
     if not kwargs:          # the common call: numbers and tensors, no containers
+        key = [_grad_state.enabled, (tuple, len(args))]    # as the general walk writes args
         for v in args:
             tp = type(v)
-            if tp is float or tp is int or tp is bool:
-                key.append((tp, v if v == v else repr(v)))
-            elif tp is Tensor:
+            if tp is Tensor:
                 d = v._data
                 alias = None
-                for i, t in enumerate(tensors):
-                    if t._data is d:
-                        alias = i
-                        break
+                if tensors:
+                    for i, t in enumerate(tensors):
+                        if t._data is d:
+                            alias = i
+                            break
                 tensors.append(v)
                 key.append((d.shape, d.dtype, v._requires_grad, alias))
+            elif tp is float or tp is int or tp is bool:
+                key.append((tp, v if v == v else repr(v)))
             else:
                 del tensors[:]
                 break
         else:
-            key.append((tuple, len(args)))   # as the general walk below writes args
-            return tuple(key[:1] + key[-1:] + key[1:-1])
-        key = [_grad_state.enabled]
+            return tuple(key)
+    key = [_grad_state.enabled]
     stack = [kwargs, args]
     while stack:
         v = stack.pop()
@@ -342,18 +349,64 @@ def _signature(args, kwargs, tensors):
     return tuple(key)
 
 
-def _module_key(mod):
-    key = []
-    for m in mod.modules():
-        key.append(m.training)
-    for _, p in mod.named_parameters():
-        key.append((id(p), p._data.shape, p._data.dtype, p._requires_grad))
-    for _, b in mod.named_buffers():
-        key.append((id(b), b._data.shape, b._data.dtype))
-    return tuple(key)
+_TRAINING = operator.attrgetter("training")
+_DICTS = operator.attrgetter("_modules", "_parameters", "_buffers")
+_VALUES = operator.methodcaller("values")
+_chain = itertools.chain.from_iterable
+
+
+class _ModuleTree:
+    """The part of a compiled module's signature its tree gives: every module's training
+    flag, and the identity of every module, parameter and buffer in it (and of the dicts that
+    hold them).  The flags are read on every call; the identities only when some module's
+    members changed since the last look (``tree_changes``: every ``Members`` dict counts its
+    writes), or on every call where the tree holds a dict that does not count them; the tree
+    is walked again only when an identity changed.  ``held`` keeps what the key names by
+    ``id`` alive, so an id is never another object's while a recording keyed by it lives.  A
+    parameter's shape, dtype and ``requires_grad`` are not in the key: the recording checks
+    those of the tensors it read (``_Entry.ok``) and records again when one changed."""
+
+    def __init__(self, mod):
+        self.mod = mod
+        self.numbers = {}       # identities -> a small number: the key hashes that, not them
+        self.walk()
+
+    def walk(self):
+        self.seen = tree_changes[0]     # read first: a change during the walk moves it again
+        self.mods = list(self.mod.modules())
+        self.ids, self.held = self.identities()
+        self.number = self.numbers.setdefault(self.ids, len(self.numbers))
+        self.counted = all(type(d) is Members for d in self.held[:3 * len(self.mods)])
+
+    def identities(self):
+        dicts = list(_chain(map(_DICTS, self.mods)))
+        held = dicts + list(_chain(map(_VALUES, dicts)))
+        return tuple(map(id, held)), held
+
+    def key(self):
+        now = tree_changes[0]
+        if not self.counted or now != self.seen:
+            ids, _ = self.identities()
+            if ids != self.ids:         # a module, parameter or buffer was added or replaced
+                self.walk()
+            else:
+                self.seen = now
+        return tuple(map(_TRAINING, self.mods)), self.number
 
 
 def _code_names(code):
+    """The global and free names ``code`` (and the functions defined in it) reads, sorted."""
+    found = _names_of.get(code)
+    if found is None:
+        found = _names_of[code] = sorted(_walk_names(code))
+    return found
+
+
+# code object -> its names: a recording asks three times, every recording of a function again
+_names_of = weakref.WeakKeyDictionary()
+
+
+def _walk_names(code):
     names, stack = set(), [code]
     while stack:
         c = stack.pop()
@@ -376,6 +429,8 @@ class Compiled:
         self.options = dict(options or {})
         self.disable = disable
         self.module = module
+        self.tree = None if module is None else _ModuleTree(module)
+        self.guards = tuple(self.options.get("guards", ()))
         self.cache = {}
         self.broken = None
         self.full_warned = False
@@ -388,9 +443,9 @@ class Compiled:
             return self.fn(*args, **kwargs)
         tensors = []
         key = _signature(args, kwargs, tensors)
-        if self.module is not None:
-            key = (key, _module_key(self.module))
-        for guard in self.options.get("guards", ()):
+        if self.tree is not None:
+            key = (key, self.tree.key())
+        for guard in self.guards:
             key = (key, guard())
         entry = self.cache.get(key)
         if entry is not None and entry.ok():
@@ -492,6 +547,8 @@ class Compiled:
                 UserWarning, stacklevel=_stacklevel())
             return result
         entry.called_with = _describe(args, kwargs, self.module)
+        # what the key names by id stays alive while the recording does (see _ModuleTree)
+        entry.held = None if self.tree is None else self.tree.held
         self.cache[key] = entry
         self.recordings += 1
         return result
@@ -551,8 +608,10 @@ class Compiled:
             else:
                 outputs.append(("plain", None))
                 needs.append(False)
+        guards = self._guards([rec.slots[n].tensor for n in boundary_slots
+                               if rec.slots[n].kind == "external"])
         program = generate(rec, slots, boundary_slots, needs,
-                           self._labels(rec, boundary_slots), self.keep_buffers)
+                           self._labels(rec, boundary_slots, guards), self.keep_buffers)
         saved = program.saved_slots
         checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
                   [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
@@ -562,7 +621,6 @@ class Compiled:
         freeds = [tuple(freed(rec.slots[n].array) for n in boundary_slots) for _ in slots]
         externals = [(s.tensor, s.array.shape, s.array.dtype, s.requires_grad)
                      for s in keep if s.kind == "external"]
-        guards = self._guards([s.tensor for s in keep if s.kind == "external"])
         leaves = None
         if rec.effects:         # the boundary positions a training step adds gradients into
             leaves = sorted({boundary_slots.index(r.n) for st in rec.steps
@@ -585,13 +643,14 @@ class Compiled:
         if code is None:
             return []
         g = getattr(fn, "__globals__", {})
-        found = [g[n] for n in sorted(_code_names(code)) if isinstance(g.get(n), Tensor)]
+        found = [g[n] for n in _code_names(code) if isinstance(g.get(n), Tensor)]
         found += [v for v in map(_cell, getattr(fn, "__closure__", None) or ())
                   if isinstance(v, Tensor)]
         return found
 
-    def _labels(self, rec, boundary_slots):
-        """What each input of the generated code is: an argument, a parameter, a global."""
+    def _labels(self, rec, boundary_slots, guards):
+        """What each input of the generated code is: an argument, a parameter, a global
+        (``guards``: where the tensors read from outside were found)."""
         names = {}
         if self.module is not None:
             for n, p in self.module.named_parameters():
@@ -602,8 +661,7 @@ class Compiled:
         cells = dict(zip(getattr(getattr(fn, "__code__", None), "co_freevars", ()),
                          getattr(fn, "__closure__", None) or ()))
         cell_names = {id(c): k for k, c in cells.items()}
-        for where, name, t in self._guards([rec.slots[n].tensor for n in boundary_slots
-                                            if rec.slots[n].kind == "external"]):
+        for where, name, t in guards:
             names[id(t)] = f"global {name}" if name is not None else \
                 f"closure variable {cell_names.get(id(where), '?')}"
         labels = []
@@ -623,7 +681,7 @@ class Compiled:
         ids = {id(t) for t in external}
         guards = []
         g = getattr(fn, "__globals__", {})
-        for name in sorted(_code_names(code)):
+        for name in _code_names(code):
             v = g.get(name)
             if isinstance(v, Tensor) and id(v) in ids:
                 guards.append((g, name, v))

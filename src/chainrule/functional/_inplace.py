@@ -116,18 +116,18 @@ def inplace(x, fn, *args):
     """Apply ``fn(x, *args)`` and write the result into x's storage (``x += y``, ``x.mul_(y)``)."""
     rec = _grad_state.recorder
     slot = rec.in_place(x, fn.__name__ + "_") if rec is not None else None
-    _check_inplace(x, fn.__name__ + "_")
-    recording = _grad_state.enabled and (x._requires_grad or builtins.any(
-        isinstance(a, Tensor) and a._requires_grad for a in args))
+    recording = False
+    if _grad_state.enabled:     # (without grad mode the checks below have nothing to say)
+        _check_inplace(x, fn.__name__ + "_")
+        recording = x._requires_grad or builtins.any(
+            isinstance(a, Tensor) and a._requires_grad for a in args)
     if slot is not None and not recording:      # chainrule.compile records it (a training
         r = fn(wrap(x._data), *args)            # step's update): the value, then the copy
         _write(x, r, fn.__name__)
         x._vc[0] += 1
         rec.in_place_done(slot, x, r)
         return x
-    if rec is not None and slot is None:
-        pass                    # a graph break already: the function runs eagerly from now on
-    elif rec is not None:
+    if rec is not None and slot is not None:
         rec.graph_break(f"{fn.__name__}_ (an in-place change recorded in the graph)")
     if not recording:
         ufunc = _INPLACE_UFUNCS.get(fn)

@@ -2,7 +2,7 @@
 import operator
 from collections import OrderedDict
 
-from .module import Module, _addindent
+from .module import Members, Module, _addindent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -54,7 +54,7 @@ class Sequential(Module):
                     else [keys[_index(idx, len(self), "Sequential")]]):
             del self._modules[key]
         # renumber, as torch does, so that keys stay 0..n-1
-        self.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in
+        self.__dict__["_modules"] = Members((str(i), m) for i, m in
                                                 enumerate(self._modules.values()))
 
     def __len__(self):
@@ -79,7 +79,7 @@ class Sequential(Module):
         index = index + n if index < 0 else index
         items = list(self._modules.values())
         items.insert(index, module)
-        self.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in enumerate(items))
+        self.__dict__["_modules"] = Members((str(i), m) for i, m in enumerate(items))
         return self
 
 
@@ -110,7 +110,7 @@ class ModuleList(Module):
             del items[idx]
         else:
             del items[_index(idx, len(self), "ModuleList")]
-        self.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in enumerate(items))
+        self.__dict__["_modules"] = Members((str(i), m) for i, m in enumerate(items))
 
     def __len__(self):
         return len(self._modules)
@@ -139,7 +139,7 @@ class ModuleList(Module):
     def insert(self, index, module):
         items = list(self._modules.values())
         items.insert(index, module)
-        self.__dict__["_modules"] = OrderedDict()
+        self.__dict__["_modules"] = Members()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 

@@ -5,6 +5,7 @@ Assigning a ``Parameter``, a ``Module`` or a registered buffer as an attribute r
 ``state_dict()`` list things in the order they were assigned, as PyTorch does).  Walks over the
 module tree are iterative, like the engine's.
 """
+import copy
 import functools
 from collections import OrderedDict, namedtuple
 
@@ -12,6 +13,64 @@ from ... import dtypes, grad_mode
 from ...graph import RemovableHandle
 from ...tensor import Tensor, check_device
 from ..parameter import Buffer, Parameter, is_lazy
+
+# How many times any module's children, parameters or buffers changed (a ``Members`` dict
+# written, or one of them replaced through ``setattr``): a compiled module's signature reads
+# its tree again only when this moved (``chainrule.compile``).
+tree_changes = [0]
+_MEMBER_DICTS = frozenset({"_parameters", "_buffers", "_modules"})
+
+
+class Members(OrderedDict):
+    """A module's ``_parameters``, ``_buffers`` or ``_modules``: an ``OrderedDict`` that counts
+    every change in ``tree_changes`` (its repr is an OrderedDict's, as torch's)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        tree_changes[0] += 1
+        OrderedDict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        tree_changes[0] += 1
+        OrderedDict.__delitem__(self, key)
+
+    def pop(self, *args):
+        tree_changes[0] += 1
+        return OrderedDict.pop(self, *args)
+
+    def popitem(self, last=True):
+        tree_changes[0] += 1
+        return OrderedDict.popitem(self, last)
+
+    def setdefault(self, key, default=None):
+        tree_changes[0] += 1
+        return OrderedDict.setdefault(self, key, default)
+
+    def update(self, *args, **kwargs):
+        tree_changes[0] += 1
+        OrderedDict.update(self, *args, **kwargs)
+
+    def clear(self):
+        tree_changes[0] += 1
+        OrderedDict.clear(self)
+
+    def __ior__(self, other):
+        tree_changes[0] += 1
+        return OrderedDict.__ior__(self, other)
+
+    def __repr__(self):
+        return "OrderedDict" + OrderedDict.__repr__(self)[len("Members"):]
+
+    def __reduce_ex__(self, protocol):     # saved as the OrderedDict torch's files hold
+        return OrderedDict, (list(self.items()),)
+
+    def __deepcopy__(self, memo):
+        new = memo[id(self)] = Members()
+        for k, v in self.items():
+            OrderedDict.__setitem__(new, k, copy.deepcopy(v, memo))
+        return new
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
@@ -50,10 +109,10 @@ class Module:
                             "Module.__init__() takes none (call super().__init__() without them)")
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = OrderedDict()
-        d["_buffers"] = OrderedDict()
+        d["_parameters"] = Members()
+        d["_buffers"] = Members()
         d["_non_persistent_buffers_set"] = set()
-        d["_modules"] = OrderedDict()
+        d["_modules"] = Members()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
 
@@ -161,6 +220,8 @@ class Module:
                                 "(chainrule Tensor or None expected)")
             buffers[name] = value
             return
+        if name in _MEMBER_DICTS:           # a dict of members replaced: the tree changed
+            tree_changes[0] += 1
         object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
