@@ -1,6 +1,7 @@
-"""W2c: W2's MLP step with the forward pass and loss in ``chainrule.compile`` (issue #14).
+"""W2c: W2's MLP step compiled whole with ``chainrule.compile`` (issue #14).
 
-The same model, data and SGD step as W2 (``_mlp.compiled_``); the update stays eager.  NumPy by
+The same model, data and SGD step as W2 (``_mlp.compiled_``): forward, ``backward()`` and the
+update in one compiled function.  NumPy by
 hand and PyTorch are W2's own versions.
 """
 import functools

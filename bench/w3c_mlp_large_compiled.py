@@ -1,4 +1,4 @@
-"""W3c: W3's large MLP step with the forward pass and loss in ``chainrule.compile`` (issue #14).
+"""W3c: W3's large MLP step compiled whole with ``chainrule.compile`` (issue #14).
 
 NumPy by hand and PyTorch are W3's own versions.
 """

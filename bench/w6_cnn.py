@@ -10,7 +10,7 @@ before ``backward()``: there the convolution's output is 11 MiB.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from bench import Program, sgd_program, Skip
+from bench import Program, compiled_sgd_program, sgd_program, Skip
 
 TRAINS = True
 RTOL = 1e-4          # float32
@@ -83,8 +83,8 @@ def numpy_(d, **size):
 
 
 def torchlike(lib, d, compiled=False):
-    """chainrule's and PyTorch's version: the same code (``compiled``: the forward pass and loss
-    in ``chainrule.compile``, W6c)."""
+    """chainrule's and PyTorch's version: the same code (``compiled``: the whole step, forward,
+    backward and SGD update, in ``chainrule.compile``, W6c)."""
     nn = lib.nn
     missing = [name for name in ("Conv2d", "ReLU", "MaxPool2d", "Linear") if
                not hasattr(nn, name)] + [f"functional.{name}" for name in ("cross_entropy",)
@@ -104,8 +104,8 @@ def torchlike(lib, d, compiled=False):
         h = pool(relu(conv(x)))
         return nn.functional.cross_entropy(fc(h.flatten(1)), y)
 
-    if compiled:            # fullgraph: a graph break (max pooling's, once) fails the check
-        loss = lib.compile(loss, fullgraph=True)
+    if compiled:            # the whole step (W6c)
+        return compiled_sgd_program(lib, loss, p, LR)
     return sgd_program(lib, loss, p, LR)
 
 

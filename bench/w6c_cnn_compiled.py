@@ -1,6 +1,7 @@
-"""W6c: W6's CNN step with the forward pass and loss in ``chainrule.compile`` (issue #14).
+"""W6c: W6's CNN step compiled whole with ``chainrule.compile`` (issue #14).
 
-The same layers, data and SGD step as W6; the update stays eager.  Max pooling's winners are
+The same layers, data and SGD step as W6: forward, ``backward()`` and the update in one compiled
+function.  Max pooling's winners are
 found by an op without a gradient that the replay runs again, so the whole loss is one
 recording.  NumPy by hand and PyTorch are W6's own versions.
 """

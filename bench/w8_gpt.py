@@ -205,8 +205,8 @@ def numpy_(d, dtype="float32"):
 # ---------------------------------------------------------------- chainrule and PyTorch
 
 def torchlike(lib, d, compiled=False):
-    """chainrule's and PyTorch's version: the same code, minGPT's model (``compiled``: the
-    model in ``lib.compile``, W8c)."""
+    """chainrule's and PyTorch's version: the same code, minGPT's model (``compiled``: the whole
+    step, forward, backward and AdamW, in ``lib.compile``, W8c)."""
     nn, F = lib.nn, lib.nn.functional
     missing = [k for k in ("LayerNorm", "Embedding", "GELU", "ModuleList") if not hasattr(nn, k)]
     if missing or not hasattr(lib.optim, "AdamW"):
@@ -283,13 +283,15 @@ def torchlike(lib, d, compiled=False):
             q.copy_(lib.tensor(d[k]))
     opt = lib.optim.AdamW(model.parameters())
     x, y = lib.tensor(d["x"]), lib.tensor(d["y"])
-    run = lib.compile(model) if compiled else model
-
     def step():
-        loss = run(x, y)
+        loss = model(x, y)
         opt.zero_grad()
         loss.backward()
         opt.step()
+
+    if compiled:            # the whole step, AdamW's included (W8c)
+        step = lib.compile(step, fullgraph=True)
+    run = model
 
     def forward():
         loss = run(x, y)

@@ -1,6 +1,7 @@
-"""W8c: W8's tiny GPT step with the model in ``chainrule.compile`` (issue #14).
+"""W8c: W8's tiny GPT step compiled whole with ``chainrule.compile`` (issue #14).
 
-The same model, data and AdamW step as W8; the optimizer step stays eager.  NumPy by hand and
+The same model, data and AdamW step as W8: forward, ``zero_grad()``, ``backward()`` and
+``step()`` in one compiled function (the replay calls AdamW's step again).  NumPy by hand and
 PyTorch are W8's own versions.
 """
 from bench import w8_gpt as W8

@@ -91,7 +91,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        _observed("setting .grad")
+        if _grad_state.recorder is not None:    # chainrule.compile: p.grad = None in a
+            _grad_state.recorder.set_grad(self, value)  # training step is recorded
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "

@@ -229,6 +229,8 @@ class _Entry:
                         (results[k]._vc, 0, results[k]._data) for k in self.checks[1])
         if self.structure == "one":
             return results[0]
+        if self.structure == "none":
+            return None
         tp, spec = self.structure
         items, i = [], 0
         for s in spec:
@@ -256,11 +258,13 @@ def _substitute(obj, swap):
 
 
 def _flatten(result):
-    """(structure, tensors) of what a function returned: a tensor, or a tuple or list (also a
-    namedtuple) of tensors and of tuples of tensors (an LSTM's ``(out, (h, c))``); structure
-    None for anything else."""
+    """(structure, tensors) of what a function returned: a tensor, None, or a tuple or list
+    (also a namedtuple) of tensors and of tuples of tensors (an LSTM's ``(out, (h, c))``);
+    structure None for anything else."""
     if isinstance(result, Tensor):
         return "one", [result]
+    if result is None:          # a training step that returns nothing
+        return "none", []
     if not isinstance(result, (tuple, list)) or not result:
         return None, None
     spec, outs = [], []

@@ -420,6 +420,8 @@ class _Writer:
                 if n in self.read_later:
                     out.append(f"    v{n} = {self.tensor_of(n)}._data")
             return out
+        if kind == "set_grad":
+            return [f"    {self.tensor_of(st.args[0].n)}._grad = None    # .grad = None{where}"]
         if kind == "set_data":
             target, value = st.args
             return [f"    {self.tensor_of(target.n)}._data = {self.arg(value)}    # .data ={where}"]

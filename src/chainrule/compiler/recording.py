@@ -140,7 +140,7 @@ class Step:
 class Effect:
     """What a step's ``fn`` is when the step changes state instead of making a value (a
     training step's ``backward()``, ``w.data = ...``, ``p.grad.zero_()``, ``opt.step()``):
-    ``kind`` is "backward", "set_data", "copy", "fill" or "call"; the step's args and params
+    ``kind`` is "backward", "set_data", "set_grad", "copy", "fill" or "call"; the step's args and params
     say what it reads and writes (see ``Recorder``'s methods of the same names)."""
 
     __slots__ = ("kind",)
@@ -157,7 +157,7 @@ class Effect:
     @property
     def __name__(self):
         return {"backward": "backward()", "set_data": "setting .data", "copy": "an in-place op",
-                "fill": "fill_", "call": "a call"}[self.kind]
+                "fill": "fill_", "call": "a call", "set_grad": "setting .grad"}[self.kind]
 
 
 class Recorder:
@@ -380,6 +380,20 @@ class Recorder:
             return
         self.begins()
         self.effect("set_data", [Ref(s.n), self.ref(value)], {})
+
+    def set_grad(self, t, value):
+        """``t.grad = None`` for an argument or a tensor read from outside: recorded (its
+        ``.grad`` read before is then out of date); any other ``.grad`` assignment is a graph
+        break."""
+        s = self._boundary(t)
+        if value is not None or s is None or s.kind == "grad" or s.tensor is not t:
+            self.graph_break("setting .grad (to a tensor, or of a tensor made inside)")
+            return
+        self.begins()
+        self.effect("set_grad", [Ref(s.n)], {})
+        for g in self.slots:
+            if g.kind == "grad" and g.index == s.n:
+                g.stale = g.stale or "setting .grad = None"
 
     def in_place(self, x, what):
         """Before an in-place op on x: whether it can be recorded (x's own array is an
