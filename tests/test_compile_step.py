@@ -285,3 +285,22 @@ def test_the_benchmarks_sgd_step_with_grad_set_to_none():
             np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
             assert a.grad is None and b.grad is None
     assert "._grad = None" in sc.explain()
+
+
+def test_a_gradient_that_is_a_forward_value_is_copied_into_grad():
+    # d(w·v)/dw with the seed of ones is v·1 = v itself: the generated code skips the
+    # multiplication, and the .grad it makes must still be an array of its own
+    w = cr.tensor([1.5], requires_grad=True)
+
+    @cr.compile
+    def step(x):
+        v = x * 2.0
+        (w * v).backward()
+        return v
+    for i in range(3):
+        w.grad = None
+        v = step(cr.tensor([float(i + 1)]))
+        np.testing.assert_array_equal(w.grad.numpy(), [2.0 * (i + 1)])
+        v.add_(100.0)
+        np.testing.assert_array_equal(w.grad.numpy(), [2.0 * (i + 1)])
+    assert "accumulate_grad(T, (1,), (g_x1, ), g, (0,))" in step.explain()

@@ -386,14 +386,16 @@ def _accumulate(leaf, g, fresh, create_graph):
             old._vc[0] += 1
 
 
-def accumulate_grad(leaves, positions, grads, g):
+def accumulate_grad(leaves, positions, grads, g, borrowed=()):
     """What the engine does with a compiled training step's gradients ``grads`` of
     ``leaves[positions[i]]`` (chainrule.compile): each added into its leaf's ``.grad`` as the
     reverse pass adds a leaf's total, an array kept without a copy only when nothing else
-    holds it (not the seed ``g``, not a view, not the same array as another leaf's)."""
+    holds it (not the seed ``g``, not a view, not the same array as another leaf's, not a
+    forward value: ``borrowed`` lists the i where the code knows it is one)."""
     seen = set()
-    for i, gi in zip(positions, grads):
-        fresh = gi is not g and type(gi) is B.ndarray and gi.base is None and id(gi) not in seen
+    for j, (i, gi) in enumerate(zip(positions, grads)):
+        fresh = gi is not g and type(gi) is B.ndarray and gi.base is None and \
+            id(gi) not in seen and j not in borrowed
         seen.add(id(gi))
         _accumulate(leaves[i], gi, fresh, False)
 

@@ -137,12 +137,13 @@ class Program:
                           for k, (lines, _) in enumerate(self.bodies)]
 
 
-def _key(v):
-    """A hashable stand-in for a recorded operand or parameter (TypeError: none)."""
+def _key(v, alias=None):
+    """A hashable stand-in for a recorded operand or parameter (TypeError: none); ``alias``
+    maps a slot computed as another to that one."""
     if isinstance(v, Ref):
-        return ("ref", v.n, v.dtype)
+        return ("ref", alias.get(v.n, v.n) if alias else v.n, v.dtype)
     if type(v) in (tuple, list):
-        return (type(v),) + tuple(_key(e) for e in v)
+        return (type(v),) + tuple(_key(e, alias) for e in v)
     if isinstance(v, slice):
         return ("slice", v.start, v.stop, v.step)
     if isinstance(v, xp.ndarray):
@@ -151,11 +152,12 @@ def _key(v):
     return (type(v), v)
 
 
-def _step_key(st):
+def _step_key(st, alias=None):
     """What makes two applications of a primitive give the same array: the op, its operands
     (slots and numbers) and its parameters; None when they cannot be compared."""
     try:
-        return (id(st.fn), _key(tuple(st.args)), _key(tuple(sorted(st.params.items()))))
+        return (id(st.fn), _key(tuple(st.args), alias),
+                _key(tuple(sorted(st.params.items())), alias))
     except TypeError:
         return None
 
@@ -214,6 +216,7 @@ class _Writer:
     def __init__(self, rec, outputs, boundary, labels, keep=False):
         self.keep = keep                # keep the backward's scratch buffers between calls
         self.effects = any(type(st.fn) is Effect for st in rec.steps)
+        self.seed_ones = None           # "g" while writing a backward seeded with ones
         self.effect_bodies = {}         # step index of a recorded backward -> its lines
         self.labels = labels            # what each boundary input is, for the source's header
         self.rec = rec
@@ -273,6 +276,7 @@ class _Writer:
         keep = set(saved) | set(self.outputs)
         # first the plan: which steps repeat an earlier one, and where each slot is last read
         done = {}               # (op, operands, params) -> the slot that already holds it
+        alias = {}              # slot -> the slot it was found to be (``same``)
         same = {}               # step index -> the slot whose array it is (computed above)
         last = {}               # slot -> index of the last step that reads it
         viewed = set()          # slots read by a step that may return a view of them
@@ -285,9 +289,9 @@ class _Writer:
                 continue
             # (not an output: two outputs sharing one array would see each other's in-place
             # changes)
-            key = _step_key(st) if st.prim and st.out not in self.outputs else None
+            key = _step_key(st, alias) if st.prim and st.out not in self.outputs else None
             if key is not None and key in done:     # the same op on the same values again
-                same[i] = done[key]
+                same[i] = alias[st.out] = done[key]
                 last[done[key]] = i
                 continue
             if key is not None:
@@ -336,7 +340,9 @@ class _Writer:
                 lines.append(f"    v{st.out} = {fn}({args}, out=v{into})    # into v{into}'s "
                              "buffer: read last here")
                 continue
-            if st.prim:
+            if ufunc is not None:       # the primitive is this ufunc: called directly
+                fn = self.put(ufunc, "np", "np_" + ufunc.__name__)
+            elif st.prim:
                 fn = self.put(st.fn.forward, "op", st.fn.name)
             else:
                 fn = self.put(st.fn, "np", "np_" + getattr(st.fn, "__name__", "fn").strip("<>"))
@@ -415,7 +421,8 @@ class _Writer:
             out = [f"    # backward(){where}", f"    g = {g}"] + lines
             names = [f"g_x{j}" for j in edges]
             fn = self.put(accumulate_grad, "fn", "accumulate_grad")
-            out.append(f"    {fn}(T, {tuple(edges)!r}, ({''.join(n + ', ' for n in names)}), g)")
+            out.append(f"    {fn}(T, {tuple(edges)!r}, ({''.join(n + ', ' for n in names)}), g"
+                       f"{', ' + repr(tuple(p['borrowed'])) if p['borrowed'] else ''})")
             for n in p["grads"]:        # a .grad read later (by the update)
                 if n in self.read_later:
                     out.append(f"    v{n} = {self.tensor_of(n)}._data")
@@ -487,7 +494,7 @@ class _Writer:
             else:
                 result.append("None")
         lines.append(f"    return ({''.join(r + ', ' for r in result)})")
-        pool = place(lines, self.keep)
+        pool, self.borrowed = place(lines, self.keep)
         if pool:        # the buffers that never leave the call: kept from one to the next
             kept = self.put([], "pool", f"pool_{k}")
             sizes = ", ".join(f"({tuple(sh)!r}, {self.put(dt, 'dt', 'dt_' + dt.name)})"
@@ -617,6 +624,12 @@ class _Writer:
             last = j == len(ops) - 1 and acc is None
             ops_text = [names[o.n] if type(o) not in (int, float) else self.arg(o)
                         for o in operands]
+            same = _identity(fn, operands, ops_text, self.seed_ones)
+            if same is not None:        # x·1, x/1, x·(the backward's seed of ones): x itself,
+                if last:                # the same bits (IEEE: exact), one call fewer
+                    code.append(Ufunc(new, None, [same]))
+                names.append(same)
+                continue
             name = fn if fn == "**" else self.put(fn, "np", "np_" + fn.__name__)
             # the same call on values the backward never writes (inputs, saved values,
             # numbers), made earlier in this backward: its result is still there (``place``
@@ -641,6 +654,22 @@ class _Writer:
         elif result < n_in:             # the rule returns an operand unchanged
             code.append(Ufunc(new, None, [names[result]]))
         return code
+
+
+def _identity(fn, operands, texts, ones):
+    """The operand (its text) that ``fn(*operands)`` equals exactly, if any: x·1 and 1·x, x/1,
+    and x·g where g is ``ones``, a backward's seed of ones (of x's shape, as every operand of a
+    written-out rule).  IEEE multiplication by one is exact (NaN, ±inf and -0 included)."""
+    if fn is xp.multiply:
+        for k in (0, 1):
+            o, other = operands[k], texts[1 - k]
+            if (type(o) in (int, float) and o == 1 or ones is not None and texts[k] == ones) \
+                    and type(operands[1 - k]) not in (int, float):
+                return other
+    if fn is xp.true_divide and type(operands[1]) in (int, float) and operands[1] == 1 and \
+            type(operands[0]) not in (int, float):
+        return texts[0]
+    return None
 
 
 def _words(line):
@@ -684,7 +713,11 @@ def generate(rec, outputs, boundary, needs_grad, labels=None, keep=False):
     reads = []
     for i, st in enumerate(rec.steps):      # a training step's backward() calls, in place
         if type(st.fn) is Effect and st.fn.kind == "backward":
+            w.seed_ones = "g" if st.params["grad"] is None else None
             lines, r, edges = w.backward(f"s{i}", st.params["root"].n)
+            w.seed_ones = None
+            borrowed = [j for j, e in enumerate(edges) if f"g_x{e}" in w.borrowed]
+            st.params["borrowed"] = borrowed
             w.effect_bodies[i] = (lines[:-1], r, edges)     # (its return: accumulate_grad)
     for k in range(len(outputs)):
         if needs_grad[k]:

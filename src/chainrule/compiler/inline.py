@@ -171,13 +171,14 @@ class Ufunc:
 class _Def:
     """One assignment to a name; ``buffer``: the owned buffer it is (None: not ours)."""
 
-    __slots__ = ("name", "buffer", "last", "escaped")
+    __slots__ = ("name", "buffer", "last", "escaped", "borrowed")
 
     def __init__(self, name, buffer, at):
         self.name = name
         self.buffer = buffer
         self.last = at
         self.escaped = False
+        self.borrowed = False
 
 
 def place(lines, keep):
@@ -191,7 +192,9 @@ def place(lines, keep):
     instruction that makes such a buffer writes into
     ``P[j]`` instead, an array the program keeps from one call to the next (``P`` is taken
     from a pool at the start of the backward and put back at its end), so a replay allocates
-    only what it returns.  Buffers whose lives do not overlap share a ``P[j]``."""
+    only what it returns.  Buffers whose lives do not overlap share a ``P[j]``.  Also returns
+    the names the last line returns that are a forward value under another name (``x·1`` is
+    ``x``): not arrays this backward made, so never kept as a ``.grad`` without a copy."""
     cur, plan = {}, []
     for i, ln in enumerate(lines):          # the assignments, and where each is read last
         if type(ln) is str:
@@ -211,8 +214,13 @@ def place(lines, keep):
             d.last = i
         new = None
         if dest is not None:
+            borrowed = type(ln) is Ufunc and ln.fn is None and (
+                ln.operands[0] not in cur or cur[ln.operands[0]].borrowed)
             new = cur[dest] = _Def(dest, None, i)
+            new.borrowed = borrowed     # the name of a forward value (x·1 is x): not ours
         plan.append((ln, read, new))
+    last = lines[-1] if lines and type(lines[-1]) is str else ""
+    borrowed = {n for n in _WORD.findall(last) if n in cur and cur[n].borrowed}
     buffers = {}            # buffer id -> the assignments bound to it
     made = {}               # buffer id -> (index, the Ufunc that allocates it)
     count = 0
@@ -250,7 +258,7 @@ def place(lines, keep):
             ends.append(0)
         ends[j] = max(d.last for d in defs)
         ln.out = f"P[{j}]"
-    return pool
+    return pool, borrowed
 
 
 def _dead_operand(read, buffers, i):
