@@ -160,6 +160,7 @@ class _Entry:
         self.freeds = freeds            # per output: the node's records of its inputs
         self.checks = checks            # boundary positions and outputs whose arrays are saved
         self.leaves = None              # a training step: the leaves it adds gradients into
+        self.specialized = False        # a training step's code written after its first replay
 
     def ok(self):
         for t, shape, dtype, rg in self.externals:
@@ -191,6 +192,9 @@ class _Entry:
             outs, saved = prog.forward(*arrays)
         finally:
             _restore_fp(token)
+        if self.leaves is not None and not self.specialized:   # a training step's backwards
+            self.specialized = True     # ran inside: write them again for what they probed
+            prog.specialize()
         results = []
         k = 0
         for mode, pos in self.outputs:

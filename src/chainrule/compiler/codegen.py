@@ -310,6 +310,7 @@ class _Writer:
         aliased = set(same.values()) | viewed
         fresh = set()           # slots holding an array this forward made and nothing else sees
         lines = []
+        self.fused = set()      # in-place updates whose value was written into place
         for i, st in enumerate(rec.steps):
             if type(st.fn) is Effect:
                 lines += self.effect_lines(i, st)
@@ -318,6 +319,14 @@ class _Writer:
                 lines.append(f"    v{st.out} = v{same[i]}    # computed above")
                 continue
             ufunc = UFUNCS.get(id(st.fn)) if st.prim and not st.params else None
+            target = self.update_target(i, st, ufunc, last, keep, set(same.values()))
+            if target is not None:      # p -= lr * g: the ufunc writes into p, as eager does
+                fn = self.put(ufunc, "np", "np_" + ufunc.__name__)
+                args = ", ".join(self.arg(a) for a in st.args)
+                lines.append(f"    {fn}({args}, out={target})    # into {target} itself: "
+                             "the in-place update below")
+                self.fused.add(i + 1)
+                continue
             into = None
             if ufunc is not None:
                 a = rec.slots[st.out].array
@@ -411,6 +420,27 @@ class _Writer:
             return f"T[{self.boundary.index(s.index)}]._grad"
         return f"T[{self.boundary.index(n)}]"
 
+    def update_target(self, i, st, ufunc, last, keep, shared):
+        """The variable of the array an in-place update right after step i (an effect "copy"
+        of its result) writes, when step i can write its result there itself: one ufunc, the
+        update its result's only reader, the same shape and dtype (eager's fast path for
+        ``p -= lr * g`` is that ufunc with ``out=p``: the same bits)."""
+        steps = self.rec.steps
+        if ufunc is None or i + 1 >= len(steps):
+            return None
+        nxt = steps[i + 1]
+        if type(nxt.fn) is not Effect or nxt.fn.kind != "copy":
+            return None
+        target, value = nxt.args
+        if value.n != st.out or value.dtype is not None or last.get(st.out) != i + 1 or \
+                st.out in keep or st.out in shared or \
+                any(isinstance(a, Ref) and a.dtype is not None for a in st.args):
+            return None
+        a, b = self.rec.slots[st.out].array, self.rec.slots[target.n].array
+        if a.shape != b.shape or a.dtype != b.dtype or not a.ndim:
+            return None
+        return self.var(target.n)
+
     def effect_lines(self, i, st):
         kind, p = st.fn.kind, st.params
         where = f"  {st.line}" if st.line else ""
@@ -434,7 +464,9 @@ class _Writer:
             return [f"    {self.tensor_of(target.n)}._data = {self.arg(value)}    # .data ={where}"]
         if kind in ("copy", "fill"):
             target = st.args[0]
-            if kind == "copy":
+            if kind == "copy" and i in self.fused:
+                line = f"    # ({self.var(target.n)} written in place above)"
+            elif kind == "copy":
                 fn = self.put(xp.copyto, "np", "np_copyto")
                 line = f"    {fn}({self.var(target.n)}, {self.arg(st.args[1])}, casting='unsafe')"
             else:
