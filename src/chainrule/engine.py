@@ -392,6 +392,11 @@ def accumulate_grad(leaves, positions, grads, g, borrowed=()):
     reverse pass adds a leaf's total, an array kept without a copy only when nothing else
     holds it (not the seed ``g``, not a view, not the same array as another leaf's, not a
     forward value: ``borrowed`` lists the i where the code knows it is one)."""
+    if len(grads) == 1:         # (the lecture's one weight: no other leaf to share with)
+        gi = grads[0]
+        _accumulate(leaves[positions[0]], gi, gi is not g and type(gi) is B.ndarray and
+                    gi.base is None and not borrowed, False)
+        return
     seen = set()
     for j, (i, gi) in enumerate(zip(positions, grads)):
         fresh = gi is not g and type(gi) is B.ndarray and gi.base is None and \
