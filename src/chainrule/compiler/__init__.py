@@ -161,6 +161,7 @@ class _Entry:
         self.checks = checks            # boundary positions and outputs whose arrays are saved
         self.leaves = None              # a training step: the leaves it adds gradients into
         self.specialized = False        # a training step's code written after its first replay
+        self.make = None                # writes the program (at the first replay)
 
     def ok(self):
         for t, shape, dtype, rg in self.externals:
@@ -173,12 +174,21 @@ class _Entry:
                 return False
         return True
 
+    def written(self):
+        """The program, written now if this is its first use."""
+        if self.program is None:
+            self.program, self.ops, self.checks = self.make()
+            self.make = None
+        return self.program
+
     def run(self, tensors):
         """The outputs of a replay on ``tensors`` (the call's argument tensors), or ``EAGER``
         when a training step's leaf is no longer one the recording could add into."""
         bt = [tensors[b] if type(b) is int else b for b in self.boundary] if tensors else \
             self.boundary
         prog = self.program
+        if prog is None:
+            prog = self.written()
         if prog.forward is None:        # the first replay: write the code now
             prog.render()
         arrays = list(map(_DATA, bt))
@@ -618,14 +628,7 @@ class Compiled:
                 needs.append(False)
         guards = self._guards([rec.slots[n].tensor for n in boundary_slots
                                if rec.slots[n].kind == "external"])
-        program = generate(rec, slots, boundary_slots, needs,
-                           self._labels(rec, boundary_slots, guards), self.keep_buffers)
-        saved = program.saved_slots
-        checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
-                  [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
-        ops = [CompiledOp(program, k, self._name()) if lines is not None or mode == "dead"
-               else None for k, ((lines, _), (mode, _)) in enumerate(zip(program.bodies,
-                                                                         outputs))]
+        labels = self._labels(rec, boundary_slots, guards)
         freeds = [tuple(freed(rec.slots[n].array) for n in boundary_slots) for _ in slots]
         externals = [(s.tensor, s.array.shape, s.array.dtype, s.requires_grad)
                      for s in keep if s.kind == "external"]
@@ -635,10 +638,26 @@ class Compiled:
                              if type(st.fn) is Effect and st.fn.kind == "backward"
                              for r in st.params["leaves"]})
         lighten(rec)
-        entry = _Entry(program, boundary, externals, guards, outputs, structure, ops, freeds,
-                       checks)
+        entry = _Entry(None, boundary, externals, guards, outputs, structure, None, freeds,
+                       None)
         entry.leaves = leaves
+        # the code is written at the first replay (a signature called once costs no more
+        # than its recording): from the lightened recording, which holds no array of the call
+        entry.make = functools.partial(self._generate, rec, slots, boundary_slots, needs,
+                                       labels, outputs)
         return entry
+
+    def _generate(self, rec, slots, boundary_slots, needs, labels, outputs):
+        """(program, ops, checks) of a recording: its code, the op of each output's node, and
+        the boundary positions and outputs whose arrays the backward reads."""
+        program = generate(rec, slots, boundary_slots, needs, labels, self.keep_buffers)
+        saved = program.saved_slots
+        checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
+                  [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
+        ops = [CompiledOp(program, k, self._name()) if lines is not None or mode == "dead"
+               else None for k, ((lines, _), (mode, _)) in enumerate(zip(program.bodies,
+                                                                         outputs))]
+        return program, ops, checks
 
     def _reachable(self):
         """The tensors of the module (parameters, buffers) or of the function's globals and
@@ -716,7 +735,7 @@ class Compiled:
         parts = []
         for i, entry in enumerate(self.cache.values()):
             parts.append(f"# recording {i + 1} of {len(self.cache)}: called with "
-                         f"{entry.called_with}\n" + entry.program.source)
+                         f"{entry.called_with}\n" + entry.written().source)
         return "\n".join(parts)
 
 

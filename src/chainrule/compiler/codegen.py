@@ -25,7 +25,7 @@ import re
 from .. import _backend as B
 from .._fns import ArrayF, Scattered
 from ..engine import accumulate_grad
-from ..graph import Freed, Node
+from ..graph import Freed
 from ..ops import elementwise as E
 from .inline import ARRAY, Ufunc, place, trace_rule
 from .recording import Effect, Ref
@@ -486,7 +486,7 @@ class _Writer:
         rec = self.rec
         step_of = {id(st.node): st for st in rec.steps if st.node is not None}
         root = rec.slots[self.outputs[k] if root_n is None else root_n]
-        root_node = root.tensor._grad_fn if root.kind == "step" else None
+        root_node = rec.steps[root.index].node if root.kind == "step" else None
         lines, reads, edges = [], [], []
         self.count = {}     # each backward counts its own deliveries (a second output's too)
         self.computed = {}  # (ufunc, operands) -> the temporary holding it, in this backward
@@ -501,7 +501,7 @@ class _Writer:
         while stack:
             node = stack.pop()
             for e in node.next:
-                if type(e) is Node and id(e) in step_of:
+                if id(e) in step_of:
                     deps[id(e)] = deps.get(id(e), 0) + 1
                     if id(e) not in seen:
                         seen.add(id(e))
@@ -514,7 +514,7 @@ class _Writer:
             if g is not None:
                 self.rules(st, g, lines, reads, grad, gin)
             for e in node.next:
-                if type(e) is Node and id(e) in step_of:
+                if id(e) in step_of:
                     deps[id(e)] -= 1
                     if deps[id(e)] == 0:
                         ready.append(e)
@@ -539,7 +539,7 @@ class _Writer:
     def rules(self, st, g, lines, reads, grad, gin):
         node, op = st.node, st.fn
         out = "None"
-        if self.rec.out_kept(node):
+        if node.out_kept:
             out = self.var(st.out)
             reads.append(st.out)
         # what the node keeps, as tensor.apply decides: saves, or what the needed rules read
@@ -620,7 +620,7 @@ class _Writer:
         if a.ndim == 0 or a.dtype.kind != "f" or _refers(st.params):
             return None
         texts, metas, args = [g], [self.rec.slots[st.out].array], [ARRAY]
-        if self.rec.out_kept(st.node):
+        if st.node.out_kept:
             texts.append(out)
             metas.append(self.rec.slots[st.out].array)
             args.append(ARRAY)

@@ -557,17 +557,47 @@ class Meta:
         return Meta(self.shape, B.xp.dtype(dtype))
 
 
+LEAF = object()     # a skeleton's edge to anything the recording did not make (a leaf)
+
+
+class Skeleton:
+    """What the code writer reads of a recorded node, kept instead of the node itself: its
+    name, its edges in order (a ``Skeleton``, ``LEAF`` or None) and whether it kept its
+    output for its rules.  The node's saved arrays are not kept."""
+
+    __slots__ = ("label", "next", "out_kept")
+
+    def __init__(self, label, out_kept):
+        self.label = label
+        self.out_kept = out_kept
+        self.next = ()
+
+    def name(self):
+        return self.label
+
+
 def lighten(rec):
-    """Let go of the recording call's arrays, tensors and graph, once the code is written:
-    only constants keep their arrays."""
+    """Let go of the recording call's arrays, tensors and graph (the code is written later,
+    at the first replay, from what is left): only constants keep their arrays, and each
+    node becomes its ``Skeleton``."""
+    made = {}
+    for st in rec.steps:
+        if st.node is not None:
+            made[id(st.node)] = Skeleton(st.node.name(), rec.out_kept(st.node))
+    for st in rec.steps:
+        if st.node is not None:
+            made[id(st.node)].next = tuple(None if e is None else made.get(id(e), LEAF)
+                                           for e in st.node.next)
+    for st in rec.steps:
+        if st.node is not None:
+            st.node = made[id(st.node)]
     for s in rec.slots:
         if s.kind != "const":
             s.array = Meta(s.array.shape, s.array.dtype)
             s.tensor = None
             s.box = None
-    for st in rec.steps:
-        st.node = None
     rec.by_array = rec.made = None
+    rec.kept_out = {}
     rec.keep = []
 
 
