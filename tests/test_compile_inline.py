@@ -232,3 +232,20 @@ def test_only_the_workspace_keeping_modes_keep_buffers():
     assert "out=P[" in sources["reduce-overhead"] and "out=P[" in sources["max-autotune"]
     with pytest.raises(RuntimeError, match="Unrecognized mode=fast, should be one of: default"):
         cr.compile(fn, mode="fast")
+
+
+def test_a_recording_holds_no_array_of_its_call_until_the_first_replay():
+    # the code is written at the first replay, from a recording that kept only shapes,
+    # dtypes and each node's skeleton: none of the recording call's arrays stays behind
+    import tracemalloc
+    x = cr.ones(1 << 16)                                    # 256 KiB
+    f = cr.compile(lambda x: (x.exp() * 2.0 + x).sum())
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        f(x)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < (1 << 16) * 4 // 2, f"the recording holds {held} bytes"
+    assert f(x).item() == pytest.approx(float(np.float32(np.e * 2 + 1)) * (1 << 16), rel=1e-5)
