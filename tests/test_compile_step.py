@@ -307,3 +307,27 @@ def test_a_gradient_that_is_a_forward_value_is_copied_into_grad():
         v.add_(100.0)
         np.testing.assert_array_equal(w.grad.numpy(), [2.0 * (i + 1)])
     assert "accumulate_grad(T, (1,), (g_x1, ), g, (0,))" in step.explain()
+
+
+def test_gradients_made_from_the_seed_alone_are_constants_and_copied_into_grad():
+    # sum's rule on backward()'s seed of ones is ones: written as a constant, and a product
+    # with it is the other factor; each .grad is still an array of its own, writable
+    def make(compiled):
+        a = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = cr.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+        def step():
+            (a.sum() + (a * b).sum() + cr.exp(b).sum()).backward()
+        return (a, b), cr.compile(step) if compiled else step
+    (te, fe), (tc, fc) = make(False), make(True)
+    for _ in range(3):
+        fe(), fc()
+        for x, y in zip(te, tc):
+            np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy())
+    src = fc.explain()
+    assert "a constant" in src
+    with cr.no_grad():
+        tc[0].grad += 1.0       # its own array: the constant is not touched
+    fc()
+    np.testing.assert_array_equal(tc[0].grad.numpy(), te[0].grad.numpy() + 1.0 +
+                                  (te[0].grad.numpy() / 3))

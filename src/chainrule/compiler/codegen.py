@@ -216,8 +216,10 @@ class _Writer:
     def __init__(self, rec, outputs, boundary, labels, keep=False):
         self.keep = keep                # keep the backward's scratch buffers between calls
         self.effects = any(type(st.fn) is Effect for st in rec.steps)
-        self.seed_ones = None           # "g" while writing a backward seeded with ones
+        self.seed = None                # the seed of ones of the backward being written
+        self.constants, self.ones = {}, set()
         self.effect_bodies = {}         # step index of a recorded backward -> its lines
+        self.seeds = {}                 # step index of a recorded backward -> its seed of ones
         self.labels = labels            # what each boundary input is, for the source's header
         self.rec = rec
         self.outputs = outputs          # slot number per output
@@ -447,7 +449,7 @@ class _Writer:
         if kind == "backward":
             lines, _, edges = self.effect_bodies[i]
             g = self.arg(p["grad"]) if p["grad"] is not None else self.put(
-                _ones(self.rec.slots[p["root"].n].array), "c", "ones")
+                self.seeds[i], "c", "ones")
             out = [f"    # backward(){where}", f"    g = {g}"] + lines
             names = [f"g_x{j}" for j in edges]
             fn = self.put(accumulate_grad, "fn", "accumulate_grad")
@@ -490,6 +492,9 @@ class _Writer:
         lines, reads, edges = [], [], []
         self.count = {}     # each backward counts its own deliveries (a second output's too)
         self.computed = {}  # (ufunc, operands) -> the temporary holding it, in this backward
+        # the gradients that are constants (a training step's seed of ones, and rules on it)
+        self.constants = {} if self.seed is None else {"g": self.seed}
+        self.ones = set(self.constants)
         grad = {}           # slot -> name of its gradient so far
         gin = {}            # boundary slot -> name of its gradient
         if root_node is None or id(root_node) not in step_of:
@@ -602,6 +607,14 @@ class _Writer:
                 shape = repr(tuple(a0.shape))
                 dtype = self.put(a0.dtype, "dt", "dt_" + a0.dtype.name)
             nth = self.count[target] = self.count.get(target, -1) + 1
+            self.constants.pop(new, None)
+            self.ones.discard(new)
+            if name is None and not op.nary and v.dtype is None and out == "None" and \
+                    g in self.constants:
+                folded = self.fold(st, i, g, kept, s.array, new)
+                if folded is not None:
+                    lines.append(folded)
+                    continue
             ufuncs = None
             if not op.nary and v.dtype is None:
                 ufuncs = self.inline(st, i, g, out, new, name, s.array, kept)
@@ -610,6 +623,36 @@ class _Writer:
                 continue
             lines.append(Site(len(self.sites), new, name, call, shape, dtype, nth))
             self.sites.append(lines[-1])
+
+    def fold(self, st, i, g, kept, a, new):
+        """Rule i of ``st`` run now, when it reads nothing but the gradient ``g``, a constant
+        of this backward (a training step's seed of ones, or a rule's result on it), and
+        shapes: its delivered result is then a constant too (``sum``'s rule on the seed: ones
+        of the summed shape), written as one.  None when the rule reads a value."""
+        args = []
+        for k, v in enumerate(st.args):
+            if isinstance(v, Ref):
+                if k in kept or v.dtype is not None:
+                    return None
+                args.append(self.freeds[v.n, None])
+            else:
+                args.append(v)
+        if _refers(st.params):
+            return None
+        token = B.quiet_fp()
+        try:
+            r = deliver(None, st.fn.vjps[i](ArrayF, self.constants[g], None, *args,
+                                            **st.params), a.shape, a.dtype)
+        finally:
+            B.restore_fp(token)
+        if type(r) is not xp.ndarray:
+            return None
+        r.flags.writeable = False
+        self.constants[new] = r
+        if r.shape == a.shape and (r == 1).all():
+            self.ones.add(new)
+        return Ufunc(new, None, [self.put(r, "c", "seed")],
+                     note="    # its rule on the seed of ones: a constant")
 
     def inline(self, st, i, g, out, new, acc, a, kept):
         """The instructions that compute rule i of step ``st`` as the ufunc calls it makes
@@ -656,7 +699,7 @@ class _Writer:
             last = j == len(ops) - 1 and acc is None
             ops_text = [names[o.n] if type(o) not in (int, float) else self.arg(o)
                         for o in operands]
-            same = _identity(fn, operands, ops_text, self.seed_ones)
+            same = _identity(fn, operands, ops_text, self.ones)
             if same is not None:        # x·1, x/1, x·(the backward's seed of ones): x itself,
                 if last:                # the same bits (IEEE: exact), one call fewer
                     code.append(Ufunc(new, None, [same]))
@@ -685,17 +728,23 @@ class _Writer:
                               meta=meta))
         elif result < n_in:             # the rule returns an operand unchanged
             code.append(Ufunc(new, None, [names[result]]))
+        if code and code[-1].fn is None and code[-1].dest == new:   # a constant's alias
+            src = code[-1].operands[0]
+            if src in self.constants:
+                self.constants[new] = self.constants[src]
+                if src in self.ones:
+                    self.ones.add(new)
         return code
 
 
 def _identity(fn, operands, texts, ones):
     """The operand (its text) that ``fn(*operands)`` equals exactly, if any: x·1 and 1·x, x/1,
-    and x·g where g is ``ones``, a backward's seed of ones (of x's shape, as every operand of a
-    written-out rule).  IEEE multiplication by one is exact (NaN, ±inf and -0 included)."""
+    and x·g where g is one of the names ``ones`` (a backward's seed of ones, or a constant of
+    ones made from it, of x's shape as every operand of a written-out rule).  IEEE multiplication by one is exact (NaN, ±inf and -0 included)."""
     if fn is xp.multiply:
         for k in (0, 1):
             o, other = operands[k], texts[1 - k]
-            if (type(o) in (int, float) and o == 1 or ones is not None and texts[k] == ones) \
+            if (type(o) in (int, float) and o == 1 or texts[k] in ones) \
                     and type(operands[1 - k]) not in (int, float):
                 return other
     if fn is xp.true_divide and type(operands[1]) in (int, float) and operands[1] == 1 and \
@@ -745,9 +794,11 @@ def generate(rec, outputs, boundary, needs_grad, labels=None, keep=False):
     reads = []
     for i, st in enumerate(rec.steps):      # a training step's backward() calls, in place
         if type(st.fn) is Effect and st.fn.kind == "backward":
-            w.seed_ones = "g" if st.params["grad"] is None else None
+            w.seed = _ones(rec.slots[st.params["root"].n].array) \
+                if st.params["grad"] is None else None
+            w.seeds[i] = w.seed
             lines, r, edges = w.backward(f"s{i}", st.params["root"].n)
-            w.seed_ones = None
+            w.seed = None
             borrowed = [j for j, e in enumerate(edges) if f"g_x{e}" in w.borrowed]
             st.params["borrowed"] = borrowed
             w.effect_bodies[i] = (lines[:-1], r, edges)     # (its return: accumulate_grad)
