@@ -331,3 +331,49 @@ def test_gradients_made_from_the_seed_alone_are_constants_and_copied_into_grad()
     fc()
     np.testing.assert_array_equal(tc[0].grad.numpy(), te[0].grad.numpy() + 1.0 +
                                   (te[0].grad.numpy() / 3))
+
+
+def test_labels_reached_through_the_loss_functions_closure_are_read_on_every_call():
+    # step -> loss -> y: an index taken from y must follow y's values, not be frozen
+    logits_w = cr.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True)
+    y = cr.tensor([0, 2, 1, 0])
+
+    def loss():
+        return -logits_w.log_softmax(dim=1)[cr.arange(4), y].mean()
+
+    @cr.compile
+    def step():
+        out = loss()
+        out.backward()
+        return out.detach()
+    for labels in ([0, 2, 1, 0], [1, 1, 1, 1], [2, 0, 0, 2]):
+        y.copy_(cr.tensor(labels))
+        logits_w.grad = None
+        got = step()
+        g = logits_w.grad.numpy().copy()
+        logits_w.grad = None
+        want = loss()
+        want.backward()
+        assert got.item() == want.item()
+        np.testing.assert_array_equal(g, logits_w.grad.numpy())
+
+
+class _Data:
+    def __init__(self):
+        self.y = cr.tensor([0, 2, 1, 0])
+
+
+def test_a_target_reached_through_an_object_is_read_on_every_call():
+    # the labels live on an object the recorder cannot walk to: the loss tells the recorder
+    # it hands their array on, so the replay reads them from the tensor each call
+    w = cr.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True)
+    data = _Data()
+    f = cr.compile(lambda: cr.nn.functional.cross_entropy(w * 1.0, data.y))
+    g = cr.compile(lambda: w.log_softmax(1)[cr.arange(4), data.y].sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for labels in ([0, 2, 1, 0], [1, 1, 1, 1], [2, 0, 0, 2]):
+            data.y.copy_(cr.tensor(labels))
+            y = cr.tensor(labels)
+            assert f().item() == cr.nn.functional.cross_entropy(w * 1.0, y).item()
+            assert g().item() == w.log_softmax(1)[cr.arange(4), y].sum().item()

@@ -36,6 +36,15 @@ def graph_break(what):
         r.graph_break(what)
 
 
+def read_by_reference(t):
+    """Tell chainrule.compile's recorder, when one is recording, that tensor ``t``'s array is
+    about to be handed to an op as a parameter (an index, a loss's target): the replay then
+    reads it from ``t`` on every call instead of freezing this call's values."""
+    r = state.recorder
+    if r is not None:
+        r.ref(t)
+
+
 def is_grad_enabled():
     """True when operations on tensors that require grad are recorded."""
     return state.enabled

@@ -526,7 +526,12 @@ class Compiled:
                 c = wrap(shuffled(t._data), t._requires_grad)
                 swap[id(t)] = c
         args2, kwargs2 = _substitute(args, swap), _substitute(kwargs, swap)
-        saved = [(t, t._data) for t in reachable]
+        # (and every tensor the first run read from outside: a label tensor reached through
+        # an object, whose values NumPy may have computed an index from)
+        shuffle = list(reachable) + [s.tensor for s in rec.slots if s.kind == "external" and
+                                     s.tensor is not None and
+                                     all(s.tensor is not t for t in reachable)]
+        saved = [(t, t._data) for t in shuffle]
         try:
             for t, a in saved:
                 t._data = shuffled(a)
@@ -671,8 +676,33 @@ class Compiled:
             return []
         g = getattr(fn, "__globals__", {})
         found = [g[n] for n in _code_names(code) if isinstance(g.get(n), Tensor)]
-        found += [v for v in map(_cell, getattr(fn, "__closure__", None) or ())
-                  if isinstance(v, Tensor)]
+        cells = [_cell(c) for c in getattr(fn, "__closure__", None) or ()]
+        found += [v for v in cells if isinstance(v, Tensor)]
+        # one level further: the functions, modules and lists of tensors it reaches (a
+        # training step's loss function and its labels, a model, a list of parameters), so
+        # that an index taken from such a tensor is read from it on every call, not frozen
+        seen = {id(t) for t in found}
+        stack = [(v, 0) for v in cells + [g.get(n) for n in _code_names(code)]
+                 if v is not None and not isinstance(v, Tensor)]
+        while stack:
+            v, depth = stack.pop()
+            if isinstance(v, Tensor):
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    found.append(v)
+            elif depth >= 3:
+                continue
+            elif isinstance(v, Module):
+                stack += [(t, depth + 1) for _, t in v.named_parameters()]
+                stack += [(t, depth + 1) for _, t in v.named_buffers()]
+            elif type(v) in (list, tuple):
+                stack += [(e, depth + 1) for e in v]
+            elif type(v) is dict:
+                stack += [(e, depth + 1) for e in v.values()]
+            elif type(v) is types.FunctionType and v is not fn:
+                stack += [(_cell(c), depth + 1) for c in v.__closure__ or ()]
+                stack += [(v.__globals__.get(n), depth + 1) for n in _code_names(v.__code__)
+                          if isinstance(v.__globals__.get(n), (Tensor, Module))]
         return found
 
     def _labels(self, rec, boundary_slots, guards):

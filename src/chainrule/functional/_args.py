@@ -10,7 +10,7 @@ import builtins
 from .. import _backend as B
 from .. import dtypes as D
 from .._backend import xp
-from ..grad_mode import state as _grad_state
+from ..grad_mode import read_by_reference, state as _grad_state
 from ..tensor import Tensor, apply, dim_index, wrap
 
 _ndarray = B.ndarray
@@ -202,6 +202,7 @@ def index_arg(index, x):
     out, advanced = [], False
     for i in index:
         if isinstance(i, Tensor):
+            read_by_reference(i)
             i = i._data
             if i.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")

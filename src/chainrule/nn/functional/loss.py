@@ -14,7 +14,7 @@ from ... import functional as _F
 from ... import ops
 from ..._backend import xp
 from ...functional._args import tensor_arg
-from ...grad_mode import is_grad_enabled, no_grad
+from ...grad_mode import is_grad_enabled, no_grad, read_by_reference
 from ...tensor import apply, wrap
 from .activation import log_softmax, logsigmoid, softplus
 
@@ -282,6 +282,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def _nll(x, t, weight, ignore_index, reduction):
     """nll_loss after the checks; also returns (kept, the mean's denominator) for smoothing."""
     class_dim = 0 if x.dim() == 1 else 1
+    read_by_reference(t)
     td = t._data.astype(xp.int64)
     kept = td != ignore_index
     safe = xp.where(kept, td, 0)           # ignored targets may be out of range: pick class 0
@@ -335,6 +336,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if weight is None and label_smoothing <= 0 and x.dim() == 2 and reduction != "none" and \
             x._data.dtype in (xp.float32, xp.float64):
         # the common case as one primitive, for speed (ops/nn.py)
+        read_by_reference(t)
         return apply(ops.cross_entropy, (x,), {"target": t._data.astype(xp.int64),
                                                "ignore_index": ignore_index,
                                                "mean": reduction == "mean"})

@@ -13,7 +13,7 @@ from ... import dtypes as D
 from ..._backend import xp
 from ...functional.indexing import gather, index_add
 from ...functional._args import tensor_arg
-from ...grad_mode import graph_break, no_grad
+from ...grad_mode import graph_break, no_grad, read_by_reference
 from ...tensor import Tensor, wrap
 from .linear import embedding
 
@@ -78,6 +78,7 @@ def _bags(input, offsets, include_last_offset, n_weight):
                            "following scalar types: Long, Int; but got "
                            f"{_type_name(off)} instead (while checking arguments for "
                            "embedding_bag; here the offsets)")
+    read_by_reference(off)
     o = off._data.astype(xp.int64)
     n = idx.shape[0]
     if o.size and o[0] != 0:
