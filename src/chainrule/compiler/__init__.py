@@ -54,6 +54,7 @@ _DATA = operator.attrgetter("_data")
 _quiet_fp, _restore_fp = B.quiet_fp, B.restore_fp
 _weakref = weakref.ref
 EAGER = object()        # what a replay returns when this call must run eagerly instead
+_WALKED = 1024          # longer lists and dicts are not searched for tensors (a data set)
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -695,9 +696,9 @@ class Compiled:
             elif isinstance(v, Module):
                 stack += [(t, depth + 1) for _, t in v.named_parameters()]
                 stack += [(t, depth + 1) for _, t in v.named_buffers()]
-            elif type(v) in (list, tuple):
+            elif type(v) in (list, tuple) and len(v) <= _WALKED:
                 stack += [(e, depth + 1) for e in v]
-            elif type(v) is dict:
+            elif type(v) is dict and len(v) <= _WALKED:
                 stack += [(e, depth + 1) for e in v.values()]
             elif type(v) is types.FunctionType and v is not fn:
                 stack += [(_cell(c), depth + 1) for c in v.__closure__ or ()]

@@ -34,8 +34,9 @@ _MAKERS = {
 }
 
 
-class StopRecording(Exception):
-    """Raised in the check run where a training step's first effect would change state."""
+class StopRecording(BaseException):
+    """Raised in the check run where a training step's first effect would change state (a
+    BaseException, so that the user's ``except Exception`` does not swallow it)."""
 
 
 class GraphBreak(Exception):
