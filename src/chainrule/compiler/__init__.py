@@ -36,7 +36,6 @@ from ..grad_mode import state as _grad_state
 from ..graph import Node
 from ..nn.modules.module import Members, Module, tree_changes
 from ..tensor import Tensor, wrap
-from .codegen import generate
 from .recording import (Effect, GraphBreak, Recorder, Ref, StopRecording, differences,
                         freed, lighten, replay_with_graph)
 
@@ -163,6 +162,7 @@ class _Entry:
         self.leaves = None              # a training step: the leaves it adds gradients into
         self.specialized = False        # a training step's code written after its first replay
         self.make = None                # writes the program (at the first replay)
+        self.dead = {}                  # output -> the freed node a training step's loss gets
 
     def ok(self):
         for t, shape, dtype, rg in self.externals:
@@ -216,9 +216,11 @@ class _Entry:
             a = outs[k]
             t = wrap(a.copy() if mode == "const" else a)
             if mode == "dead":      # a training step's loss: its graph was used and freed
-                node = Node(self.ops[k], self.freeds[k], (None,) * len(bt),
-                            {"call": Call(None, [], bt)})
-                node.freed = True
+                node = self.dead.get(k)
+                if node is None:        # (one per output: a backward through it only raises)
+                    node = self.dead[k] = Node(self.ops[k], self.freeds[k], (None,) * len(bt),
+                                               {"call": Call(None, [], None)})
+                    node.freed = True
                 t._requires_grad = True
                 t._grad_fn = node
             if mode == "node":
@@ -656,7 +658,9 @@ class Compiled:
     def _generate(self, rec, slots, boundary_slots, needs, labels, outputs):
         """(program, ops, checks) of a recording: its code, the op of each output's node, and
         the boundary positions and outputs whose arrays the backward reads."""
-        program = generate(rec, slots, boundary_slots, needs, labels, self.keep_buffers)
+        from .codegen import generate   # (imported at the first replay: an eager program
+        program = generate(rec, slots, boundary_slots, needs, labels,     # never loads it)
+                           self.keep_buffers)
         saved = program.saved_slots
         checks = ([i for i, n in enumerate(boundary_slots) if n in saved],
                   [k for k, n in enumerate(slots) if n in saved and outputs[k][0] == "node"])
