@@ -670,8 +670,11 @@ def _same(a, b, r1, r2):
 
 def differences(r1, r2, result1, result2):
     """(what, line) of the first difference between two recordings of one function, or None."""
-    if result2 is None and r2.checking:     # the check run stopped at the first effect
-        n = len(r2.steps)
+    if result2 is None and r2.checking and len(r2.steps) < len(r1.steps):
+        n = len(r2.steps)       # the check run stopped at the first effect: where the first
+        if type(r1.steps[n].fn) is not Effect:      # run had one too, else it took another path
+            return ("Python took another path on other input values (a branch on tensor "
+                    "values the recorder did not see)", "the function's body")
         r1 = _Prefix(r1, n)
         result1 = None
     if len(r1.steps) != len(r2.steps):
