@@ -86,22 +86,14 @@ def sgd_program(lib, loss, named, lr):
 
 
 def compiled_sgd_program(lib, loss, named, lr):
-    """``sgd_program`` with the whole step in ``lib.compile`` (chainrule's W2c, W3c, W6c):
+    """``sgd_program`` with its whole step in ``lib.compile`` (chainrule's W2c, W3c, W6c):
     forward, ``backward()`` and the SGD update recorded once and replayed as one generated
     function, as one compiles a training step with torch.compile.  ``grads()`` runs the same
     loss eagerly."""
-    params = list(named.values())
-
-    @lib.compile(fullgraph=True)        # a graph break would fail the check, not time eager
-    def step():
-        loss().backward()
-        with lib.no_grad():
-            for q in params:
-                q -= lr * q.grad
-                q.grad = None
-
     eager = sgd_program(lib, loss, named, lr)
-    return Program(step, eager.grads, eager.params, eager.forward)
+    # fullgraph: a graph break would fail the check rather than time eager mode
+    return Program(lib.compile(eager.step, fullgraph=True), eager.grads, eager.params,
+                   eager.forward)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ from ..grad_mode import state as _grad_state
 from ..graph import Node
 from ..nn.modules.module import Members, Module, tree_changes
 from ..tensor import Tensor, wrap
-from .recording import (Effect, GraphBreak, Recorder, Ref, StopRecording, differences,
-                        freed, lighten, replay_with_graph)
+from .recording import (Effect, GraphBreak, Recorder, StopRecording, differences, freed,
+                        lighten, read_slots, replay_with_graph)
 
 __all__ = ["compile", "OptimizedModule", "GraphBreak", "cache_size_limit", "reset"]
 
@@ -593,13 +593,7 @@ class Compiled:
             return None
         used = set(slots)
         for st in rec.steps:
-            stack = list(st.args) + list(st.params.values())
-            while stack:
-                v = stack.pop()
-                if isinstance(v, Ref):
-                    used.add(v.n)
-                elif type(v) in (tuple, list):
-                    stack.extend(v)
+            used.update(read_slots(st))
         # every argument tensor stays (its position is fixed); an outside tensor only if read
         keep = [s for s in rec.slots if s.kind == "input" or
                 (s.kind == "external" and s.n in used)]

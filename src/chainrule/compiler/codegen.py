@@ -28,7 +28,7 @@ from ..engine import accumulate_grad
 from ..graph import Freed
 from ..ops import elementwise as E
 from .inline import ARRAY, Ufunc, place, trace_rule
-from .recording import Effect, Ref
+from .recording import Effect, Ref, read_slots
 
 xp = B.xp
 BIG = 1 << 16       # arrays of this many elements or more are dropped after their last use
@@ -403,14 +403,7 @@ class _Writer:
     # --- a training step's effects ----------------------------------------------------------
     def effect_reads(self, i, st):
         """The slots effect step ``i`` reads (a backward: every value its rules read)."""
-        found = []
-        stack = list(st.args) + list(st.params.values())
-        while stack:
-            v = stack.pop()
-            if isinstance(v, Ref):
-                found.append(v.n)
-            elif type(v) in (tuple, list):
-                stack.extend(v)
+        found = read_slots(st)
         if st.fn.kind == "backward":
             found += self.effect_bodies[i][1]
         return found

@@ -161,6 +161,20 @@ class Effect:
                 "fill": "fill_", "call": "a call", "set_grad": "setting .grad"}[self.kind]
 
 
+def read_slots(step):
+    """The slot numbers a step names: the Refs in its args and params (also inside tuples
+    and lists)."""
+    found = []
+    stack = list(step.args) + list(step.params.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Ref):
+            found.append(v.n)
+        elif type(v) in (tuple, list):
+            stack.extend(v)
+    return found
+
+
 class Recorder:
     """``grad_mode.state.apply_hook`` and ``.recorder`` for one recording call."""
 
