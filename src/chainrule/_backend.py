@@ -21,6 +21,9 @@ def sum_to(g, shape):
     """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
     if g.shape == shape:
         return g
+    lead = g.ndim - len(shape)
+    if lead == 1 and g.shape[1:] == shape:      # a bias's gradient: summed over the batch
+        return g.sum(axis=0)
     axes = broadcast_axes(g.shape, shape)
     if axes:
         g = g.sum(axis=axes, keepdims=True)

@@ -106,6 +106,8 @@ class ArrayF:
         if a.dtype == xp.float16:       # accumulated in float32, as the forward reductions
             return xp.asarray(xp.sum(a, axis=dims, keepdims=keepdim, dtype=xp.float32),
                               dtype=xp.float16)
+        if type(a) is xp.ndarray:       # (np.sum's own reduction, without its Python wrapper)
+            return a.sum(axis=dims, keepdims=keepdim)
         return xp.sum(a, axis=dims, keepdims=keepdim)
 
     sum_to = staticmethod(B.sum_to)

@@ -234,9 +234,9 @@ def _log_softmax(x, dim):
     """out = x - ln Σ eˣ along dim"""
     # A primitive for stability: log(softmax) underflows to -inf for very negative logits.
     w = wide(x)
-    m = xp.amax(w, axis=dim, keepdims=True, initial=-xp.inf)     # initial: an empty dim
-    s = w - m
-    return narrow(s - xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True)), x)
+    # (the array methods: np.amax and np.sum are the same reductions behind a Python wrapper)
+    s = w - w.max(axis=dim, keepdims=True, initial=-xp.inf)     # initial: an empty dim
+    return narrow(s - xp.log(xp.exp(s).sum(axis=dim, keepdims=True)), x)
 
 
 log_softmax = defprim("log_softmax", _log_softmax,
