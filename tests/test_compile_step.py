@@ -377,3 +377,47 @@ def test_a_target_reached_through_an_object_is_read_on_every_call():
             y = cr.tensor(labels)
             assert f().item() == cr.nn.functional.cross_entropy(w * 1.0, y).item()
             assert g().item() == w.log_softmax(1)[cr.arange(4), y].sum().item()
+
+
+def test_two_losses_two_optimizers_in_one_step():
+    # a second model trained on the first one's output after the first optimizer stepped: its
+    # parameters were not touched by that step, so reading them is fine
+    def make(compiled):
+        cr.manual_seed(0)
+        a, b = cr.nn.Linear(3, 3), cr.nn.Linear(3, 1)
+        oa, ob = cr.optim.SGD(a.parameters(), lr=0.1), cr.optim.Adam(b.parameters(), lr=0.01)
+
+        def step(x):
+            oa.zero_grad()
+            ob.zero_grad()
+            h = a(x).tanh()
+            l1 = (h ** 2).mean()
+            l1.backward()
+            oa.step()
+            l2 = b(h.detach()).pow(2).mean()
+            l2.backward()
+            ob.step()
+            return l1.detach(), l2.detach()
+        return (a, b), cr.compile(step) if compiled else step
+    (me, fe), (mc, fc) = make(False), make(True)
+    x = cr.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(4):
+            for u, v in zip(fe(x), fc(x)):
+                assert u.item() == v.item()
+    for m1, m2 in zip(me, mc):
+        for p, q in zip(m1.parameters(), m2.parameters()):
+            np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    assert fc.explain().count("# backward()") == 2
+
+
+def test_reading_an_optimizers_state_after_its_step_is_a_graph_break():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
+
+    def step(x):
+        (x * w).sum().backward()
+        opt.step()
+        return opt.state[w]["momentum_buffer"] * 1.0
+    _breaks(step, cr.ones(2), match="after SGD.step()")

@@ -191,6 +191,7 @@ class Recorder:
         self.effects = 0        # steps that change state (a training step): see ``Effect``
         self.kept_out = {}      # id(node) -> whether it kept its output, before a backward
         self.checking = False   # the check run: stop before the first effect
+        self.touched = set()    # (id, what) of the tensors a recorded call (opt.step()) changed
         self.unexplained_before = None  # unexplained arrays before the first effect (but
         # zero_grad(), which the check run passes over)
 
@@ -435,8 +436,8 @@ class Recorder:
     def call(self, what, fn, stales):
         """An optimizer's ``step()`` or a ``zero_grad()``: called again, as it is, by the
         replay (it reads and writes tensors the recorder does not see, so it runs unrecorded
-        now).  Afterwards the ``.grad``s are out of date, and unless ``stales`` is "grads",
-        every tensor read from outside and the arguments among ``stales`` (the parameters):
+        now).  Afterwards the ``.grad``s are out of date, and unless ``stales`` is "grads", the
+        tensors ``stales()`` names (an optimizer's parameters and state, asked after the call):
         reading them again in the same call is a graph break."""
         if stales == "grads":       # zero_grad(): what the check run compares before the
             if self.checking:       # first backward does not depend on it; it passes over it
@@ -445,12 +446,13 @@ class Recorder:
         else:
             self.begins()
         self.effect("call", [], {"fn": fn, "what": what})
-        touched = set() if stales == "grads" else {id(t) for t in stales}
-        for s in self.slots:        # (every tensor read from outside: the optimizer's state too)
-            if s.kind in ("grad", "external") and stales != "grads" or s.kind == "grad" or \
-                    (s.kind == "input" and id(s.tensor) in touched):
+        result = self._unrecorded(fn)
+        touched = set() if stales == "grads" else {id(t) for t in stales()}
+        self.touched.update((i, what) for i in touched)
+        for s in self.slots:
+            if s.kind == "grad" or s.tensor is not None and id(s.tensor) in touched:
                 s.stale = s.stale or what
-        return self._unrecorded(fn)
+        return result
 
     # --- values -----------------------------------------------------------------------------
     def add(self, kind, index, array, tensor):
@@ -486,6 +488,10 @@ class Recorder:
                                  "(its value there is not the one the recording saw)")
             self.check(self.slots[n], t)
             return Ref(n)
+        for i, what in self.touched:        # a tensor a recorded call changed, met after it
+            if i == id(t):
+                self.graph_break(f"reading a tensor after {what} in the same call (its value "
+                                 "there is not the one the recording saw)")
         b = self.made.get(id(t))
         if b is not None:
             _, mod, name, line, ok = b

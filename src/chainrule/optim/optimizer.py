@@ -76,8 +76,7 @@ def _hooked_step(func):
         rec = _grad_state.recorder
         if rec is not None and not self.__dict__.get("_in_hooked_step"):
             if len(args) == 1 and not kwargs:
-                return rec.call(f"{type(self).__name__}.step()", self.step,
-                                [p for g in self.param_groups for p in g["params"]])
+                return rec.call(f"{type(self).__name__}.step()", self.step, self._touched)
             graph_break(f"{type(self).__name__}.step(closure) (it changes the parameters and "
                         "the optimizer's state outside the recorded operations)")
         if self.__dict__.get("_in_hooked_step"):
@@ -245,6 +244,14 @@ class Optimizer:
         if not seen.isdisjoint(tensors):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+
+    def _touched(self):
+        """The tensors a step writes: the parameters and the state (chainrule.compile's
+        recorder treats them as changed after a recorded ``step()``)."""
+        found = [p for g in self.param_groups for p in g["params"]]
+        for st in self.state.values():
+            found += [v for v in st.values() if isinstance(v, Tensor)]
+        return found
 
     # --- gradients and steps ---------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
