@@ -375,15 +375,21 @@ def _accumulate(leaf, g, fresh, create_graph):
     if isinstance(g, Tensor):
         g = g._data
         fresh = False
+    with _accumulate_lock:
+        _into_grad(leaf, g, fresh)
+
+
+def _into_grad(leaf, g, fresh):
+    """``_accumulate``'s addition of array ``g`` into ``leaf.grad``, under
+    ``_accumulate_lock``."""
     if type(g) is not B.ndarray:
         g, fresh = B.asarray(g), True
-    with _accumulate_lock:
-        if leaf._grad is None:
-            leaf._grad = wrap(g if fresh else g.copy())
-        else:
-            old = leaf._grad
-            old._data = _add(old._data, g)
-            old._vc[0] += 1
+    old = leaf._grad
+    if old is None:
+        leaf._grad = wrap(g if fresh else g.copy())
+    else:
+        old._data = _add(old._data, g)
+        old._vc[0] += 1
 
 
 def accumulate_grad(leaves, positions, grads, g, borrowed=()):
@@ -392,17 +398,18 @@ def accumulate_grad(leaves, positions, grads, g, borrowed=()):
     reverse pass adds a leaf's total, an array kept without a copy only when nothing else
     holds it (not the seed ``g``, not a view, not the same array as another leaf's, not a
     forward value: ``borrowed`` lists the i where the code knows it is one)."""
-    if len(grads) == 1:         # (the lecture's one weight: no other leaf to share with)
-        gi = grads[0]
-        _accumulate(leaves[positions[0]], gi, gi is not g and type(gi) is B.ndarray and
-                    gi.base is None and not borrowed, False)
-        return
-    seen = set()
-    for j, (i, gi) in enumerate(zip(positions, grads)):
-        fresh = gi is not g and type(gi) is B.ndarray and gi.base is None and \
-            id(gi) not in seen and j not in borrowed
-        seen.add(id(gi))
-        _accumulate(leaves[i], gi, fresh, False)
+    with _accumulate_lock:
+        if len(grads) == 1:     # (the lecture's one weight: no other leaf to share with)
+            gi = grads[0]
+            _into_grad(leaves[positions[0]], gi, gi is not g and type(gi) is B.ndarray and
+                       gi.base is None and not borrowed)
+            return
+        seen = set()
+        for j, (i, gi) in enumerate(zip(positions, grads)):
+            fresh = gi is not g and type(gi) is B.ndarray and gi.base is None and \
+                id(gi) not in seen and j not in borrowed
+            seen.add(id(gi))
+            _into_grad(leaves[i], gi, fresh)
 
 
 def _run_prehooks(node, g, create_graph):
