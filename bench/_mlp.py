@@ -81,8 +81,10 @@ def numpy_(cfg, d):
                    forward)
 
 
-def torchlike(lib, cfg, d):
-    """chainrule's and PyTorch's version (``lib`` is the module): the same code."""
+def torchlike(lib, cfg, d, compiled=False):
+    """chainrule's and PyTorch's version (``lib`` is the module): the same code
+    (``compiled``: the whole step, forward, backward and the SGD update, in ``lib.compile``:
+    W2c, W3c)."""
     x, y = lib.tensor(d["x"]), lib.tensor(d["y"])
     rows = lib.arange(len(d["y"]))
     p = {k: lib.tensor(d[k], requires_grad=True) for k in names(cfg)}
@@ -96,27 +98,13 @@ def torchlike(lib, cfg, d):
                 h = h.tanh() if cfg.act == "tanh" else h.relu()
         return -h.log_softmax(dim=1)[rows, y].mean()
 
-    return sgd_program(lib, loss, p, LR)
+    return (compiled_sgd_program if compiled else sgd_program)(lib, loss, p, LR)
 
 
 def compiled_(cfg, d):
-    """chainrule's version with the whole step (forward, backward and the SGD update) in
-    ``chainrule.compile`` (W2c, W3c)."""
-    import chainrule as lib
-    x, y = lib.tensor(d["x"]), lib.tensor(d["y"])
-    rows = lib.arange(len(d["y"]))
-    p = {k: lib.tensor(d[k], requires_grad=True) for k in names(cfg)}
-    layers = [(p[f"W{i}"], p[f"b{i}"]) for i in range(1, len(cfg.sizes))]
-
-    def loss():
-        h = x
-        for i, (W, b) in enumerate(layers):
-            h = h @ W + b
-            if i < len(layers) - 1:
-                h = h.tanh() if cfg.act == "tanh" else h.relu()
-        return -h.log_softmax(dim=1)[rows, y].mean()
-
-    return compiled_sgd_program(lib, loss, p, LR)
+    """chainrule's version with the whole step in ``chainrule.compile`` (W2c, W3c)."""
+    import chainrule
+    return torchlike(chainrule, cfg, d, compiled=True)
 
 
 def chainrule_(cfg, d):
